@@ -1,0 +1,17 @@
+// Probes a source: container, streams, duration (pipelines/source_info.h).
+#pragma once
+
+#include <string>
+
+#include "pipelines/source_info.h"
+
+namespace tws {
+
+// `location` is what rangesrc takes (local path, file://, later s3:// and http(s)://).
+// Returns false with a one-line reason in *error ("not a media file", "truncated: ...").
+bool probe_source(const std::string& location, SourceInfo* info, std::string* error);
+
+// JSON for `tws probe` (streams and duration).
+std::string source_info_to_json(const SourceInfo& info);
+
+}  // namespace tws

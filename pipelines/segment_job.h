@@ -1,0 +1,50 @@
+// Makes segments [first, last] of a target in one pass: rangesrc -> decode -> rotate/scale/
+// rate -> encode -> hlssegmux, handing out each segment's bytes as they are produced
+// (DESIGN.md "Producing segment k alone").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "pipelines/plan.h"
+#include "pipelines/target.h"
+
+namespace tws {
+
+struct SegmentJob {
+  std::string source;       // rangesrc location
+  double source_start = 0;  // seconds of source media time that are media time 0 of the target
+  bool has_video = false;
+  VideoTarget video;
+  bool has_audio = false;
+  AudioTarget audio;
+  Plan plan;
+  int first = 0, last = 0;  // inclusive
+};
+
+// What the muxer saw of a finished segment; checked against the plan before publishing.
+struct SegmentReport {
+  int index = 0;
+  uint64_t bytes = 0;
+  int64_t video_frames = 0;
+  int64_t audio_samples = 0;
+  bool starts_with_keyframe = false;
+};
+
+// Callbacks run on a streaming thread, in order: begin(k), data(k, ...)*, end(report), then
+// the next segment. Returning false from data() cancels the job.
+struct SegmentSink {
+  std::function<void(int index)> begin;
+  std::function<bool(int index, const uint8_t* data, size_t size)> data;
+  std::function<void(const SegmentReport& report)> end;
+};
+
+// Blocks until the job is done. Returns false with a one-line reason in *error.
+bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error);
+
+// Checks a finished segment against the plan: starts with a keyframe, frame and sample
+// counts as planned. Returns false with the reason.
+bool check_segment(const SegmentJob& job, const SegmentReport& report, std::string* error);
+
+}  // namespace tws
