@@ -1,1 +1,292 @@
-// placeholder
+// Probing a source: GstDiscoverer for the streams and duration, then a cheap check that the
+// end of the file is really there (a truncated upload often still has a complete header).
+#include "pipelines/probe.h"
+
+#include <gst/pbutils/pbutils.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+
+#include <atomic>
+#include <cmath>
+
+#include "common/gref.h"
+#include "pipelines/pipeline_util.h"
+
+namespace tws {
+namespace {
+
+constexpr GstClockTime kProbeTimeout = 30 * GST_SECOND;
+
+std::string to_uri(const std::string& location) {
+  if (location.find("://") != std::string::npos) return location;
+  GUnique<gchar> uri(gst_filename_to_uri(location.c_str(), nullptr));
+  return uri ? uri.get() : location;
+}
+
+std::string caps_name(GstCaps* caps) {
+  if (!caps || gst_caps_is_empty(caps) || gst_caps_is_any(caps)) return "";
+  return gst_structure_get_name(gst_caps_get_structure(caps, 0));
+}
+
+// image-orientation tag: "rotate-90", "flip-rotate-0", ...
+void read_orientation(const GstTagList* tags, VideoStreamInfo* v) {
+  gchar* value = nullptr;
+  if (!tags || !gst_tag_list_get_string(tags, GST_TAG_IMAGE_ORIENTATION, &value)) return;
+  GUnique<gchar> owned(value);
+  std::string o = value;
+  if (o.rfind("flip-", 0) == 0) {
+    v->flip = true;
+    o = o.substr(5);
+  }
+  if (o == "rotate-90") v->rotation = 90;
+  if (o == "rotate-180") v->rotation = 180;
+  if (o == "rotate-270") v->rotation = 270;
+}
+
+std::string language(const GstTagList* tags) {
+  gchar* value = nullptr;
+  if (!tags || !gst_tag_list_get_string(tags, GST_TAG_LANGUAGE_CODE, &value)) return "";
+  GUnique<gchar> owned(value);
+  return value;
+}
+
+void fill_streams(GstDiscovererInfo* dinfo, SourceInfo* info) {
+  GList* list = gst_discoverer_info_get_stream_list(dinfo);
+  for (GList* l = list; l; l = l->next) {
+    auto* s = static_cast<GstDiscovererStreamInfo*>(l->data);
+    GRef<GstCaps> caps = adopt_ref(gst_discoverer_stream_info_get_caps(s));
+    const GstTagList* tags = gst_discoverer_stream_info_get_tags(s);
+    if (GST_IS_DISCOVERER_VIDEO_INFO(s)) {
+      auto* vi = GST_DISCOVERER_VIDEO_INFO(s);
+      if (gst_discoverer_video_info_is_image(vi)) continue;
+      VideoStreamInfo v;
+      v.codec = caps_name(caps.get());
+      v.width = int(gst_discoverer_video_info_get_width(vi));
+      v.height = int(gst_discoverer_video_info_get_height(vi));
+      v.par_n = int(gst_discoverer_video_info_get_par_num(vi));
+      v.par_d = int(gst_discoverer_video_info_get_par_denom(vi));
+      if (v.par_n <= 0 || v.par_d <= 0) v.par_n = v.par_d = 1;
+      int fn = int(gst_discoverer_video_info_get_framerate_num(vi));
+      int fd = int(gst_discoverer_video_info_get_framerate_denom(vi));
+      if (fn > 0 && fd > 0) v.frame_rate = Rate{fn, fd};
+      v.interlaced = gst_discoverer_video_info_is_interlaced(vi);
+      v.depth = int(gst_discoverer_video_info_get_depth(vi));
+      v.bitrate = gst_discoverer_video_info_get_bitrate(vi);
+      if (v.bitrate == 0) v.bitrate = gst_discoverer_video_info_get_max_bitrate(vi);
+      read_orientation(tags, &v);
+      if (v.width > 0 && v.height > 0) info->video.push_back(v);
+    } else if (GST_IS_DISCOVERER_AUDIO_INFO(s)) {
+      auto* ai = GST_DISCOVERER_AUDIO_INFO(s);
+      AudioStreamInfo a;
+      a.codec = caps_name(caps.get());
+      a.sample_rate = int(gst_discoverer_audio_info_get_sample_rate(ai));
+      a.channels = int(gst_discoverer_audio_info_get_channels(ai));
+      a.bitrate = gst_discoverer_audio_info_get_bitrate(ai);
+      const gchar* lang = gst_discoverer_audio_info_get_language(ai);
+      a.language = lang ? lang : language(tags);
+      info->audio.push_back(a);
+    } else if (GST_IS_DISCOVERER_SUBTITLE_INFO(s)) {
+      SubtitleStreamInfo t;
+      t.codec = caps_name(caps.get());
+      const gchar* lang = gst_discoverer_subtitle_info_get_language(GST_DISCOVERER_SUBTITLE_INFO(s));
+      t.language = lang ? lang : language(tags);
+      info->subtitles.push_back(t);
+    } else if (GST_IS_DISCOVERER_CONTAINER_INFO(s) && info->container.empty()) {
+      info->container = caps_name(caps.get());
+    }
+  }
+  gst_discoverer_stream_info_list_free(list);
+}
+
+// Seeks the demuxed (not decoded) streams to just before the end and expects packets there.
+bool end_is_readable(const std::string& location, double duration, std::string* error) {
+  GRef<GstElement> pipeline = adopt_ref(gst_pipeline_new("probe-end"));
+  GstElement* src = make_element("rangesrc", nullptr, error);
+  GstElement* parse = make_element("parsebin", nullptr, error);
+  if (!src || !parse) return false;
+  g_object_set(src, "location", location.c_str(), nullptr);
+  gst_bin_add_many(GST_BIN(pipeline.get()), src, parse, nullptr);
+  gst_element_link(src, parse);
+  struct State {
+    GstElement* pipeline;
+    std::atomic<int> buffers{0};
+  } state{pipeline.get()};
+  g_signal_connect(parse, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
+                     auto* st = static_cast<State*>(data);
+                     GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+                     g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+                     gst_bin_add(GST_BIN(st->pipeline), sink);
+                     gst_element_sync_state_with_parent(sink);
+                     GRef<GstPad> sinkpad = adopt_ref(gst_element_get_static_pad(sink, "sink"));
+                     gst_pad_add_probe(
+                         sinkpad.get(), GST_PAD_PROBE_TYPE_BUFFER,
+                         [](GstPad*, GstPadProbeInfo*, gpointer d) {
+                           static_cast<State*>(d)->buffers++;
+                           return GST_PAD_PROBE_OK;
+                         },
+                         st, nullptr);
+                     gst_pad_link(pad, sinkpad.get());
+                   }),
+                   &state);
+  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline.get())));
+  auto finish = [&](bool ok) {
+    gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    return ok;
+  };
+  // PAUSED with only async=false sinks completes once the streams are exposed.
+  gst_element_set_state(pipeline.get(), GST_STATE_PAUSED);
+  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
+      bus.get(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_ASYNC_DONE)));
+  if (!msg || GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
+    *error = msg ? "unreadable: " + describe_message(msg.get()) : "timed out reading the source";
+    return finish(false);
+  }
+  const gint64 target = gint64(std::max(0.0, duration - 1.0) * GST_SECOND);
+  gst_element_seek_simple(pipeline.get(), GST_FORMAT_TIME,
+                          GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), target);
+  state.buffers = 0;
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  msg = adopt_ref(gst_bus_timed_pop_filtered(bus.get(), kProbeTimeout,
+                                             GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS)));
+  if (!msg) {
+    *error = "timed out reading the end of the source";
+    return finish(false);
+  }
+  if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
+    *error = "truncated or corrupt: " + describe_message(msg.get());
+    return finish(false);
+  }
+  if (state.buffers == 0) {
+    *error = "truncated: no media near the end";
+    return finish(false);
+  }
+  return finish(true);
+}
+
+}  // namespace
+
+bool probe_source(const std::string& location, SourceInfo* info, std::string* error) {
+  *info = SourceInfo{};
+  info->uri = location;
+  GError* err = nullptr;
+  GRef<GstDiscoverer> discoverer = adopt_ref(gst_discoverer_new(kProbeTimeout, &err));
+  if (!discoverer) {
+    *error = std::string("cannot probe: ") + (err ? err->message : "no discoverer");
+    if (err) g_error_free(err);
+    return false;
+  }
+  GRef<GstDiscovererInfo> dinfo =
+      adopt_ref(gst_discoverer_discover_uri(discoverer.get(), to_uri(location).c_str(), &err));
+  GUnique<GError> owned_err(err);
+  const GstDiscovererResult result =
+      dinfo ? gst_discoverer_info_get_result(dinfo.get()) : GST_DISCOVERER_ERROR;
+  if (result == GST_DISCOVERER_TIMEOUT) {
+    *error = "timed out probing the source";
+    return false;
+  }
+  if (result == GST_DISCOVERER_MISSING_PLUGINS) {
+    *error = "unsupported format (no decoder for it)";
+    return false;
+  }
+  if (result != GST_DISCOVERER_OK || !dinfo) {
+    std::string why = owned_err ? owned_err->message : "unreadable";
+    for (char& c : why)
+      if (c == '\n') c = ' ';
+    *error = "not a readable media file: " + why;
+    return false;
+  }
+  fill_streams(dinfo.get(), info);
+  const GstClockTime duration = gst_discoverer_info_get_duration(dinfo.get());
+  if (info->video.empty() && info->audio.empty()) {
+    *error = "no audio or video stream";
+    return false;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID(duration) || duration == 0) {
+    *error = "unknown or zero duration";
+    return false;
+  }
+  info->duration = double(duration) / GST_SECOND;
+  return end_is_readable(location, info->duration, error);
+}
+
+
+std::string source_info_to_json(const SourceInfo& info) {
+  GRef<JsonBuilder> b = adopt_ref(json_builder_new());
+  json_builder_begin_object(b.get());
+  json_builder_set_member_name(b.get(), "URI");
+  json_builder_add_string_value(b.get(), info.uri.c_str());
+  json_builder_set_member_name(b.get(), "Container");
+  json_builder_add_string_value(b.get(), info.container.c_str());
+  json_builder_set_member_name(b.get(), "Duration");
+  json_builder_add_double_value(b.get(), info.duration);
+  json_builder_set_member_name(b.get(), "Size");
+  json_builder_add_int_value(b.get(), gint64(info.size));
+  json_builder_set_member_name(b.get(), "VideoStreams");
+  json_builder_begin_array(b.get());
+  for (const VideoStreamInfo& v : info.video) {
+    json_builder_begin_object(b.get());
+    auto member_int = [&](const char* name, gint64 value) {
+      json_builder_set_member_name(b.get(), name);
+      json_builder_add_int_value(b.get(), value);
+    };
+    json_builder_set_member_name(b.get(), "Codec");
+    json_builder_add_string_value(b.get(), v.codec.c_str());
+    member_int("Width", v.width);
+    member_int("Height", v.height);
+    member_int("DisplayWidth", v.display_width());
+    member_int("DisplayHeight", v.display_height());
+    json_builder_set_member_name(b.get(), "PixelAspectRatio");
+    json_builder_add_string_value(
+        b.get(), (std::to_string(v.par_n) + ":" + std::to_string(v.par_d)).c_str());
+    json_builder_set_member_name(b.get(), "FrameRate");
+    json_builder_add_string_value(
+        b.get(), v.frame_rate.valid() ? (std::to_string(v.frame_rate.num) + "/" +
+                                         std::to_string(v.frame_rate.den)).c_str()
+                                      : "");
+    member_int("Rotation", v.rotation);
+    member_int("BitDepth", v.depth);
+    member_int("Bitrate", v.bitrate);
+    json_builder_set_member_name(b.get(), "Interlaced");
+    json_builder_add_boolean_value(b.get(), v.interlaced);
+    json_builder_end_object(b.get());
+  }
+  json_builder_end_array(b.get());
+  json_builder_set_member_name(b.get(), "AudioStreams");
+  json_builder_begin_array(b.get());
+  for (const AudioStreamInfo& a : info.audio) {
+    json_builder_begin_object(b.get());
+    json_builder_set_member_name(b.get(), "Codec");
+    json_builder_add_string_value(b.get(), a.codec.c_str());
+    json_builder_set_member_name(b.get(), "SampleRate");
+    json_builder_add_int_value(b.get(), a.sample_rate);
+    json_builder_set_member_name(b.get(), "Channels");
+    json_builder_add_int_value(b.get(), a.channels);
+    json_builder_set_member_name(b.get(), "Bitrate");
+    json_builder_add_int_value(b.get(), a.bitrate);
+    json_builder_set_member_name(b.get(), "Language");
+    json_builder_add_string_value(b.get(), a.language.c_str());
+    json_builder_end_object(b.get());
+  }
+  json_builder_end_array(b.get());
+  json_builder_set_member_name(b.get(), "SubtitleStreams");
+  json_builder_begin_array(b.get());
+  for (const SubtitleStreamInfo& t : info.subtitles) {
+    json_builder_begin_object(b.get());
+    json_builder_set_member_name(b.get(), "Codec");
+    json_builder_add_string_value(b.get(), t.codec.c_str());
+    json_builder_set_member_name(b.get(), "Language");
+    json_builder_add_string_value(b.get(), t.language.c_str());
+    json_builder_end_object(b.get());
+  }
+  json_builder_end_array(b.get());
+  json_builder_end_object(b.get());
+  GRef<JsonGenerator> gen = adopt_ref(json_generator_new());
+  JsonNode* node = json_builder_get_root(b.get());
+  json_generator_set_root(gen.get(), node);
+  json_generator_set_pretty(gen.get(), TRUE);
+  GUnique<gchar> text(json_generator_to_data(gen.get(), nullptr));
+  json_node_unref(node);
+  return text.get();
+}
+
+}  // namespace tws

@@ -1,1 +1,470 @@
-// placeholder
+// One segment job: two pipelines joined by the output grids.
+//
+//   decode:  rangesrc ! decodebin3 ! (video) videoconvert ! deinterlace ! videoflip ! videoconvertscale
+//            ! capsfilter [! videobox] ! appsink      (audio) audioconvert ! audioresample ! capsfilter ! appsink
+//   grids:   FrameGrid / SampleGrid put decoded media on the global output timeline
+//   encode:  appsrc ! x264enc|x265enc ! parse ! queue ! hlssegmux.video
+//            appsrc ! audioconvert ! avenc_aac ! aacparse ! queue ! hlssegmux.audio ; hlssegmux ! fakesink
+//
+// The decode side is sought once, accurately, to just before the first segment (audio needs
+// 2048 samples of pre-roll); the grids drop what comes before and stop the decode side when
+// the last segment is complete. The encode side only ever sees the output timeline, so every
+// job writes the same timestamps for the same frame.
+#include "pipelines/segment_job.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/audio/audio.h>
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#include "common/gref.h"
+#include "pipelines/frame_grid.h"
+#include "pipelines/pipeline_util.h"
+
+GST_DEBUG_CATEGORY_STATIC(tws_job_debug);
+#define GST_CAT_DEFAULT tws_job_debug
+
+namespace tws {
+namespace {
+
+constexpr int64_t kAudioPreroll = 2048;  // samples decoded and encoded before A_k, then dropped
+constexpr auto kStallTimeout = std::chrono::seconds(60);
+
+class JobRunner {
+ public:
+  JobRunner(const SegmentJob& job, const SegmentSink& sink) : job_(job), sink_(sink) {}
+  bool run(std::string* error);
+
+ private:
+  bool build_encode(std::string* error);
+  bool build_decode(std::string* error);
+  void on_decoded_pad(GstPad* pad);
+  void link_video(GstPad* pad);
+  void link_audio(GstPad* pad);
+  void select_streams(GstStreamCollection* collection);
+  GstPadProbeReturn on_output(GstPadProbeInfo* info);
+  void fail(const std::string& message);
+  bool wait(std::string* error);
+
+  const SegmentJob& job_;
+  const SegmentSink& sink_;
+  const PlannedSegment* first_ = nullptr;
+  const PlannedSegment* last_ = nullptr;
+
+  GRef<GstElement> encode_, decode_, decodebin_;
+  GRef<GstElement> video_src_, audio_src_;  // appsrc of the encode side
+  std::unique_ptr<FrameGrid> video_grid_;
+  std::unique_ptr<SampleGrid> audio_grid_;
+  bool video_linked_ = false, audio_linked_ = false;
+
+  std::mutex mutex_;        // guards error_
+  std::string error_;
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> encode_done_{false};
+  std::atomic<int64_t> progress_{0};  // bumped on every buffer: stall detection
+  int current_ = 0;                   // segment being written (output streaming thread)
+};
+
+void JobRunner::fail(const std::string& message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (error_.empty()) error_ = message;
+  failed_ = true;
+}
+
+bool JobRunner::build_encode(std::string* error) {
+  encode_ = adopt_ref(gst_pipeline_new("encode"));
+  GstElement* mux = make_element("hlssegmux", "mux", error);
+  GstElement* out = make_element("fakesink", "out", error);
+  if (!mux || !out) return false;
+  std::string boundaries, audio_boundaries;
+  for (int k = job_.first; k <= job_.last + 1; ++k) {
+    const bool end = k == job_.last + 1;
+    const PlannedSegment& seg = job_.plan.segments[end ? job_.last : k];
+    if (job_.has_video) {
+      int64_t f = end ? seg.end_frame : seg.first_frame;
+      boundaries += (boundaries.empty() ? "" : ",") +
+                    ns_to_seconds(frames_to_ns(f, job_.plan.input.frame_rate));
+    }
+    if (job_.has_audio) {
+      int64_t a = end ? seg.end_sample : seg.first_sample;
+      audio_boundaries += (audio_boundaries.empty() ? "" : ",") +
+                          ns_to_seconds(samples_to_ns(a, job_.plan.input.audio_rate));
+    }
+  }
+  if (boundaries.empty()) boundaries = audio_boundaries;
+  g_object_set(mux, "boundaries", boundaries.c_str(), "first-index", guint(job_.first), nullptr);
+  if (job_.has_audio) g_object_set(mux, "audio-boundaries", audio_boundaries.c_str(), nullptr);
+  g_object_set(out, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(encode_.get()), mux, out, nullptr);
+  if (!gst_element_link(mux, out)) {
+    *error = "cannot link the muxer output";
+    return false;
+  }
+  GRef<GstPad> out_pad = adopt_ref(gst_element_get_static_pad(out, "sink"));
+  gst_pad_add_probe(
+      out_pad.get(),
+      GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      [](GstPad*, GstPadProbeInfo* info, gpointer self) {
+        return static_cast<JobRunner*>(self)->on_output(info);
+      },
+      this, nullptr);
+
+  if (job_.has_video) {
+    video_src_ = add_ref(make_element("appsrc", "video_src", error));
+    if (!video_src_) return false;
+    GstElement* enc = make_video_encoder(job_.video, job_.plan, error);
+    if (!enc) return false;
+    const bool h265 = job_.video.codec == "h265";
+    GstElement* parse = make_element(h265 ? "h265parse" : "h264parse", nullptr, error);
+    GstElement* queue = make_element("queue", nullptr, error);
+    if (!parse || !queue) return false;
+    g_object_set(parse, "config-interval", -1, nullptr);
+    g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
+                 guint64(0), nullptr);
+    const VideoTarget& v = job_.video;
+    GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
+        "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, v.width, "height",
+        G_TYPE_INT, v.height, "framerate", GST_TYPE_FRACTION, v.frame_rate.num, v.frame_rate.den,
+        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, "interlace-mode", G_TYPE_STRING,
+        "progressive", nullptr));
+    configure_appsrc(video_src_.get(), caps.get(), 6ull * v.width * v.height * 3 / 2);
+    gst_bin_add_many(GST_BIN(encode_.get()), video_src_.get(), enc, parse, queue, nullptr);
+    if (!gst_element_link_many(video_src_.get(), enc, parse, queue, nullptr) ||
+        !link_to_request_pad(queue, mux, "video")) {
+      *error = "cannot link the video encoder";
+      return false;
+    }
+    video_grid_ = std::make_unique<FrameGrid>(job_, video_src_.get());
+  }
+  if (job_.has_audio) {
+    audio_src_ = add_ref(make_element("appsrc", "audio_src", error));
+    GstElement* conv = make_element("audioconvert", nullptr, error);
+    GstElement* enc = make_element("avenc_aac", nullptr, error);
+    GstElement* parse = make_element("aacparse", nullptr, error);
+    GstElement* queue = make_element("queue", nullptr, error);
+    if (!audio_src_ || !conv || !enc || !parse || !queue) return false;
+    g_object_set(enc, "bitrate", job_.audio.bitrate, nullptr);
+    g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
+                 guint64(0), nullptr);
+    GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
+        "audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING, "interleaved",
+        "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
+        nullptr));
+    if (job_.audio.channels <= 2)
+      gst_caps_set_simple(caps.get(), "channel-mask", GST_TYPE_BITMASK,
+                          gst_audio_channel_get_fallback_mask(job_.audio.channels), nullptr);
+    configure_appsrc(audio_src_.get(), caps.get(), 1 << 20);
+    gst_bin_add_many(GST_BIN(encode_.get()), audio_src_.get(), conv, enc, parse, queue, nullptr);
+    if (!gst_element_link_many(audio_src_.get(), conv, enc, parse, queue, nullptr) ||
+        !link_to_request_pad(queue, mux, "audio")) {
+      *error = "cannot link the audio encoder";
+      return false;
+    }
+    audio_grid_ = std::make_unique<SampleGrid>(job_, audio_src_.get(), kAudioPreroll);
+  }
+  return true;
+}
+
+GstPadProbeReturn JobRunner::on_output(GstPadProbeInfo* info) {
+  progress_++;
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    MappedBuffer map(buffer, GST_MAP_READ);
+    if (!map || !sink_.data(current_, map.data(), map.size())) {
+      fail("cancelled");
+      return GST_PAD_PROBE_DROP;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (gst_video_event_is_force_key_unit(event)) {
+    guint count = 0;
+    gst_video_event_parse_downstream_force_key_unit(event, nullptr, nullptr, nullptr, nullptr,
+                                                    &count);
+    current_ = int(count);
+    sink_.begin(int(count));
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM &&
+             gst_event_has_name(event, "hlssegmux-segment-end")) {
+    sink_.end(report_from_structure(gst_event_get_structure(event)));
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    encode_done_ = true;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+bool JobRunner::build_decode(std::string* error) {
+  decode_ = adopt_ref(gst_pipeline_new("decode"));
+  GstElement* src = make_element("rangesrc", "src", error);
+  GstElement* dbin = make_element("decodebin3", "decode", error);
+  if (!src || !dbin) return false;
+  g_object_set(src, "location", job_.source.c_str(), nullptr);
+  decodebin_ = add_ref(dbin);
+  gst_bin_add_many(GST_BIN(decode_.get()), src, dbin, nullptr);
+  if (!gst_element_link(src, dbin)) {
+    *error = "cannot link the source";
+    return false;
+  }
+  g_signal_connect(dbin, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer self) {
+                     static_cast<JobRunner*>(self)->on_decoded_pad(pad);
+                   }),
+                   this);
+  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(decode_.get())));
+  gst_bus_set_sync_handler(
+      bus.get(),
+      [](GstBus*, GstMessage* msg, gpointer self) {
+        if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_COLLECTION) {
+          GstStreamCollection* collection = nullptr;
+          gst_message_parse_stream_collection(msg, &collection);
+          if (collection) {
+            static_cast<JobRunner*>(self)->select_streams(collection);
+            gst_object_unref(collection);
+          }
+        }
+        return GST_BUS_PASS;
+      },
+      this, nullptr);
+  return true;
+}
+
+// Decodes only what the target needs: the first video stream and the chosen audio stream.
+void JobRunner::select_streams(GstStreamCollection* collection) {
+  GList* ids = nullptr;
+  int audio_index = 0;
+  bool have_video = false;
+  for (guint i = 0; i < gst_stream_collection_get_size(collection); ++i) {
+    GstStream* stream = gst_stream_collection_get_stream(collection, i);
+    GstStreamType type = gst_stream_get_stream_type(stream);
+    const gchar* id = gst_stream_get_stream_id(stream);
+    if ((type & GST_STREAM_TYPE_VIDEO) && job_.has_video && !have_video) {
+      ids = g_list_append(ids, (gpointer)id);
+      have_video = true;
+    } else if (type & GST_STREAM_TYPE_AUDIO) {
+      if (job_.has_audio && audio_index == job_.audio.stream) ids = g_list_append(ids, (gpointer)id);
+      ++audio_index;
+    }
+  }
+  if (ids) gst_element_send_event(decodebin_.get(), gst_event_new_select_streams(ids));
+  g_list_free(ids);
+}
+
+void JobRunner::on_decoded_pad(GstPad* pad) {
+  GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
+  GstStreamType type = stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
+  if ((type & GST_STREAM_TYPE_VIDEO) && job_.has_video && !video_linked_) {
+    video_linked_ = true;
+    link_video(pad);
+  } else if ((type & GST_STREAM_TYPE_AUDIO) && job_.has_audio && !audio_linked_) {
+    audio_linked_ = true;
+    link_audio(pad);
+  } else {
+    GstElement* fake = gst_element_factory_make("fakesink", nullptr);
+    g_object_set(fake, "sync", FALSE, "async", FALSE, nullptr);
+    gst_bin_add(GST_BIN(decode_.get()), fake);
+    gst_element_sync_state_with_parent(fake);
+    GRef<GstPad> sink = adopt_ref(gst_element_get_static_pad(fake, "sink"));
+    gst_pad_link(pad, sink.get());
+  }
+}
+
+// Adds a chain of elements after `pad`, ending in an appsink whose samples go to `on_sample`.
+template <typename Grid>
+static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> chain, Grid* grid,
+                       std::atomic<int64_t>* progress) {
+  GstElement* sink = gst_element_factory_make("appsink", nullptr);
+  g_object_set(sink, "sync", FALSE, "max-buffers", 4u, "enable-last-sample", FALSE, nullptr);
+  chain.push_back(sink);
+  for (GstElement* e : chain) gst_bin_add(GST_BIN(bin), e);
+  for (size_t i = 0; i + 1 < chain.size(); ++i)
+    if (!gst_element_link(chain[i], chain[i + 1])) return false;
+  struct Ctx {
+    Grid* grid;
+    std::atomic<int64_t>* progress;
+  };
+  GstAppSinkCallbacks callbacks{};
+  callbacks.eos = [](GstAppSink*, gpointer data) { static_cast<Ctx*>(data)->grid->finish(); };
+  callbacks.new_sample = [](GstAppSink* appsink, gpointer data) -> GstFlowReturn {
+    auto* ctx = static_cast<Ctx*>(data);
+    GRef<GstSample> sample = adopt_ref(gst_app_sink_pull_sample(appsink));
+    ++*ctx->progress;
+    if (!sample) return GST_FLOW_EOS;
+    return ctx->grid->push(sample.get()) ? GST_FLOW_OK : GST_FLOW_EOS;
+  };
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress},
+                             [](gpointer data) { delete static_cast<Ctx*>(data); });
+  for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
+  GRef<GstPad> first = adopt_ref(gst_element_get_static_pad(chain.front(), "sink"));
+  return gst_pad_link(pad, first.get()) == GST_PAD_LINK_OK;
+}
+
+void JobRunner::link_video(GstPad* pad) {
+  const VideoTarget& v = job_.video;
+  std::string error;
+  GstElement* convert = make_element("videoconvert", nullptr, &error);
+  GstElement* deinterlace = make_element("deinterlace", nullptr, &error);
+  GstElement* flip = make_element("videoflip", nullptr, &error);
+  GstElement* scale = make_element("videoconvertscale", nullptr, &error);
+  GstElement* filter = make_element("capsfilter", nullptr, &error);
+  if (!convert || !deinterlace || !flip || !scale || !filter) return fail(error);
+  gst_util_set_object_arg(G_OBJECT(flip), "video-direction", "auto");
+  const int pw = v.picture_width > 0 ? v.picture_width : v.width;
+  const int ph = v.picture_height > 0 ? v.picture_height : v.height;
+  GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
+      "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, pw, "height",
+      G_TYPE_INT, ph, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
+  g_object_set(filter, "caps", caps.get(), nullptr);
+  std::vector<GstElement*> chain{convert, deinterlace, flip, scale, filter};
+  if (pw != v.width || ph != v.height) {
+    // fill pads (negative), crop cuts (positive), centred.
+    GstElement* box = make_element("videobox", nullptr, &error);
+    if (!box) return fail(error);
+    const int dx = pw - v.width, dy = ph - v.height;
+    g_object_set(box, "left", dx / 2, "right", dx - dx / 2, "top", dy / 2, "bottom",
+                 dy - dy / 2, nullptr);
+    chain.push_back(box);
+  }
+  if (!add_branch(decode_.get(), pad, chain, video_grid_.get(), &progress_))
+    fail("cannot link the video decoder");
+}
+
+void JobRunner::link_audio(GstPad* pad) {
+  std::string error;
+  GstElement* convert = make_element("audioconvert", nullptr, &error);
+  GstElement* resample = make_element("audioresample", nullptr, &error);
+  GstElement* filter = make_element("capsfilter", nullptr, &error);
+  if (!convert || !resample || !filter) return fail(error);
+  GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
+      "audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING, "interleaved",
+      "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
+      nullptr));
+  g_object_set(filter, "caps", caps.get(), nullptr);
+  if (!add_branch(decode_.get(), pad, {convert, resample, filter}, audio_grid_.get(), &progress_))
+    fail("cannot link the audio decoder");
+}
+
+bool JobRunner::wait(std::string* error) {
+  GRef<GstBus> encode_bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(encode_.get())));
+  GRef<GstBus> decode_bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(decode_.get())));
+  auto last_change = std::chrono::steady_clock::now();
+  int64_t last_progress = -1;
+  const auto types = GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  while (!failed_) {
+    GRef<GstMessage> msg =
+        adopt_ref(gst_bus_timed_pop_filtered(encode_bus.get(), 20 * GST_MSECOND, types));
+    if (msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS) break;
+    if (msg) fail(describe_message(msg.get()));
+    GRef<GstMessage> dmsg = adopt_ref(gst_bus_pop_filtered(decode_bus.get(), GST_MESSAGE_ERROR));
+    if (dmsg) {
+      // Errors after the grids are complete (e.g. not-linked once we stopped) do not matter.
+      bool complete = (!video_grid_ || video_grid_->done()) && (!audio_grid_ || audio_grid_->done());
+      if (!complete) fail(describe_message(dmsg.get()));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (progress_ != last_progress) {
+      last_progress = progress_;
+      last_change = now;
+    } else if (now - last_change > kStallTimeout) {
+      fail("transcode stalled");
+    }
+  }
+  if (failed_) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    *error = error_;
+    return false;
+  }
+  return true;
+}
+
+bool JobRunner::run(std::string* error) {
+  if (job_.first < 0 || job_.last < job_.first || job_.last >= int(job_.plan.segments.size())) {
+    *error = "segment range out of the plan";
+    return false;
+  }
+  if (!job_.has_video && !job_.has_audio) {
+    *error = "the target has neither video nor audio";
+    return false;
+  }
+  if (!build_encode(error) || !build_decode(error)) return false;
+
+  if (gst_element_set_state(encode_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    *error = "cannot start the encoder";
+    return false;
+  }
+  // Seek so that the first video frame and the audio pre-roll (plus decoder warm-up) are decoded.
+  const PlannedSegment& first = job_.plan.segments[job_.first];
+  int64_t from = INT64_MAX;
+  if (job_.has_video)
+    from = int64_t(frames_to_ns(std::max<int64_t>(0, first.first_frame - 1), job_.plan.input.frame_rate));
+  if (job_.has_audio)
+    from = std::min(from, int64_t(samples_to_ns(std::max<int64_t>(0, audio_grid_->start() - kAudioPreroll),
+                                                job_.audio.sample_rate)));
+  const int64_t seek_ns = from + int64_t(job_.source_start * GST_SECOND + 0.5);
+  bool ok = true;
+  if (seek_ns > 0) {
+    ok = gst_element_set_state(decode_.get(), GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE &&
+         gst_element_get_state(decode_.get(), nullptr, nullptr, 60 * GST_SECOND) ==
+             GST_STATE_CHANGE_SUCCESS &&
+         gst_element_seek_simple(decode_.get(), GST_FORMAT_TIME,
+                                 GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek_ns);
+  }
+  ok = ok && gst_element_set_state(decode_.get(), GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+  if (!ok) {
+    GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(decode_.get())));
+    GRef<GstMessage> msg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+    fail(msg ? describe_message(msg.get()) : "cannot start decoding the source");
+  }
+  const bool done = ok && wait(error);
+  if (!done && error->empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    *error = error_;
+  }
+  // Encode side first: it unblocks decode threads waiting in a full appsrc.
+  gst_element_set_state(encode_.get(), GST_STATE_NULL);
+  gst_element_set_state(decode_.get(), GST_STATE_NULL);
+  return done;
+}
+
+}  // namespace
+
+bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error) {
+  static std::once_flag debug_once;
+  std::call_once(debug_once, [] {
+    GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs");
+  });
+  JobRunner runner(job, sink);
+  return runner.run(error);
+}
+
+bool check_segment(const SegmentJob& job, const SegmentReport& report, std::string* error) {
+  if (report.index < job.first || report.index > job.last) {
+    *error = "segment " + std::to_string(report.index) + " is outside the job";
+    return false;
+  }
+  const PlannedSegment& seg = job.plan.segments[report.index];
+  const std::string name = "segment " + std::to_string(report.index) + ": ";
+  if (job.has_video && !report.starts_with_keyframe) {
+    *error = name + "does not start with a keyframe";
+    return false;
+  }
+  if (job.has_video && report.video_frames != seg.end_frame - seg.first_frame) {
+    *error = name + std::to_string(report.video_frames) + " video frames, planned " +
+             std::to_string(seg.end_frame - seg.first_frame);
+    return false;
+  }
+  if (job.has_audio && report.audio_samples != seg.end_sample - seg.first_sample) {
+    *error = name + std::to_string(report.audio_samples) + " audio samples, planned " +
+             std::to_string(seg.end_sample - seg.first_sample);
+    return false;
+  }
+  if (report.bytes == 0) {
+    *error = name + "empty";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace tws

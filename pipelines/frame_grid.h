@@ -1,0 +1,66 @@
+// The output grids of a segment job. FrameGrid turns decoded frames (any rate, any start)
+// into exactly the planned output frames [F_first, F_end) at the target rate, repeating or
+// dropping frames and padding the ends; SampleGrid turns decoded audio into one gapless run of
+// samples from (A_first - pre-roll) to A_end, padding silence where the source has none.
+// Both push to an appsrc of the encode pipeline with timestamps on the global timeline.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "common/gref.h"
+#include "pipelines/segment_job.h"
+
+namespace tws {
+
+class FrameGrid {
+ public:
+  FrameGrid(const SegmentJob& job, GstElement* appsrc);
+  // A decoded frame; returns false once the grid is complete (no more input wanted).
+  bool push(GstSample* sample);
+  // The decode side ended: repeats the last frame to the end of the grid and ends the stream.
+  // Returns false when no frame was ever decoded.
+  bool finish();
+  bool done() const { return next_ >= end_; }
+
+ private:
+  void emit(GstBuffer* frame);
+  void end_stream();
+
+  Rate rate_;
+  int64_t next_, end_;          // next output frame to fill; end of the grid
+  int64_t source_start_ns_;     // source media time that is 0 on the output timeline
+  GstElement* appsrc_;
+  GRef<GstBuffer> held_;        // latest decoded frame not yet past its slot
+  bool ended_ = false;
+  std::set<uint64_t> key_pts_;  // PTS of frames that start a segment (after the first)
+  friend GstPadProbeReturn force_key_units(GstPad*, GstPadProbeInfo*, gpointer);
+};
+
+class SampleGrid {
+ public:
+  SampleGrid(const SegmentJob& job, GstElement* appsrc, int64_t preroll);
+  bool push(GstSample* sample);
+  void finish();
+  bool done() const { return next_ >= end_; }
+  // First sample the grid wants (A_first minus pre-roll).
+  int64_t start() const { return start_; }
+
+ private:
+  void emit(GstBuffer* buffer, int64_t skip, int64_t count);
+  void emit_silence(int64_t count);
+  void end_stream();
+
+  int rate_, channels_;
+  int64_t start_, next_, end_;
+  int64_t source_start_ns_;
+  int64_t tolerance_;  // timestamp jitter taken as contiguous, in samples
+  GstElement* appsrc_;
+  bool started_ = false, ended_ = false;
+};
+
+}  // namespace tws

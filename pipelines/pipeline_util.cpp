@@ -1,0 +1,123 @@
+#include "pipelines/pipeline_util.h"
+
+#include <gst/app/gstappsrc.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/gref.h"
+
+namespace tws {
+
+GstElement* make_element(const char* factory, const char* name, std::string* error) {
+  GstElement* element = gst_element_factory_make(factory, name);
+  if (!element && error)
+    *error = std::string("missing GStreamer element '") + factory +
+             "' (see scripts/install-deps.sh)";
+  return element;
+}
+
+bool link_to_request_pad(GstElement* src, GstElement* mux, const char* templ) {
+  GRef<GstPad> sink = adopt_ref(gst_element_request_pad_simple(mux, templ));
+  GRef<GstPad> src_pad = adopt_ref(gst_element_get_static_pad(src, "src"));
+  return sink && src_pad && gst_pad_link(src_pad.get(), sink.get()) == GST_PAD_LINK_OK;
+}
+
+void configure_appsrc(GstElement* appsrc, GstCaps* caps, guint64 max_bytes) {
+  g_object_set(appsrc, "format", GST_FORMAT_TIME, "is-live", FALSE, "block", TRUE, "max-bytes",
+               max_bytes, "caps", caps, "stream-type", GST_APP_STREAM_TYPE_STREAM, nullptr);
+}
+
+GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, std::string* error) {
+  const bool h265 = v.codec == "h265";
+  GstElement* enc = make_element(h265 ? "x265enc" : "x264enc", nullptr, error);
+  if (!enc) return nullptr;
+  // The longest segment is one GOP at most: IDRs come from the forced key units at the
+  // boundaries (and scene cuts inside a segment).
+  int64_t longest = 1;
+  for (const PlannedSegment& s : plan.segments)
+    longest = std::max(longest, s.end_frame - s.first_frame);
+  gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", v.preset.c_str());
+  g_object_set(enc, "key-int-max", guint(longest), nullptr);
+  std::string options;
+  auto add = [&](const std::string& o) { options += (options.empty() ? "" : ":") + o; };
+  if (v.max_bitrate > 0) add("vbv-maxrate=" + std::to_string(v.max_bitrate / 1000));
+  if (v.buffer_size > 0 || v.max_bitrate > 0)
+    add("vbv-bufsize=" + std::to_string((v.buffer_size > 0 ? v.buffer_size : 2 * v.max_bitrate) / 1000));
+  if (!h265) {
+    if (v.bitrate > 0) {
+      gst_util_set_object_arg(G_OBJECT(enc), "pass", "cbr");
+      g_object_set(enc, "bitrate", guint(std::max(1, v.bitrate / 1000)), nullptr);
+    } else {
+      gst_util_set_object_arg(G_OBJECT(enc), "pass", "qual");
+      g_object_set(enc, "quantizer", guint(std::clamp(v.crf < 0 ? 23 : v.crf, 0, 50)), nullptr);
+    }
+    g_object_set(enc, "bframes", guint(std::max(0, v.bframes)), "ref", guint(std::max(1, v.refs)),
+                 nullptr);
+    if (!options.empty()) g_object_set(enc, "option-string", options.c_str(), nullptr);
+  } else {
+    if (v.bitrate > 0)
+      g_object_set(enc, "bitrate", guint(std::max(1, v.bitrate / 1000)), nullptr);
+    else
+      add("crf=" + std::to_string(v.crf < 0 ? 28 : v.crf));
+    add("bframes=" + std::to_string(std::max(0, v.bframes)));
+    add("ref=" + std::to_string(std::max(1, v.refs)));
+    add("repeat-headers=1");
+    g_object_set(enc, "option-string", options.c_str(), nullptr);
+  }
+  return enc;
+}
+
+uint64_t frames_to_ns(int64_t frames, const Rate& rate) {
+  return gst_util_uint64_scale(uint64_t(frames), GST_SECOND * uint64_t(rate.den), uint64_t(rate.num));
+}
+
+uint64_t samples_to_ns(int64_t samples, int rate) {
+  return gst_util_uint64_scale(uint64_t(samples), GST_SECOND, uint64_t(rate));
+}
+
+std::string ns_to_seconds(uint64_t ns) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%llu.%09llu", (unsigned long long)(ns / GST_SECOND),
+                (unsigned long long)(ns % GST_SECOND));
+  return buf;
+}
+
+SegmentReport report_from_structure(const GstStructure* s) {
+  SegmentReport r;
+  gint index = 0;
+  guint64 bytes = 0, frames = 0, samples = 0;
+  gboolean key = FALSE;
+  gst_structure_get_int(s, "index", &index);
+  gst_structure_get_uint64(s, "bytes", &bytes);
+  gst_structure_get_uint64(s, "video-frames", &frames);
+  gst_structure_get_uint64(s, "audio-samples", &samples);
+  gst_structure_get_boolean(s, "keyframe", &key);
+  r.index = index;
+  r.bytes = bytes;
+  r.video_frames = int64_t(frames);
+  r.audio_samples = int64_t(samples);
+  r.starts_with_keyframe = key;
+  return r;
+}
+
+std::string describe_message(GstMessage* message) {
+  GUnique<GError> err;
+  GUnique<gchar> debug;
+  GError* e = nullptr;
+  gchar* d = nullptr;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR)
+    gst_message_parse_error(message, &e, &d);
+  else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING)
+    gst_message_parse_warning(message, &e, &d);
+  err.reset(e);
+  debug.reset(d);
+  std::string text = GST_MESSAGE_SRC_NAME(message) ? GST_MESSAGE_SRC_NAME(message) : "pipeline";
+  text += ": ";
+  text += err ? err->message : "unknown error";
+  for (char& c : text)
+    if (c == '\n') c = ' ';
+  return text;
+}
+
+}  // namespace tws
