@@ -1,2 +1,858 @@
+/**
+ * SECTION:element-hlssegmux
+ * @title: hlssegmux
+ *
+ * hlssegmux muxes encoded H.264 or H.265 video (byte-stream, one access unit per buffer) and
+ * ADTS AAC audio into MPEG-TS HLS segments, cut at planned boundaries given in media (stream)
+ * time. Each segment starts with PAT + PMT and a keyframe, every PID restarts its continuity
+ * counter, and every PTS/DTS is the media time plus #GstHlsSegMux:pts-offset, so segments
+ * made by separate runs concatenate into one stream.
+ *
+ * Video frame f belongs to segment i when b_i - d/2 <= pts(f) < b_i+1 - d/2 (d: the frame
+ * duration). Audio frames are cut on their own grid (#GstHlsSegMux:audio-boundaries, by
+ * default each video boundary rounded to a whole AAC frame), with half an AAC frame of
+ * tolerance; audio before the first boundary or after the last is dropped.
+ *
+ * Before the first byte of each segment a downstream force-key-unit event (count = segment
+ * index) is pushed, so `multifilesink next-file=key-unit-event` writes one file per segment.
+ * After the last byte, a serialized custom downstream event and an element message, both
+ * named "hlssegmux-segment-end" / "hlssegmux-segment", carry index, start, duration, bytes,
+ * video-frames, audio-samples and keyframe.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e videotestsrc num-buffers=250 ! video/x-raw,framerate=25/1 ! \
+ *     x264enc key-int-max=50 ! h264parse ! mux.video \
+ *   audiotestsrc num-buffers=450 ! avenc_aac ! aacparse ! mux.audio \
+ *   hlssegmux name=mux boundaries=0,2,4,6,10 ! \
+ *     multifilesink next-file=key-unit-event location=seg-%05d.ts
+ * ]| Writes four segments seg-00000.ts .. seg-00003.ts of 2, 2, 2 and 4 seconds.
+ */
+
+#include "gsthlssegmux.h"
+
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+
+#include "common/gref.h"
 #include "elements.h"
-GST_ELEMENT_REGISTER_DEFINE(hlssegmux, "hlssegmux", GST_RANK_NONE, GST_TYPE_BIN);
+#include "ts_writer.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_hls_seg_mux_debug);
+#define GST_CAT_DEFAULT gst_hls_seg_mux_debug
+
+using tws::adopt_ref;
+using tws::GRef;
+using tws::GUnique;
+using tws::TsWriter;
+
+namespace {
+
+using Wide = __int128;
+
+constexpr const char* DEFAULT_BOUNDARIES = "";
+constexpr const char* DEFAULT_AUDIO_BOUNDARIES = "";
+constexpr guint64 DEFAULT_SEGMENT_DURATION = 10 * GST_SECOND;
+constexpr guint DEFAULT_FIRST_INDEX = 0;
+constexpr guint64 DEFAULT_PTS_OFFSET = 10 * GST_SECOND;
+
+constexpr int64_t kAacFrameSamples = 1024;
+constexpr int64_t kFallbackHalfFrame = GST_MSECOND;
+// Boundaries of the unbounded (segment-duration) plan that get an upstream keyframe request
+// ahead of the segment being written.
+constexpr int64_t kKeyUnitRequestsAhead = 32;
+
+enum {
+  PROP_0,
+  PROP_BOUNDARIES,
+  PROP_AUDIO_BOUNDARIES,
+  PROP_SEGMENT_DURATION,
+  PROP_FIRST_INDEX,
+  PROP_PTS_OFFSET,
+};
+
+GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("video/mpegts, systemstream = (boolean) true, packetsize = (int) 188"));
+
+GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
+    "video", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS("video/x-h264, stream-format = (string) byte-stream, alignment = (string) au; "
+                    "video/x-h265, stream-format = (string) byte-stream, alignment = (string) au"));
+
+GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE(
+    "audio", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS("audio/mpeg, mpegversion = (int) 4, stream-format = (string) adts"));
+
+// One access unit or one ADTS frame, with its place in the plan.
+struct Frame {
+  GRef<GstBuffer> buffer;
+  int64_t media_pts = 0;  // ns, stream time (may be negative before the segment start)
+  int64_t media_dts = 0;
+  int64_t duration = 0;   // ns
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  int64_t segment = 0;    // index into the plan (0-based, without first-index)
+  bool keyframe = true;
+};
+
+struct Stream {
+  GstAggregatorPad* pad = nullptr;  // a child of the element; set under the object lock
+  bool video = false;
+  std::deque<Frame> queue;  // frames taken from the pad, inside the plan, not yet written
+  int64_t last_segment = -1;  // segment of the latest frame taken; num_segments: past the end
+  bool requested_key_units = false;
+  // From caps.
+  TsWriter::VideoCodec codec = TsWriter::VideoCodec::kNone;
+  int64_t caps_frame_duration = -1;
+  uint32_t rate = 0;
+
+  void reset() {
+    queue.clear();
+    last_segment = -1;
+    requested_key_units = false;
+  }
+};
+
+struct Settings {
+  std::string boundaries = DEFAULT_BOUNDARIES;
+  std::string audio_boundaries = DEFAULT_AUDIO_BOUNDARIES;
+  guint64 segment_duration = DEFAULT_SEGMENT_DURATION;
+  guint first_index = DEFAULT_FIRST_INDEX;
+  guint64 pts_offset = DEFAULT_PTS_OFFSET;
+};
+
+// The segment being written.
+struct OpenSegment {
+  int64_t index = -1;  // -1: none
+  guint64 bytes = 0;
+  guint64 video_frames = 0;
+  guint64 audio_frames = 0;
+  bool keyframe = true;
+  bool first_buffer = true;
+  int64_t media_end = std::numeric_limits<int64_t>::min();  // end of the latest frame, ns
+};
+
+}  // namespace
+
+struct GstHlsSegMuxPrivate {
+  // Settings: GST_OBJECT_LOCK; read into the plan in start().
+  Settings settings;
+
+  // Streaming state: the aggregator's source thread only.
+  Stream video;
+  Stream audio;
+  std::vector<uint64_t> bounds;        // ns; empty: every segment_duration from 0, no end
+  std::vector<uint64_t> audio_bounds;  // ns; empty: derived from bounds
+  guint64 segment_duration = DEFAULT_SEGMENT_DURATION;
+  guint first_index = DEFAULT_FIRST_INDEX;
+  guint64 pts_offset = DEFAULT_PTS_OFFSET;
+  std::vector<uint8_t> out;  // packets of the buffer being built
+  TsWriter writer{&out};
+  OpenSegment seg;
+  int64_t key_units_requested_upto = 0;  // unbounded plan: last boundary asked for
+
+  int64_t num_segments() const {
+    return bounds.empty() ? std::numeric_limits<int64_t>::max() / 4
+                          : static_cast<int64_t>(bounds.size()) - 1;
+  }
+  int64_t video_boundary(int64_t i) const {
+    return bounds.empty() ? i * static_cast<int64_t>(segment_duration)
+                          : static_cast<int64_t>(bounds[i]);
+  }
+  // Audio boundary i in units of 1/(rate * 1e9) s, exact.
+  Wide audio_boundary_scaled(int64_t i, uint32_t rate) const {
+    if (!audio_bounds.empty()) return Wide(audio_bounds[i]) * rate;
+    return Wide(tws::audio_boundary_samples(video_boundary(i), rate)) * GST_SECOND;
+  }
+  // Media time where segment i starts, as reported downstream.
+  int64_t segment_start(int64_t i) const {
+    if (!video.pad && audio.rate > 0) {
+      Wide scaled = audio_boundary_scaled(i, audio.rate);
+      return static_cast<int64_t>((scaled + audio.rate / 2) / audio.rate);
+    }
+    return video_boundary(i);
+  }
+  void reset_streaming() {
+    video.reset();
+    audio.reset();
+    out.clear();
+    writer = TsWriter(&out);
+    seg = OpenSegment{};
+    key_units_requested_upto = 0;
+  }
+};
+
+struct _GstHlsSegMux {
+  GstAggregator parent;
+  GstHlsSegMuxPrivate* priv;
+};
+
+G_DEFINE_TYPE(GstHlsSegMux, gst_hls_seg_mux, GST_TYPE_AGGREGATOR)
+GST_ELEMENT_REGISTER_DEFINE(hlssegmux, "hlssegmux", GST_RANK_NONE, GST_TYPE_HLS_SEG_MUX)
+
+// ---------------------------------------------------------------------------------------
+// Plan helpers (public in gsthlssegmux.h for the unit tests)
+
+namespace tws {
+
+std::optional<std::vector<uint64_t>> parse_boundaries(const std::string& text) {
+  std::vector<uint64_t> values;
+  size_t i = 0;
+  auto skip_spaces = [&] {
+    while (i < text.size() && g_ascii_isspace(text[i])) i++;
+  };
+  skip_spaces();
+  if (i == text.size()) return values;
+  for (;;) {
+    skip_spaces();
+    uint64_t seconds = 0;
+    size_t digits = 0;
+    while (i < text.size() && g_ascii_isdigit(text[i])) {
+      if (seconds > (std::numeric_limits<uint64_t>::max() / GST_SECOND) / 10) return std::nullopt;
+      seconds = seconds * 10 + static_cast<uint64_t>(text[i] - '0');
+      i++;
+      digits++;
+    }
+    uint64_t frac = 0;
+    size_t frac_digits = 0;
+    if (i < text.size() && text[i] == '.') {
+      i++;
+      while (i < text.size() && g_ascii_isdigit(text[i])) {
+        if (++frac_digits > 9) return std::nullopt;
+        frac = frac * 10 + static_cast<uint64_t>(text[i] - '0');
+        i++;
+      }
+      if (frac_digits == 0 && digits == 0) return std::nullopt;
+    } else if (digits == 0) {
+      return std::nullopt;
+    }
+    for (size_t k = frac_digits; k < 9; k++) frac *= 10;
+    uint64_t ns = seconds * GST_SECOND + frac;
+    if (!values.empty() && ns <= values.back()) return std::nullopt;
+    values.push_back(ns);
+    skip_spaces();
+    if (i == text.size()) break;
+    if (text[i] != ',') return std::nullopt;
+    i++;
+  }
+  return values;
+}
+
+uint64_t audio_boundary_samples(uint64_t ns, uint32_t rate) {
+  const Wide frame = Wide(kAacFrameSamples) * GST_SECOND;
+  Wide frames = (Wide(ns) * rate + frame / 2) / frame;
+  return static_cast<uint64_t>(frames * kAacFrameSamples);
+}
+
+}  // namespace tws
+
+// ---------------------------------------------------------------------------------------
+// Segment placement
+
+namespace {
+
+// k with thr(k) <= x < thr(k + 1); -1 before thr(0); last at or after thr(last).
+template <typename Thr>
+int64_t locate(Wide x, int64_t hint, int64_t last, Thr thr) {
+  if (x < thr(0)) return -1;
+  int64_t k = std::clamp<int64_t>(hint, 0, last);
+  while (k > 0 && x < thr(k)) k--;
+  while (k < last && x >= thr(k + 1)) k++;
+  return k;
+}
+
+bool media_time(const GstSegment& segment, GstClockTime ts, int64_t* out) {
+  guint64 st = 0;
+  int sign = gst_segment_to_stream_time_full(&segment, GST_FORMAT_TIME, ts, &st);
+  if (sign == 0) return false;
+  *out = sign > 0 ? static_cast<int64_t>(st) : -static_cast<int64_t>(st);
+  return true;
+}
+
+GstSegment pad_segment(GstAggregatorPad* pad) {
+  GST_OBJECT_LOCK(pad);
+  GstSegment segment = pad->segment;
+  GST_OBJECT_UNLOCK(pad);
+  return segment;
+}
+
+// Places a frame in the plan; false when it falls outside it (and is dropped).
+bool place_frame(GstHlsSegMuxPrivate* priv, Stream& s, Frame& f) {
+  const int64_t last = priv->num_segments();
+  int64_t hint = s.last_segment >= 0 ? s.last_segment : 0;
+  if (priv->bounds.empty() && priv->segment_duration > 0)
+    hint = std::max<int64_t>(0, f.media_pts / static_cast<int64_t>(priv->segment_duration));
+  int64_t k;
+  if (s.video) {
+    int64_t half = f.duration > 0 ? f.duration / 2 : kFallbackHalfFrame;
+    k = locate(Wide(f.media_pts) + half, hint, last,
+               [priv](int64_t i) { return Wide(priv->video_boundary(i)); });
+  } else {
+    const uint32_t rate = s.rate;
+    k = locate(Wide(f.media_pts) * rate + Wide(kAacFrameSamples / 2) * GST_SECOND, hint, last,
+               [priv, rate](int64_t i) { return priv->audio_boundary_scaled(i, rate); });
+  }
+  // Frames of one stream never go back to an earlier segment (B-frames around a boundary
+  // that is not on an IDR would otherwise split a GOP).
+  if (s.last_segment >= 0 && k < s.last_segment) k = s.last_segment;
+  if (k < 0) return false;
+  s.last_segment = k;
+  if (k >= last) return false;
+  f.segment = k;
+  return true;
+}
+
+// Takes buffers from the pad until a frame inside the plan is queued or the pad is empty.
+void fill(GstHlsSegMux* self, Stream& s) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  while (s.queue.empty() && s.last_segment < priv->num_segments()) {
+    GRef<GstBuffer> buf = adopt_ref(gst_aggregator_pad_pop_buffer(s.pad));
+    if (!buf) return;
+    GstSegment segment = pad_segment(s.pad);
+    GstClockTime pts = GST_BUFFER_PTS(buf.get());
+    GstClockTime dts = GST_BUFFER_DTS(buf.get());
+    if (!GST_CLOCK_TIME_IS_VALID(pts)) pts = dts;
+    int64_t media_pts = 0;
+    if (!GST_CLOCK_TIME_IS_VALID(pts) || segment.format != GST_FORMAT_TIME ||
+        !media_time(segment, pts, &media_pts)) {
+      GST_WARNING_OBJECT(s.pad, "dropping buffer without a usable timestamp: %" GST_PTR_FORMAT,
+                         buf.get());
+      continue;
+    }
+    GstClockTime running_time = gst_segment_to_running_time(&segment, GST_FORMAT_TIME, pts);
+
+    if (s.video) {
+      Frame f;
+      f.media_pts = media_pts;
+      f.media_dts = GST_CLOCK_TIME_IS_VALID(dts)
+                        ? media_pts - (static_cast<int64_t>(pts) - static_cast<int64_t>(dts))
+                        : media_pts;
+      f.duration = GST_BUFFER_DURATION_IS_VALID(buf.get())
+                       ? static_cast<int64_t>(GST_BUFFER_DURATION(buf.get()))
+                       : s.caps_frame_duration;
+      f.running_time = running_time;
+      f.keyframe = !GST_BUFFER_FLAG_IS_SET(buf.get(), GST_BUFFER_FLAG_DELTA_UNIT);
+      f.buffer = std::move(buf);
+      if (place_frame(priv, s, f))
+        s.queue.push_back(std::move(f));
+      else
+        GST_LOG_OBJECT(s.pad, "dropping video frame at %" GST_STIME_FORMAT " outside the plan",
+                       GST_STIME_ARGS(media_pts));
+      continue;
+    }
+
+    // Audio: one frame per ADTS header.
+    std::vector<std::pair<gsize, gsize>> frames;  // offset, size
+    {
+      tws::MappedBuffer map(buf.get(), GST_MAP_READ);
+      if (!map) continue;
+      if (s.rate == 0) s.rate = TsWriter::adts_sample_rate(map.data(), map.size());
+      gsize offset = 0;
+      while (offset < map.size()) {
+        gsize n = TsWriter::adts_frame_size(map.data() + offset, map.size() - offset);
+        if (n == 0 || n > map.size() - offset) n = map.size() - offset;
+        frames.emplace_back(offset, n);
+        offset += n;
+      }
+    }
+    if (s.rate == 0) {
+      GST_WARNING_OBJECT(s.pad, "dropping audio: unknown sample rate");
+      continue;
+    }
+    for (size_t j = 0; j < frames.size(); j++) {
+      Frame f;
+      int64_t shift = static_cast<int64_t>(
+          gst_util_uint64_scale_round(j * kAacFrameSamples, GST_SECOND, s.rate));
+      f.media_pts = media_pts + shift;
+      f.media_dts = f.media_pts;
+      f.duration = static_cast<int64_t>(
+          gst_util_uint64_scale_round(kAacFrameSamples, GST_SECOND, s.rate));
+      f.running_time = GST_CLOCK_TIME_IS_VALID(running_time) ? running_time + shift : running_time;
+      f.buffer = frames.size() == 1 ? buf
+                                    : adopt_ref(gst_buffer_copy_region(
+                                          buf.get(), GST_BUFFER_COPY_MEMORY, frames[j].first,
+                                          frames[j].second));
+      if (place_frame(priv, s, f))
+        s.queue.push_back(std::move(f));
+      else
+        GST_LOG_OBJECT(s.pad, "dropping audio frame at %" GST_STIME_FORMAT " outside the plan",
+                       GST_STIME_ARGS(f.media_pts));
+    }
+  }
+}
+
+// A stream that cannot contribute anything more to the plan.
+bool stream_done(GstHlsSegMuxPrivate* priv, Stream& s) {
+  if (!s.pad) return true;
+  if (!s.queue.empty()) return false;
+  return gst_aggregator_pad_is_eos(s.pad) || s.last_segment >= priv->num_segments();
+}
+
+// Running time of media time `media` on the pad's segment (NONE when outside it).
+GstClockTime running_time_of(GstAggregatorPad* pad, int64_t media, GstClockTime* position) {
+  *position = GST_CLOCK_TIME_NONE;
+  if (!pad || media < 0) return GST_CLOCK_TIME_NONE;
+  GstSegment segment = pad_segment(pad);
+  if (segment.format != GST_FORMAT_TIME) return GST_CLOCK_TIME_NONE;
+  guint64 pos = 0;
+  if (gst_segment_position_from_stream_time_full(&segment, GST_FORMAT_TIME, media, &pos) != 1)
+    return GST_CLOCK_TIME_NONE;
+  *position = pos;
+  return gst_segment_to_running_time(&segment, GST_FORMAT_TIME, pos);
+}
+
+void request_key_unit(GstHlsSegMux* self, int64_t boundary) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  GstClockTime position;
+  GstClockTime rt = running_time_of(priv->video.pad, priv->video_boundary(boundary), &position);
+  if (!GST_CLOCK_TIME_IS_VALID(rt)) return;
+  GST_DEBUG_OBJECT(self, "requesting a keyframe upstream at running time %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS(rt));
+  gst_pad_push_event(GST_PAD(priv->video.pad),
+                     gst_video_event_new_upstream_force_key_unit(
+                         rt, TRUE, priv->first_index + static_cast<guint>(boundary)));
+}
+
+GstFlowReturn push_out(GstHlsSegMux* self, GstClockTime running_time) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  if (priv->out.empty()) return GST_FLOW_OK;
+  auto* data = new std::vector<uint8_t>(std::move(priv->out));
+  priv->out = std::vector<uint8_t>();
+  priv->out.reserve(data->size());
+  priv->seg.bytes += data->size();
+  GstBuffer* buf = gst_buffer_new_wrapped_full(
+      GST_MEMORY_FLAG_READONLY, data->data(), data->size(), 0, data->size(), data,
+      [](gpointer p) { delete static_cast<std::vector<uint8_t>*>(p); });
+  GST_BUFFER_PTS(buf) = running_time;
+  if (priv->seg.first_buffer)
+    priv->seg.first_buffer = false;
+  else
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  return gst_aggregator_finish_buffer(GST_AGGREGATOR(self), buf);
+}
+
+void close_segment(GstHlsSegMux* self, bool at_eos) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  OpenSegment& seg = priv->seg;
+  if (seg.index < 0) return;
+  int64_t start = priv->segment_start(seg.index);
+  int64_t duration = priv->segment_start(seg.index + 1) - start;
+  if (at_eos && seg.media_end > start) duration = std::min(duration, seg.media_end - start);
+  int index = static_cast<int>(priv->first_index + seg.index);
+
+  GST_INFO_OBJECT(self,
+                  "segment %d done: start %" GST_TIME_FORMAT " duration %" GST_TIME_FORMAT
+                  " %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " video frames, %"
+                  G_GUINT64_FORMAT " audio frames",
+                  index, GST_TIME_ARGS(start), GST_TIME_ARGS(duration), seg.bytes,
+                  seg.video_frames, seg.audio_frames);
+  GstStructure* s = gst_structure_new(
+      "hlssegmux-segment-end", "index", G_TYPE_INT, index, "start", G_TYPE_UINT64,
+      static_cast<guint64>(start), "duration", G_TYPE_UINT64, static_cast<guint64>(duration),
+      "bytes", G_TYPE_UINT64, seg.bytes, "video-frames", G_TYPE_UINT64, seg.video_frames,
+      "audio-samples", G_TYPE_UINT64, seg.audio_frames * kAacFrameSamples, "keyframe",
+      G_TYPE_BOOLEAN, seg.keyframe, nullptr);
+  GstStructure* msg = gst_structure_copy(s);
+  gst_structure_set_name(msg, "hlssegmux-segment");
+  gst_pad_push_event(GST_AGGREGATOR_SRC_PAD(self),
+                     gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), msg));
+  seg = OpenSegment{};
+}
+
+void open_segment(GstHlsSegMux* self, int64_t index, Stream& by) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  priv->seg = OpenSegment{};
+  priv->seg.index = index;
+
+  int64_t start = priv->segment_start(index);
+  GstClockTime position;
+  GstClockTime rt = running_time_of(by.pad, start, &position);
+  GST_INFO_OBJECT(self, "segment %u starts at %" GST_TIME_FORMAT " (running time %"
+                  GST_TIME_FORMAT ")", priv->first_index + static_cast<guint>(index),
+                  GST_TIME_ARGS(start), GST_TIME_ARGS(rt));
+  gst_pad_push_event(GST_AGGREGATOR_SRC_PAD(self),
+                     gst_video_event_new_downstream_force_key_unit(
+                         position, start, rt, TRUE, priv->first_index + static_cast<guint>(index)));
+
+  if (priv->bounds.empty() && priv->video.pad) {
+    for (int64_t b = std::max(priv->key_units_requested_upto + 1, index + 1);
+         b <= index + kKeyUnitRequestsAhead; b++)
+      request_key_unit(self, b);
+    priv->key_units_requested_upto = std::max(priv->key_units_requested_upto,
+                                              index + kKeyUnitRequestsAhead);
+  }
+
+  priv->writer.configure(priv->video.pad ? priv->video.codec : TsWriter::VideoCodec::kNone,
+                         priv->audio.pad != nullptr);
+  priv->writer.begin_segment();
+}
+
+guint64 to_90k(GstHlsSegMuxPrivate* priv, int64_t media) {
+  int64_t t = media + static_cast<int64_t>(priv->pts_offset);
+  if (t < 0) t = 0;
+  return gst_util_uint64_scale_round(static_cast<guint64>(t), 9, GST_SECOND / 10000);
+}
+
+GstFlowReturn write_frame(GstHlsSegMux* self, Stream& s, Frame& f) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  OpenSegment& seg = priv->seg;
+  tws::MappedBuffer map(f.buffer.get(), GST_MAP_READ);
+  if (!map) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, (nullptr), ("could not map a buffer"));
+    return GST_FLOW_ERROR;
+  }
+  if (s.video) {
+    if (seg.video_frames == 0 && !f.keyframe) {
+      seg.keyframe = false;
+      GST_ELEMENT_ERROR(self, STREAM, MUX,
+                        ("segment %d does not start with a keyframe",
+                         static_cast<int>(priv->first_index + seg.index)),
+                        ("first video frame at %" GST_STIME_FORMAT " is a delta unit",
+                         GST_STIME_ARGS(f.media_pts)));
+      return GST_FLOW_ERROR;
+    }
+    priv->writer.write_video(map.data(), map.size(), to_90k(priv, f.media_pts),
+                             to_90k(priv, f.media_dts), f.keyframe);
+    seg.video_frames++;
+  } else {
+    priv->writer.write_audio(map.data(), map.size(), to_90k(priv, f.media_pts));
+    seg.audio_frames++;
+  }
+  if (s.video || !priv->video.pad)
+    seg.media_end = std::max(seg.media_end, f.media_pts + std::max<int64_t>(f.duration, 0));
+  return push_out(self, f.running_time);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// GstAggregator
+
+static GstFlowReturn gst_hls_seg_mux_aggregate(GstAggregator* agg, gboolean timeout) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
+  GstHlsSegMuxPrivate* priv = self->priv;
+  Stream* streams[] = {&priv->video, &priv->audio};
+
+  for (Stream* s : streams)
+    if (s->pad) fill(self, *s);
+
+  bool all_done = true;
+  for (Stream* s : streams) {
+    if (stream_done(priv, *s)) continue;
+    all_done = false;
+    if (s->queue.empty()) {
+      // Not yet known what comes next on this pad; wait (a live timeout writes nothing).
+      GST_LOG_OBJECT(self, "waiting for data on %s%s", GST_PAD_NAME(s->pad),
+                     timeout ? " (timeout)" : "");
+      return GST_AGGREGATOR_FLOW_NEED_DATA;
+    }
+  }
+  if (all_done) {
+    close_segment(self, true);
+    GST_DEBUG_OBJECT(self, "all streams done");
+    return GST_FLOW_EOS;
+  }
+
+  // The lowest (segment, DTS) among the heads; video first on a tie.
+  Stream* best = nullptr;
+  for (Stream* s : streams) {
+    if (s->queue.empty()) continue;
+    const Frame& f = s->queue.front();
+    if (!best || f.segment < best->queue.front().segment ||
+        (f.segment == best->queue.front().segment && f.media_dts < best->queue.front().media_dts))
+      best = s;
+  }
+  Frame f = std::move(best->queue.front());
+  best->queue.pop_front();
+
+  if (priv->seg.index != f.segment) {
+    close_segment(self, false);
+    open_segment(self, f.segment, *best);
+  }
+  return write_frame(self, *best, f);
+}
+
+static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad* pad,
+                                           GstEvent* event) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
+  GstHlsSegMuxPrivate* priv = self->priv;
+  const bool is_video = pad == priv->video.pad;
+  Stream& s = is_video ? priv->video : priv->audio;
+
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps* caps;
+      gst_event_parse_caps(event, &caps);
+      GstStructure* st = gst_caps_get_structure(caps, 0);
+      if (is_video) {
+        s.codec = gst_structure_has_name(st, "video/x-h265") ? TsWriter::VideoCodec::kH265
+                                                              : TsWriter::VideoCodec::kH264;
+        gint n = 0, d = 0;
+        s.caps_frame_duration = -1;
+        if (gst_structure_get_fraction(st, "framerate", &n, &d) && n > 0 && d > 0)
+          s.caps_frame_duration =
+              static_cast<int64_t>(gst_util_uint64_scale_int(GST_SECOND, d, n));
+        if (priv->seg.index >= 0 && priv->writer.video_codec() != TsWriter::VideoCodec::kNone &&
+            priv->writer.video_codec() != s.codec)
+          GST_WARNING_OBJECT(self, "video codec changed; new PMT at the next segment");
+      } else {
+        gint rate = 0;
+        if (gst_structure_get_int(st, "rate", &rate) && rate > 0)
+          s.rate = static_cast<uint32_t>(rate);
+      }
+      GST_DEBUG_OBJECT(pad, "caps %" GST_PTR_FORMAT, caps);
+      break;
+    }
+    case GST_EVENT_SEGMENT: {
+      gboolean ret = GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->sink_event(agg, pad, event);
+      if (is_video && !s.requested_key_units) {
+        s.requested_key_units = true;
+        if (!priv->bounds.empty()) {
+          for (int64_t b = 1; b < static_cast<int64_t>(priv->bounds.size()); b++)
+            request_key_unit(self, b);
+        } else {
+          for (int64_t b = 1; b <= kKeyUnitRequestsAhead; b++) request_key_unit(self, b);
+          priv->key_units_requested_upto = kKeyUnitRequestsAhead;
+        }
+      }
+      return ret;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      // Parsers answer our upstream key-unit requests with downstream ones; the segment
+      // starts are ours to announce.
+      if (gst_video_event_is_force_key_unit(event)) {
+        gst_event_unref(event);
+        return TRUE;
+      }
+      break;
+    default:
+      break;
+  }
+  return GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->sink_event(agg, pad, event);
+}
+
+static GstFlowReturn gst_hls_seg_mux_flush(GstAggregator* agg) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
+  GST_DEBUG_OBJECT(self, "flush: starting over");
+  self->priv->reset_streaming();
+  return GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->flush(agg);
+}
+
+static gboolean gst_hls_seg_mux_start(GstAggregator* agg) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
+  GstHlsSegMuxPrivate* priv = self->priv;
+  GST_OBJECT_LOCK(self);
+  Settings settings = priv->settings;
+  GST_OBJECT_UNLOCK(self);
+
+  auto bounds = tws::parse_boundaries(settings.boundaries);
+  auto audio_bounds = tws::parse_boundaries(settings.audio_boundaries);
+  if (!bounds || !audio_bounds) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("invalid boundaries"),
+                      ("boundaries \"%s\", audio-boundaries \"%s\": expected increasing "
+                       "seconds separated by commas", settings.boundaries.c_str(),
+                       settings.audio_boundaries.c_str()));
+    return FALSE;
+  }
+  if (bounds->size() == 1 ||
+      (!audio_bounds->empty() && audio_bounds->size() != bounds->size())) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("invalid boundaries"),
+                      ("need at least two boundaries, and as many audio-boundaries as "
+                       "boundaries"));
+    return FALSE;
+  }
+  if (bounds->empty() && settings.segment_duration == 0) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("segment-duration is 0"),
+                      ("set boundaries or a segment-duration"));
+    return FALSE;
+  }
+  priv->bounds = std::move(*bounds);
+  priv->audio_bounds = std::move(*audio_bounds);
+  priv->segment_duration = settings.segment_duration;
+  priv->first_index = settings.first_index;
+  priv->pts_offset = settings.pts_offset;
+  priv->reset_streaming();
+  return TRUE;
+}
+
+static gboolean gst_hls_seg_mux_stop(GstAggregator* agg) {
+  GST_HLS_SEG_MUX(agg)->priv->reset_streaming();
+  return TRUE;
+}
+
+static GstAggregatorPad* gst_hls_seg_mux_create_new_pad(GstAggregator* agg, GstPadTemplate* templ,
+                                                        const gchar* /*req_name*/,
+                                                        const GstCaps* /*caps*/) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
+  const gchar* name = GST_PAD_TEMPLATE_NAME_TEMPLATE(templ);
+  const bool video = g_strcmp0(name, "video") == 0;
+  if (!video && g_strcmp0(name, "audio") != 0) return nullptr;
+
+  GST_OBJECT_LOCK(self);
+  Stream& s = video ? self->priv->video : self->priv->audio;
+  if (s.pad) {
+    GST_OBJECT_UNLOCK(self);
+    GST_WARNING_OBJECT(self, "only one %s pad is supported", name);
+    return nullptr;
+  }
+  auto* pad = GST_AGGREGATOR_PAD(g_object_new(GST_TYPE_AGGREGATOR_PAD, "name", name, "direction",
+                                              GST_PAD_SINK, "template", templ, nullptr));
+  s.pad = pad;
+  s.video = video;
+  GST_OBJECT_UNLOCK(self);
+  return pad;
+}
+
+static void gst_hls_seg_mux_release_pad(GstElement* element, GstPad* pad) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(element);
+  GST_OBJECT_LOCK(self);
+  for (Stream* s : {&self->priv->video, &self->priv->audio}) {
+    if (GST_PAD(s->pad) == pad) {
+      s->pad = nullptr;
+      s->reset();
+    }
+  }
+  GST_OBJECT_UNLOCK(self);
+  GST_ELEMENT_CLASS(gst_hls_seg_mux_parent_class)->release_pad(element, pad);
+}
+
+// ---------------------------------------------------------------------------------------
+// GObject
+
+static void gst_hls_seg_mux_set_property(GObject* object, guint prop_id, const GValue* value,
+                                         GParamSpec* pspec) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(object);
+  Settings& settings = self->priv->settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_BOUNDARIES: {
+      const gchar* v = g_value_get_string(value);
+      settings.boundaries = v ? v : "";
+      break;
+    }
+    case PROP_AUDIO_BOUNDARIES: {
+      const gchar* v = g_value_get_string(value);
+      settings.audio_boundaries = v ? v : "";
+      break;
+    }
+    case PROP_SEGMENT_DURATION:
+      settings.segment_duration = g_value_get_uint64(value);
+      break;
+    case PROP_FIRST_INDEX:
+      settings.first_index = g_value_get_uint(value);
+      break;
+    case PROP_PTS_OFFSET:
+      settings.pts_offset = g_value_get_uint64(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_hls_seg_mux_get_property(GObject* object, guint prop_id, GValue* value,
+                                         GParamSpec* pspec) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(object);
+  const Settings& settings = self->priv->settings;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_BOUNDARIES:
+      g_value_set_string(value, settings.boundaries.c_str());
+      break;
+    case PROP_AUDIO_BOUNDARIES:
+      g_value_set_string(value, settings.audio_boundaries.c_str());
+      break;
+    case PROP_SEGMENT_DURATION:
+      g_value_set_uint64(value, settings.segment_duration);
+      break;
+    case PROP_FIRST_INDEX:
+      g_value_set_uint(value, settings.first_index);
+      break;
+    case PROP_PTS_OFFSET:
+      g_value_set_uint64(value, settings.pts_offset);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_hls_seg_mux_finalize(GObject* object) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(object);
+  delete self->priv;
+  self->priv = nullptr;
+  G_OBJECT_CLASS(gst_hls_seg_mux_parent_class)->finalize(object);
+}
+
+static void gst_hls_seg_mux_init(GstHlsSegMux* self) { self->priv = new GstHlsSegMuxPrivate(); }
+
+static void gst_hls_seg_mux_class_init(GstHlsSegMuxClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  GstAggregatorClass* agg_class = GST_AGGREGATOR_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(gst_hls_seg_mux_debug, "hlssegmux", 0, "HLS segment muxer");
+
+  gobject_class->set_property = gst_hls_seg_mux_set_property;
+  gobject_class->get_property = gst_hls_seg_mux_get_property;
+  gobject_class->finalize = gst_hls_seg_mux_finalize;
+
+  constexpr auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                  GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(
+      gobject_class, PROP_BOUNDARIES,
+      g_param_spec_string("boundaries", "Boundaries",
+                          "Segment boundaries in seconds of media (stream) time, separated by "
+                          "commas, up to 9 decimals (\"0,2,4,6,16\": N+1 values give N "
+                          "segments). Empty: a segment every segment-duration from 0, no end",
+                          DEFAULT_BOUNDARIES, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_AUDIO_BOUNDARIES,
+      g_param_spec_string("audio-boundaries", "Audio boundaries",
+                          "Audio cut times in seconds of media time, as many as boundaries. "
+                          "Empty: each boundary rounded to the nearest whole AAC frame "
+                          "(1024 samples)",
+                          DEFAULT_AUDIO_BOUNDARIES, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_SEGMENT_DURATION,
+      g_param_spec_uint64("segment-duration", "Segment duration",
+                          "Segment length in nanoseconds when boundaries is empty (0 is "
+                          "invalid then)",
+                          0, G_MAXUINT64, DEFAULT_SEGMENT_DURATION, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_FIRST_INDEX,
+      g_param_spec_uint("first-index", "First index",
+                        "Index of the first segment of the plan, as reported in events and "
+                        "messages (0: the first segment is 0)",
+                        0, G_MAXINT, DEFAULT_FIRST_INDEX, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_PTS_OFFSET,
+      g_param_spec_uint64("pts-offset", "PTS offset",
+                          "Nanoseconds added to every media time written as PTS/DTS, so DTS "
+                          "never goes negative (0: PTS = media time)",
+                          0, G_MAXUINT64 / 2, DEFAULT_PTS_OFFSET, flags));
+
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_add_static_pad_template_with_gtype(element_class, &video_template,
+                                                       GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_add_static_pad_template_with_gtype(element_class, &audio_template,
+                                                       GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_set_static_metadata(
+      element_class, "HLS segment muxer", "Codec/Muxer",
+      "Muxes H.264/H.265 and AAC into MPEG-TS HLS segments cut at planned boundaries",
+      "tws authors");
+
+  element_class->release_pad = gst_hls_seg_mux_release_pad;
+  agg_class->aggregate = gst_hls_seg_mux_aggregate;
+  agg_class->sink_event = gst_hls_seg_mux_sink_event;
+  agg_class->flush = gst_hls_seg_mux_flush;
+  agg_class->start = gst_hls_seg_mux_start;
+  agg_class->stop = gst_hls_seg_mux_stop;
+  agg_class->create_new_pad = gst_hls_seg_mux_create_new_pad;
+}
