@@ -1,2 +1,496 @@
+/**
+ * SECTION:element-rangesrc
+ * @title: rangesrc
+ *
+ * Reads an object by byte ranges: a local file (path or `file://` URI); S3 objects and
+ * HTTP(S) resources come behind the same backend interface. rangesrc operates in pull mode,
+ * so demuxers such as qtdemux, matroskademux and avidemux can read any offset, and also in
+ * push mode.
+ *
+ * Every rangesrc of the process reads through one shared block cache: the object is cut
+ * into #GstRangeSrc:block-size blocks kept in an LRU of #GstRangeSrc:cache-size bytes, so
+ * a demuxer's many small reads cost few backend requests. When reads are sequential, the
+ * next #GstRangeSrc:readahead blocks are fetched in the same request as a missing block.
+ * Blocks are keyed by location and identity (mtime for files, ETag for S3/HTTP), so a
+ * replaced object is never served from stale blocks.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 rangesrc location=/data/movie.mp4 ! qtdemux ! h264parse ! avdec_h264 !
+ * autovideosink
+ * ]| Plays the video of an MP4 file, qtdemux pulling ranges from rangesrc.
+ * |[
+ * gst-launch-1.0 rangesrc location=file:///data/movie.mkv block-size=1048576 readahead=2 !
+ * decodebin ! fakesink
+ * ]| Decodes a Matroska file read in 1 MiB blocks, two blocks ahead.
+ */
+#include "gstrangesrc.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "block_cache.h"
+#include "common/gref.h"
 #include "elements.h"
-GST_ELEMENT_REGISTER_DEFINE(rangesrc, "rangesrc", GST_RANK_NONE, GST_TYPE_BIN);
+#include "range_backend.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_range_src_debug);
+#define GST_CAT_DEFAULT gst_range_src_debug
+
+#define DEFAULT_LOCATION nullptr
+#define DEFAULT_BLOCK_SIZE (256 * 1024)
+#define DEFAULT_CACHE_SIZE (G_GUINT64_CONSTANT(64) * 1024 * 1024)
+#define DEFAULT_READAHEAD 4
+#define MIN_BLOCK_SIZE 4096
+#define MAX_BLOCK_SIZE (64 * 1024 * 1024)
+#define MAX_READAHEAD 64
+
+enum {
+  PROP_0,
+  PROP_LOCATION,
+  PROP_BLOCK_SIZE,
+  PROP_CACHE_SIZE,
+  PROP_READAHEAD,
+};
+
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+namespace {
+
+struct Settings {
+  std::string location;  // as set: a path or a URI
+  guint block_size = DEFAULT_BLOCK_SIZE;
+  guint readahead = DEFAULT_READAHEAD;
+  // cache-size is not here: it is the shared cache's own capacity.
+};
+
+}  // namespace
+
+struct GstRangeSrcPrivate {
+  // User settings; read at start(), changed by properties (location only below PAUSED).
+  std::mutex settings_lock;
+  Settings settings;
+
+  // Streaming state, set up in start() and torn down in stop(); used by the streaming
+  // thread. state_lock guards the pointers against unlock() from other threads.
+  std::mutex state_lock;
+  std::shared_ptr<tws::RangeBackend> backend;
+  std::shared_ptr<tws::BlockCache::Reader> reader;
+  guint64 size = 0;
+  std::string location;  // the location of the running session, for messages
+  // Between unlock() and unlock_stop(): reads return FLUSHING.
+  std::atomic<bool> flushing{false};
+};
+
+struct _GstRangeSrc {
+  GstBaseSrc parent;
+  GstRangeSrcPrivate* priv;
+};
+
+static void gst_range_src_uri_handler_init(gpointer g_iface, gpointer iface_data);
+
+#define gst_range_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE(GstRangeSrc, gst_range_src, GST_TYPE_BASE_SRC,
+                        G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER, gst_range_src_uri_handler_init);
+                        GST_DEBUG_CATEGORY_INIT(gst_range_src_debug, "rangesrc", 0,
+                                                "random-access source with block cache"));
+GST_ELEMENT_REGISTER_DEFINE(rangesrc, "rangesrc", GST_RANK_NONE, GST_TYPE_RANGE_SRC);
+
+static void gst_range_src_finalize(GObject* object);
+static void gst_range_src_set_property(GObject* object, guint prop_id, const GValue* value,
+                                       GParamSpec* pspec);
+static void gst_range_src_get_property(GObject* object, guint prop_id, GValue* value,
+                                       GParamSpec* pspec);
+static gboolean gst_range_src_start(GstBaseSrc* bsrc);
+static gboolean gst_range_src_stop(GstBaseSrc* bsrc);
+static gboolean gst_range_src_get_size(GstBaseSrc* bsrc, guint64* size);
+static gboolean gst_range_src_is_seekable(GstBaseSrc* bsrc);
+static gboolean gst_range_src_do_seek(GstBaseSrc* bsrc, GstSegment* segment);
+static gboolean gst_range_src_unlock(GstBaseSrc* bsrc);
+static gboolean gst_range_src_unlock_stop(GstBaseSrc* bsrc);
+static GstFlowReturn gst_range_src_fill(GstBaseSrc* bsrc, guint64 offset, guint length,
+                                        GstBuffer* buf);
+
+static void gst_range_src_class_init(GstRangeSrcClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseSrcClass* basesrc_class = GST_BASE_SRC_CLASS(klass);
+
+  gobject_class->finalize = gst_range_src_finalize;
+  gobject_class->set_property = gst_range_src_set_property;
+  gobject_class->get_property = gst_range_src_get_property;
+
+  g_object_class_install_property(
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string("location", "Location", "Object to read: a local path or a file:// URI",
+                          DEFAULT_LOCATION,
+                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_BLOCK_SIZE,
+      g_param_spec_uint("block-size", "Block size",
+                        "Size of the cache blocks, in bytes: the smallest backend request",
+                        MIN_BLOCK_SIZE, MAX_BLOCK_SIZE, DEFAULT_BLOCK_SIZE,
+                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_CACHE_SIZE,
+      g_param_spec_uint64("cache-size", "Cache size",
+                          "Capacity of the block cache shared by every rangesrc of the process, "
+                          "in bytes; setting it resizes that cache (0 = cache nothing)",
+                          0, G_MAXUINT64, DEFAULT_CACHE_SIZE,
+                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property(
+      gobject_class, PROP_READAHEAD,
+      g_param_spec_uint("readahead", "Readahead",
+                        "When reads are sequential, blocks fetched ahead in the same request "
+                        "as a missing block, in blocks (0 = none)",
+                        0, MAX_READAHEAD, DEFAULT_READAHEAD,
+                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 GST_PARAM_MUTABLE_READY)));
+
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Range source", "Source/File",
+      "Reads a file (later S3 or HTTP objects) by byte ranges through a shared block cache",
+      "tws developers");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR(gst_range_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR(gst_range_src_stop);
+  basesrc_class->get_size = GST_DEBUG_FUNCPTR(gst_range_src_get_size);
+  basesrc_class->is_seekable = GST_DEBUG_FUNCPTR(gst_range_src_is_seekable);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR(gst_range_src_do_seek);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR(gst_range_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR(gst_range_src_unlock_stop);
+  basesrc_class->fill = GST_DEBUG_FUNCPTR(gst_range_src_fill);
+}
+
+static void gst_range_src_init(GstRangeSrc* self) {
+  self->priv = new GstRangeSrcPrivate();
+  gst_base_src_set_format(GST_BASE_SRC(self), GST_FORMAT_BYTES);
+}
+
+static void gst_range_src_finalize(GObject* object) {
+  GstRangeSrc* self = GST_RANGE_SRC(object);
+  delete self->priv;
+  self->priv = nullptr;
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+// Location changes only while no session runs (NULL or READY), as filesrc.
+static gboolean gst_range_src_set_location(GstRangeSrc* self, const gchar* location,
+                                           GError** error) {
+  GST_OBJECT_LOCK(self);
+  GstState state = GST_STATE(self);
+  GST_OBJECT_UNLOCK(self);
+  if (state != GST_STATE_READY && state != GST_STATE_NULL) {
+    GST_WARNING_OBJECT(self, "Changing the location in state %s is not supported",
+                       gst_element_state_get_name(state));
+    g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+                "Changing the location of rangesrc while it is running is not supported");
+    return FALSE;
+  }
+  std::lock_guard lock(self->priv->settings_lock);
+  self->priv->settings.location = location ? location : "";
+  GST_INFO_OBJECT(self, "location: %s", location ? location : "(none)");
+  return TRUE;
+}
+
+static void gst_range_src_set_property(GObject* object, guint prop_id, const GValue* value,
+                                       GParamSpec* pspec) {
+  GstRangeSrc* self = GST_RANGE_SRC(object);
+  GstRangeSrcPrivate* priv = self->priv;
+  switch (prop_id) {
+    case PROP_LOCATION:
+      gst_range_src_set_location(self, g_value_get_string(value), nullptr);
+      break;
+    case PROP_BLOCK_SIZE: {
+      std::lock_guard lock(priv->settings_lock);
+      priv->settings.block_size = g_value_get_uint(value);
+      break;
+    }
+    case PROP_CACHE_SIZE:
+      tws::BlockCache::shared().set_capacity(g_value_get_uint64(value));
+      break;
+    case PROP_READAHEAD: {
+      std::lock_guard lock(priv->settings_lock);
+      priv->settings.readahead = g_value_get_uint(value);
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void gst_range_src_get_property(GObject* object, guint prop_id, GValue* value,
+                                       GParamSpec* pspec) {
+  GstRangeSrc* self = GST_RANGE_SRC(object);
+  GstRangeSrcPrivate* priv = self->priv;
+  switch (prop_id) {
+    case PROP_LOCATION: {
+      std::lock_guard lock(priv->settings_lock);
+      g_value_set_string(
+          value, priv->settings.location.empty() ? nullptr : priv->settings.location.c_str());
+      break;
+    }
+    case PROP_BLOCK_SIZE: {
+      std::lock_guard lock(priv->settings_lock);
+      g_value_set_uint(value, priv->settings.block_size);
+      break;
+    }
+    case PROP_CACHE_SIZE:
+      g_value_set_uint64(value, tws::BlockCache::shared().capacity());
+      break;
+    case PROP_READAHEAD: {
+      std::lock_guard lock(priv->settings_lock);
+      g_value_set_uint(value, priv->settings.readahead);
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+// Posts the element error for a failed open (start) or read (fill).
+static void gst_range_src_post_error(GstRangeSrc* self, const tws::BackendError& err,
+                                     bool opening) {
+  const char* msg = err.message.c_str();
+  const char* detail = err.detail.c_str();
+  switch (err.code) {
+    case tws::BackendErrorCode::kNotFound:
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", msg), ("%s", detail));
+      break;
+    case tws::BackendErrorCode::kPermissionDenied:
+      if (opening)
+        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", msg), ("%s", detail));
+      else
+        GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s", msg), ("%s", detail));
+      break;
+    case tws::BackendErrorCode::kUnsupported:
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", msg), ("%s", detail));
+      break;
+    case tws::BackendErrorCode::kIo:
+    case tws::BackendErrorCode::kNone:
+    case tws::BackendErrorCode::kCancelled:
+      if (opening)
+        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", msg), ("%s", detail));
+      else
+        GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s", msg), ("%s", detail));
+      break;
+  }
+}
+
+static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
+  GstRangeSrc* self = GST_RANGE_SRC(bsrc);
+  GstRangeSrcPrivate* priv = self->priv;
+
+  Settings settings;
+  {
+    std::lock_guard lock(priv->settings_lock);
+    settings = priv->settings;
+  }
+  if (settings.location.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No location set for reading"), (nullptr));
+    return FALSE;
+  }
+
+  tws::BackendError err;
+  std::shared_ptr<tws::RangeBackend> backend = tws::make_range_backend(settings.location, &err);
+  if (!backend) {
+    gst_range_src_post_error(self, err, true);
+    return FALSE;
+  }
+  tws::ObjectInfo info;
+  {
+    std::lock_guard lock(priv->state_lock);
+    priv->backend = backend;  // so unlock() can cancel a slow open
+  }
+  if (!backend->open(&info, &err)) {
+    {
+      std::lock_guard lock(priv->state_lock);
+      priv->backend.reset();
+    }
+    if (err.code == tws::BackendErrorCode::kCancelled) return FALSE;
+    gst_range_src_post_error(self, err, true);
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "opened %s: %" G_GUINT64_FORMAT " bytes, identity %s",
+                  settings.location.c_str(), info.size, info.identity.c_str());
+
+  std::string key = tws::BlockCache::make_object_key(backend->location(), info.identity, info.size);
+  tws::RangeBackend* raw_backend = backend.get();
+  auto reader = std::make_shared<tws::BlockCache::Reader>(
+      tws::BlockCache::shared(), std::move(key), info.size, settings.block_size, settings.readahead,
+      [raw_backend](guint64 offset, gsize length, guint8* dest, tws::BackendError* error) {
+        return raw_backend->read(offset, length, dest, error);
+      });
+
+  std::lock_guard lock(priv->state_lock);
+  priv->reader = std::move(reader);
+  priv->size = info.size;
+  priv->location = settings.location;
+  if (priv->flushing) {
+    priv->backend->cancel();
+    priv->reader->set_cancelled(true);
+  }
+  return TRUE;
+}
+
+static gboolean gst_range_src_stop(GstBaseSrc* bsrc) {
+  GstRangeSrc* self = GST_RANGE_SRC(bsrc);
+  GstRangeSrcPrivate* priv = self->priv;
+  std::shared_ptr<tws::BlockCache::Reader> reader;
+  std::shared_ptr<tws::RangeBackend> backend;
+  {
+    std::lock_guard lock(priv->state_lock);
+    reader = std::move(priv->reader);
+    backend = std::move(priv->backend);
+    priv->size = 0;
+    priv->location.clear();
+  }
+  // The reader's fetch function points into the backend: drop the reader first.
+  reader.reset();
+  backend.reset();
+  return TRUE;
+}
+
+static gboolean gst_range_src_get_size(GstBaseSrc* bsrc, guint64* size) {
+  GstRangeSrc* self = GST_RANGE_SRC(bsrc);
+  std::lock_guard lock(self->priv->state_lock);
+  if (!self->priv->reader) return FALSE;
+  *size = self->priv->size;
+  return TRUE;
+}
+
+static gboolean gst_range_src_is_seekable(GstBaseSrc*) { return TRUE; }
+
+static gboolean gst_range_src_do_seek(GstBaseSrc* bsrc, GstSegment* segment) {
+  // Reads carry their offsets (create/fill); the block cache tells sequential reading from
+  // random access by itself, so a seek needs no state of its own here.
+  GST_DEBUG_OBJECT(bsrc, "seek to %" G_GUINT64_FORMAT, segment->start);
+  return GST_BASE_SRC_CLASS(parent_class)->do_seek(bsrc, segment);
+}
+
+static gboolean gst_range_src_unlock(GstBaseSrc* bsrc) {
+  GstRangeSrc* self = GST_RANGE_SRC(bsrc);
+  GstRangeSrcPrivate* priv = self->priv;
+  GST_DEBUG_OBJECT(self, "unlock");
+  std::lock_guard lock(priv->state_lock);
+  priv->flushing = true;
+  if (priv->backend) priv->backend->cancel();
+  if (priv->reader) priv->reader->set_cancelled(true);
+  return TRUE;
+}
+
+static gboolean gst_range_src_unlock_stop(GstBaseSrc* bsrc) {
+  GstRangeSrc* self = GST_RANGE_SRC(bsrc);
+  GstRangeSrcPrivate* priv = self->priv;
+  GST_DEBUG_OBJECT(self, "unlock stop");
+  std::lock_guard lock(priv->state_lock);
+  priv->flushing = false;
+  if (priv->backend) priv->backend->reset_cancel();
+  if (priv->reader) priv->reader->set_cancelled(false);
+  return TRUE;
+}
+
+static GstFlowReturn gst_range_src_fill(GstBaseSrc* bsrc, guint64 offset, guint length,
+                                        GstBuffer* buf) {
+  GstRangeSrc* self = GST_RANGE_SRC(bsrc);
+  GstRangeSrcPrivate* priv = self->priv;
+
+  std::shared_ptr<tws::BlockCache::Reader> reader;
+  {
+    std::lock_guard lock(priv->state_lock);
+    reader = priv->reader;
+  }
+  if (!reader) return GST_FLOW_FLUSHING;
+  if (priv->flushing) return GST_FLOW_FLUSHING;
+  if (offset >= reader->object_size()) {
+    GST_DEBUG_OBJECT(self, "EOS: offset %" G_GUINT64_FORMAT " >= size %" G_GUINT64_FORMAT, offset,
+                     reader->object_size());
+    return GST_FLOW_EOS;
+  }
+
+  tws::BackendError err;
+  gssize n;
+  {
+    tws::MappedBuffer map(buf, GST_MAP_WRITE);
+    if (!map) {
+      GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map buffer"), (nullptr));
+      return GST_FLOW_ERROR;
+    }
+    gsize want = MIN(static_cast<gsize>(length), map.size());
+    n = reader->read(offset, want, map.data(), &err);
+  }
+  if (n < 0) {
+    if (err.code == tws::BackendErrorCode::kCancelled) {
+      GST_DEBUG_OBJECT(self, "read cancelled");
+      return GST_FLOW_FLUSHING;
+    }
+    gst_range_src_post_error(self, err, false);
+    return GST_FLOW_ERROR;
+  }
+  if (n == 0) return GST_FLOW_EOS;
+
+  GST_LOG_OBJECT(self, "read %" G_GSSIZE_FORMAT " bytes at %" G_GUINT64_FORMAT, n, offset);
+  gst_buffer_set_size(buf, n);
+  GST_BUFFER_OFFSET(buf) = offset;
+  GST_BUFFER_OFFSET_END(buf) = offset + static_cast<guint64>(n);
+  return GST_FLOW_OK;
+}
+
+// GstURIHandler: "file" URIs (s3, http and https join as their backends do).
+
+static GstURIType gst_range_src_uri_get_type(GType) { return GST_URI_SRC; }
+
+static const gchar* const* gst_range_src_uri_get_protocols(GType) {
+  static const gchar* protocols[] = {"file", nullptr};
+  return protocols;
+}
+
+static gchar* gst_range_src_uri_get_uri(GstURIHandler* handler) {
+  GstRangeSrc* self = GST_RANGE_SRC(handler);
+  std::string location;
+  {
+    std::lock_guard lock(self->priv->settings_lock);
+    location = self->priv->settings.location;
+  }
+  if (location.empty()) return nullptr;
+  if (gst_uri_is_valid(location.c_str()) && location.find("://") != std::string::npos)
+    return g_strdup(location.c_str());
+  // A path: make it absolute first, as file URIs are.
+  tws::GUnique<gchar> absolute(g_canonicalize_filename(location.c_str(), nullptr));
+  return g_filename_to_uri(absolute.get(), nullptr, nullptr);
+}
+
+static gboolean gst_range_src_uri_set_uri(GstURIHandler* handler, const gchar* uri,
+                                          GError** error) {
+  GstRangeSrc* self = GST_RANGE_SRC(handler);
+  tws::GUnique<gchar> scheme(gst_uri_get_protocol(uri));
+  if (!scheme || !tws::range_backend_supports_scheme(scheme.get())) {
+    g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_UNSUPPORTED_PROTOCOL,
+                "rangesrc does not read URIs like %s", uri);
+    return FALSE;
+  }
+  if (g_ascii_strcasecmp(scheme.get(), "file") == 0) {
+    tws::GUnique<gchar> path(g_filename_from_uri(uri, nullptr, nullptr));
+    if (!path) {
+      g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "Invalid file URI: %s", uri);
+      return FALSE;
+    }
+  }
+  return gst_range_src_set_location(self, uri, error);
+}
+
+static void gst_range_src_uri_handler_init(gpointer g_iface, gpointer) {
+  GstURIHandlerInterface* iface = static_cast<GstURIHandlerInterface*>(g_iface);
+  iface->get_type = gst_range_src_uri_get_type;
+  iface->get_protocols = gst_range_src_uri_get_protocols;
+  iface->get_uri = gst_range_src_uri_get_uri;
+  iface->set_uri = gst_range_src_uri_set_uri;
+}

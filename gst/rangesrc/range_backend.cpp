@@ -1,1 +1,40 @@
-// placeholder
+#include "range_backend.h"
+
+#include <gst/gst.h>
+
+#include "common/gref.h"
+#include "file_backend.h"
+
+namespace tws {
+
+bool range_backend_supports_scheme(const char* scheme) {
+  return scheme && g_ascii_strcasecmp(scheme, "file") == 0;
+}
+
+std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error) {
+  if (location.empty()) {
+    error->set(BackendErrorCode::kNotFound, "No location given");
+    return nullptr;
+  }
+  // A path never has a valid URI scheme before "://" unless it is meant as a URI.
+  GUnique<gchar> scheme(gst_uri_get_protocol(location.c_str()));
+  if (!scheme || location.find("://") == std::string::npos)
+    return std::make_unique<FileBackend>(location, location);
+
+  if (g_ascii_strcasecmp(scheme.get(), "file") == 0) {
+    GError* raw = nullptr;
+    GUnique<gchar> path(g_filename_from_uri(location.c_str(), nullptr, &raw));
+    GUnique<GError> err(raw);
+    if (!path) {
+      error->set(BackendErrorCode::kNotFound, "Invalid file URI: " + location,
+                 err ? err->message : "");
+      return nullptr;
+    }
+    return std::make_unique<FileBackend>(path.get(), location);
+  }
+  error->set(BackendErrorCode::kUnsupported,
+             std::string("Unsupported location scheme \"") + scheme.get() + "\": " + location);
+  return nullptr;
+}
+
+}  // namespace tws

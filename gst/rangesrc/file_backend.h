@@ -1,0 +1,37 @@
+// RangeBackend for local files: open(2) + fstat for size and identity, pread(2) for ranges.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "range_backend.h"
+
+namespace tws {
+
+class FileBackend final : public RangeBackend {
+ public:
+  // `path` is a filesystem path (a file:// URI already converted); `location` what the user
+  // gave, for messages.
+  FileBackend(std::string path, std::string location);
+  ~FileBackend() override;
+  FileBackend(const FileBackend&) = delete;
+  FileBackend& operator=(const FileBackend&) = delete;
+
+  bool open(ObjectInfo* info, BackendError* error) override;
+  gssize read(guint64 offset, gsize length, guint8* dest, BackendError* error) override;
+  void cancel() override { cancelled_ = true; }
+  void reset_cancel() override { cancelled_ = false; }
+  const std::string& location() const override { return location_; }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string location_;
+  int fd_ = -1;
+  guint64 size_ = 0;
+  // Local reads do not block for long; checked between pread() calls of one read.
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace tws
