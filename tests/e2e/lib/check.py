@@ -1,0 +1,499 @@
+"""The strict check of an HLS stream on disk (DESIGN.md "The segment plan", issue 2 "Done means").
+
+check_stream(playlist_path, ...) returns a list of failures (strings); empty means the stream
+passed. Each check is small and named, so that a failure says what broke and where:
+
+- playlist: #EXTM3U, VERSION >= 3, VOD + ENDLIST, no DISCONTINUITY, TARGETDURATION =
+  ceil(max EXTINF), relative segment URIs named PREFIX-<32 hex token>-<k>.ts, k = 0, 1, ...
+- per segment (read with ffprobe, and the TS bytes directly): whole 188-byte packets, PAT first
+  and its PMT second; the first video packet is a keyframe and the first frame shown (an audio
+  packet may come before it: muxers order by DTS);
+  video on a constant frame grid; DTS increasing; audio gapless inside the segment; video
+  duration (frames x frame duration) and audio duration (samples / rate) = EXTINF within one
+  frame (one AAC frame for audio); audio and video start within one AAC frame of each other.
+- across boundaries: the next segment's first video PTS = previous last PTS + one frame
+  (<= 1 tick of 90 kHz); audio start = previous audio end (<= 1 ms), and no drift overall.
+- the concatenation decodes in ffmpeg with nothing on stderr at -v error; it plays through
+  GStreamer's playbin/hlsdemux (served over a local HTTP server) to EOS, for about the
+  playlist's duration; no click at a boundary (second difference of the decoded tone).
+"""
+
+import json
+import math
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TICK = 90000
+PROBE_TIMEOUT = 120
+
+
+class CheckError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------------------------
+# Playlist
+
+def parse_playlist(path):
+    """Parses a media playlist. Returns a dict: version, target_duration, playlist_type,
+    endlist, discontinuity, segments [{extinf, uri, path}], header (first line), comments."""
+    text = open(path, encoding="utf-8").read()
+    lines = [l.strip() for l in text.splitlines()]
+    pl = {"header": lines[0] if lines else "", "version": None, "target_duration": None,
+          "playlist_type": None, "endlist": False, "discontinuity": False, "segments": [],
+          "media_sequence": 0, "comments": []}
+    base = os.path.dirname(os.path.abspath(path))
+    extinf = None
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line.startswith("#EXT-X-VERSION:"):
+            pl["version"] = int(line.split(":", 1)[1])
+        elif line.startswith("#EXT-X-TARGETDURATION:"):
+            pl["target_duration"] = int(line.split(":", 1)[1])
+        elif line.startswith("#EXT-X-PLAYLIST-TYPE:"):
+            pl["playlist_type"] = line.split(":", 1)[1]
+        elif line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
+            pl["media_sequence"] = int(line.split(":", 1)[1])
+        elif line == "#EXT-X-ENDLIST":
+            pl["endlist"] = True
+        elif line.startswith("#EXT-X-DISCONTINUITY"):
+            pl["discontinuity"] = True
+        elif line.startswith("#EXTINF:"):
+            extinf = float(line.split(":", 1)[1].split(",")[0])
+        elif line.startswith("#"):
+            pl["comments"].append(line)
+        else:
+            if extinf is None:
+                raise CheckError(f"{path}: URI without #EXTINF: {line}")
+            p = line.split("?", 1)[0]
+            pl["segments"].append({"extinf": extinf, "uri": line,
+                                   "path": os.path.normpath(os.path.join(base, p))})
+            extinf = None
+    return pl
+
+
+def check_playlist(pl, token=None):
+    f = []
+    if pl["header"] != "#EXTM3U":
+        f.append("playlist: first line is not #EXTM3U")
+    if pl["version"] is None or pl["version"] < 3:
+        f.append(f"playlist: EXT-X-VERSION {pl['version']} (want >= 3)")
+    if not pl["endlist"]:
+        f.append("playlist: no #EXT-X-ENDLIST")
+    if pl["playlist_type"] != "VOD":
+        f.append(f"playlist: EXT-X-PLAYLIST-TYPE {pl['playlist_type']} (want VOD)")
+    if pl["discontinuity"]:
+        f.append("playlist: has EXT-X-DISCONTINUITY")
+    if not pl["segments"]:
+        f.append("playlist: no segments")
+        return f
+    want_td = math.ceil(max(s["extinf"] for s in pl["segments"]) - 1e-9)
+    if pl["target_duration"] != want_td:
+        f.append(f"playlist: TARGETDURATION {pl['target_duration']} != ceil(max EXTINF) {want_td}")
+    tokens = set()
+    for k, s in enumerate(pl["segments"]):
+        uri = s["uri"]
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", uri) or uri.startswith("/"):
+            f.append(f"playlist: segment URI {uri} is not relative")
+        m = re.search(r"-([0-9a-f]{32})-(\d+)\.ts$", uri.split("?")[0])
+        if not m:
+            f.append(f"playlist: segment URI {uri} is not PREFIX-<token>-<k>.ts")
+            continue
+        tokens.add(m.group(1))
+        if int(m.group(2)) != k:
+            f.append(f"playlist: segment {k} is named with index {m.group(2)}")
+        if s["extinf"] <= 0:
+            f.append(f"playlist: segment {k} EXTINF {s['extinf']}")
+    if len(tokens) > 1:
+        f.append(f"playlist: segments carry {len(tokens)} different tokens")
+    if token is not None and tokens and tokens != {token}:
+        f.append(f"playlist: segment token {tokens} != response Token {token}")
+    return f
+
+
+# ----------------------------------------------------------------------------------------------
+# One segment
+
+def ts_structure(path):
+    """Checks the raw TS: whole packets, sync bytes, PAT (PID 0) first, its PMT PID second.
+    Returns a list of failures."""
+    f = []
+    data = open(path, "rb").read()
+    name = os.path.basename(path)
+    if not data:
+        return [f"{name}: empty"]
+    if len(data) % 188:
+        f.append(f"{name}: size {len(data)} is not a multiple of 188")
+    bad_sync = sum(1 for i in range(0, len(data) - len(data) % 188, 188) if data[i] != 0x47)
+    if bad_sync:
+        f.append(f"{name}: {bad_sync} packets without the 0x47 sync byte")
+        return f
+    pid = lambda off: ((data[off + 1] & 0x1F) << 8) | data[off + 2]
+    if pid(0) != 0:
+        f.append(f"{name}: first TS packet has PID {pid(0):#x}, not the PAT (0)")
+        return f
+    # PAT: payload_unit_start, pointer field, table; first program's PMT PID.
+    off = 4
+    if data[3] & 0x20:  # adaptation field
+        off += 1 + data[4]
+    off += 1 + data[off]  # pointer field
+    table = data[off:]
+    if table[0] != 0x00:
+        f.append(f"{name}: PAT table_id {table[0]:#x}")
+        return f
+    section_length = ((table[1] & 0x0F) << 8) | table[2]
+    programs = table[8:3 + section_length - 4]
+    pmt_pid = None
+    for i in range(0, len(programs), 4):
+        prog = struct.unpack(">H", programs[i:i + 2])[0]
+        if prog != 0:
+            pmt_pid = ((programs[i + 2] & 0x1F) << 8) | programs[i + 3]
+            break
+    if pmt_pid is None:
+        f.append(f"{name}: PAT lists no program")
+    elif len(data) < 376 or pid(188) != pmt_pid:
+        f.append(f"{name}: second TS packet is not the PMT (PID {pmt_pid:#x})")
+    return f
+
+
+def _ffprobe_json(args, timeout=PROBE_TIMEOUT):
+    r = subprocess.run(["ffprobe", "-v", "error", "-of", "json"] + args, capture_output=True,
+                       text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise CheckError(f"ffprobe {' '.join(args)} failed: {r.stderr.strip()}")
+    return json.loads(r.stdout or "{}")
+
+
+def probe_segment(path):
+    """Reads a segment: streams, video packets (decode order) and audio frames.
+    Returns {"streams": [...], "video": [{pts, dts, key}], "audio": [{pts, samples}],
+    "first_packet": "video"|"audio"|None, "sample_rate": S or None}."""
+    j = _ffprobe_json(["-show_streams", "-show_packets", path])
+    streams = j.get("streams", [])
+    vstreams = [s for s in streams if s.get("codec_type") == "video"]
+    astreams = [s for s in streams if s.get("codec_type") == "audio"]
+    out = {"streams": streams, "video": [], "audio": [], "first_packet": None, "sample_rate": None,
+           "stderr": ""}
+    vidx = {s["index"] for s in vstreams}
+    aidx = {s["index"] for s in astreams}
+    for i, p in enumerate(j.get("packets", [])):
+        kind = "video" if p["stream_index"] in vidx else "audio" if p["stream_index"] in aidx else None
+        if i == 0:
+            out["first_packet"] = kind
+        if kind == "video":
+            out["video"].append({"pts": _int(p.get("pts")), "dts": _int(p.get("dts")),
+                                 "key": "K" in p.get("flags", "")})
+    if astreams:
+        out["sample_rate"] = int(astreams[0]["sample_rate"])
+        fj = _ffprobe_json(["-select_streams", "a:0", "-show_entries",
+                            "frame=pts,nb_samples,sample_rate", "-show_frames", path])
+        for fr in fj.get("frames", []):
+            out["audio"].append({"pts": _int(fr.get("pts")), "samples": int(fr["nb_samples"])})
+    return out
+
+
+def _int(v):
+    return None if v in (None, "N/A") else int(v)
+
+
+def timing_signature(info):
+    """What must be equal when a segment is made twice: timestamps, keyframes, geometry."""
+    def stream_key(s):
+        keys = ("codec_type", "codec_name", "width", "height", "sample_rate", "channels",
+                "sample_aspect_ratio", "pix_fmt")
+        return tuple((k, s.get(k)) for k in keys)
+    return {
+        "streams": sorted(stream_key(s) for s in info["streams"]),
+        "video": [(p["pts"], p["dts"], p["key"]) for p in info["video"]],
+        "audio": [(a["pts"], a["samples"]) for a in info["audio"]],
+    }
+
+
+def compare_timing(path_a, path_b, label=""):
+    """The same segment made twice gives the same timing: failures (list of strings)."""
+    a, b = timing_signature(probe_segment(path_a)), timing_signature(probe_segment(path_b))
+    f = []
+    for part in ("streams", "video", "audio"):
+        if a[part] != b[part]:
+            la, lb = a[part], b[part]
+            first = next((i for i in range(min(len(la), len(lb))) if la[i] != lb[i]), min(len(la), len(lb)))
+            f.append(f"{label}same timing: {part} differ ({len(la)} vs {len(lb)} entries; first "
+                     f"difference at {first}: {la[first] if first < len(la) else None} vs "
+                     f"{lb[first] if first < len(lb) else None})")
+    return f
+
+
+def _mode(values):
+    counts = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return max(counts.items(), key=lambda kv: (kv[1], -kv[0]))[0] if counts else None
+
+
+# ----------------------------------------------------------------------------------------------
+# The whole stream
+
+def check_stream(playlist_path, expect_video=True, expect_audio=True, token=None,
+                 expect_duration=None, playback=True, clicks=True, frame_rate=None, infos=None):
+    """Runs every check on the stream of `playlist_path`. Returns (failures, summary).
+    `infos`, when a dict, is filled with the per-segment probe results (key: segment index)."""
+    failures = []
+    summary = {}
+    pl = parse_playlist(playlist_path)
+    failures += check_playlist(pl, token)
+    segs = pl["segments"]
+    summary["segments"] = len(segs)
+    summary["extinf"] = [s["extinf"] for s in segs]
+    if not segs:
+        return failures, summary
+    missing = [s["path"] for s in segs if not os.path.exists(s["path"])]
+    if missing:
+        failures.append(f"segment count: {len(missing)} of {len(segs)} segments missing: "
+                        + ", ".join(os.path.basename(m) for m in missing[:3]))
+        return failures, summary
+    total_extinf = sum(s["extinf"] for s in segs)
+    summary["duration"] = total_extinf
+    if expect_duration is not None and abs(total_extinf - expect_duration) > 0.25:
+        failures.append(f"playlist: EXTINF total {total_extinf:.3f} s, source {expect_duration:.3f} s")
+
+    probes = []
+    for k, s in enumerate(segs):
+        failures += [f"segment {k}: {m}" for m in ts_structure(s["path"])]
+        info = probe_segment(s["path"])
+        probes.append(info)
+        if infos is not None:
+            infos[k] = info
+
+    has_video = any(p["video"] for p in probes)
+    has_audio = any(p["audio"] for p in probes)
+    if has_video != expect_video:
+        failures.append(f"streams: video {'present' if has_video else 'absent'}, expected "
+                        f"{'present' if expect_video else 'absent'}")
+    if has_audio != expect_audio:
+        failures.append(f"streams: audio {'present' if has_audio else 'absent'}, expected "
+                        f"{'present' if expect_audio else 'absent'}")
+
+    # Frame duration on the 90 kHz clock: the most common PTS step over all segments.
+    fd = None
+    if has_video:
+        steps = []
+        for p in probes:
+            pts = sorted(v["pts"] for v in p["video"] if v["pts"] is not None)
+            steps += [b - a for a, b in zip(pts, pts[1:])]
+        fd = _mode(steps) if steps else None
+        if frame_rate is not None:
+            want = TICK / frame_rate
+            if fd is None or abs(fd - want) > 1:
+                failures.append(f"video: frame duration {fd} ticks, expected {want:.2f} ({frame_rate} fps)")
+        summary["frame_duration_ticks"] = fd
+    S = next((p["sample_rate"] for p in probes if p["sample_rate"]), None)
+    summary["sample_rate"] = S
+    aac_frame = 1024.0 / S if S else None
+
+    prev = None
+    audio_total = 0          # samples before the current segment
+    audio_origin = None      # first audio PTS of the stream
+    boundaries = []          # sample index of every boundary in the concatenated audio
+    for k, (s, p) in enumerate(zip(segs, probes)):
+        tag = f"segment {k}"
+        cur = {}
+        if expect_video:
+            v = p["video"]
+            if not v:
+                failures.append(f"{tag}: no video packets")
+            else:
+                if not v[0]["key"]:
+                    failures.append(f"{tag}: first video packet is not a keyframe")
+                if any(x["pts"] is None or x["dts"] is None for x in v):
+                    failures.append(f"{tag}: video packet without PTS/DTS")
+                    v = [x for x in v if x["pts"] is not None and x["dts"] is not None]
+                dts = [x["dts"] for x in v]
+                if any(b <= a for a, b in zip(dts, dts[1:])):
+                    failures.append(f"{tag}: video DTS not strictly increasing")
+                if any(x["dts"] > x["pts"] for x in v):
+                    failures.append(f"{tag}: video DTS after PTS")
+                pts = sorted(x["pts"] for x in v)
+                if pts and v[0]["pts"] != pts[0]:
+                    failures.append(f"{tag}: the keyframe (PTS {v[0]['pts']}) is not the first "
+                                    f"frame shown (PTS {pts[0]})")
+                if fd:
+                    off = [b - a for a, b in zip(pts, pts[1:]) if abs((b - a) - fd) > 1]
+                    if off:
+                        failures.append(f"{tag}: video not on a constant frame grid ({len(off)} "
+                                        f"steps != {fd} ticks, e.g. {off[:3]})")
+                    dur = len(v) * fd / TICK
+                    if abs(dur - s["extinf"]) > fd / TICK + 1e-6:
+                        failures.append(f"{tag}: video duration {len(v)} frames = {dur:.6f} s, "
+                                        f"EXTINF {s['extinf']:.6f}")
+                if pts:
+                    cur["v_first"], cur["v_last"], cur["v_dts_last"] = pts[0], pts[-1], dts[-1]
+                    cur["v_dts_first"] = dts[0]
+        if expect_audio:
+            a = p["audio"]
+            if not a:
+                failures.append(f"{tag}: no audio frames")
+            else:
+                if not expect_video and p["first_packet"] != "audio":
+                    failures.append(f"{tag}: first packet is {p['first_packet']}")
+                samples = sum(x["samples"] for x in a)
+                # Gapless inside the segment.
+                t = a[0]["pts"]
+                acc = 0
+                worst = 0
+                for x in a:
+                    want = t + acc * TICK / S
+                    worst = max(worst, abs(x["pts"] - want))
+                    acc += x["samples"]
+                if worst > TICK / 1000:
+                    failures.append(f"{tag}: audio not gapless inside the segment "
+                                    f"(off by {worst / 90:.2f} ms)")
+                dur = samples / S
+                last = k == len(segs) - 1
+                tol = aac_frame * (2 if last else 1) + 5e-4
+                if abs(dur - s["extinf"]) > tol:
+                    failures.append(f"{tag}: audio duration {samples} samples = {dur:.6f} s, "
+                                    f"EXTINF {s['extinf']:.6f} (tolerance {tol * 1000:.1f} ms)")
+                cur["a_first"] = a[0]["pts"]
+                cur["a_end"] = a[0]["pts"] + samples * TICK / S
+                if audio_origin is None:
+                    audio_origin = a[0]["pts"]
+                else:
+                    boundaries.append(audio_total)
+                    drift = a[0]["pts"] - (audio_origin + audio_total * TICK / S)
+                    if abs(drift) > TICK / 1000:
+                        failures.append(f"{tag}: audio starts {drift / 90:.2f} ms off the gapless "
+                                        f"timeline (sum of the samples before it)")
+                audio_total += samples
+                if expect_video and "v_first" in cur:
+                    d = abs(cur["a_first"] - cur["v_first"])
+                    if d > 1024 * TICK / S + 1:
+                        failures.append(f"{tag}: audio starts {d / 90:.2f} ms from video "
+                                        f"(more than one AAC frame)")
+        if prev is not None:
+            if "v_first" in cur and "v_last" in prev and fd:
+                gap = cur["v_first"] - (prev["v_last"] + fd)
+                if abs(gap) > 1:
+                    failures.append(f"boundary {k - 1}|{k}: video PTS jumps by {gap} ticks "
+                                    f"({gap / 90:.2f} ms) from the previous segment's last frame + 1")
+                if cur["v_dts_first"] <= prev["v_dts_last"]:
+                    failures.append(f"boundary {k - 1}|{k}: video DTS goes back")
+            if "a_first" in cur and "a_end" in prev:
+                gap = cur["a_first"] - prev["a_end"]
+                if abs(gap) > TICK / 1000:
+                    failures.append(f"boundary {k - 1}|{k}: audio {'gap' if gap > 0 else 'overlap'} "
+                                    f"of {abs(gap) / 90:.2f} ms")
+        prev = cur
+
+    # The concatenation: decodes without errors, no clicks.
+    with tempfile.TemporaryDirectory(prefix="tws-check-") as tmp:
+        concat = os.path.join(tmp, "concat.ts")
+        with open(concat, "wb") as out:
+            for s in segs:
+                with open(s["path"], "rb") as f:
+                    out.write(f.read())
+        r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", concat, "-f", "null", "-"],
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode != 0 or r.stderr.strip():
+            lines = r.stderr.strip().splitlines()
+            failures.append(f"decode: ffmpeg reports {len(lines)} error lines on the concatenation, "
+                            f"e.g. {lines[:2]} (rc {r.returncode})")
+        if clicks and expect_audio and has_audio and boundaries:
+            x = decode_audio(concat)
+            ratios = click_ratios(x, boundaries, 44100.0 / S if S != 44100 else 1.0)
+            summary["click_ratios"] = [round(q, 2) for q in ratios]
+            for k, q in enumerate(ratios):
+                if q > CLICK_LIMIT:
+                    failures.append(f"boundary {k}|{k + 1}: click (second difference {q:.1f}x its "
+                                    f"level elsewhere, limit {CLICK_LIMIT})")
+
+    if playback:
+        res = gst_play(playlist_path)
+        summary["gst"] = res
+        if not res.get("ok"):
+            failures.append(f"gstreamer: playbin did not reach EOS: {res.get('error')}")
+        else:
+            for kind_ in (["video"] if expect_video else []) + (["audio"] if expect_audio else []):
+                d = res.get(kind_)
+                if d is None:
+                    failures.append(f"gstreamer: no {kind_} played")
+                elif abs(d - total_extinf) > 0.15:
+                    failures.append(f"gstreamer: played {d:.3f} s of {kind_}, playlist {total_extinf:.3f} s")
+    return failures, summary
+
+
+# ----------------------------------------------------------------------------------------------
+# Clicks
+
+CLICK_LIMIT = 3.0
+CLICK_HALF_WINDOW = 0.002  # seconds each side of a boundary
+
+
+def decode_audio(path, rate=44100):
+    """Decodes the first audio stream to mono float32 at `rate` (numpy array)."""
+    import numpy as np
+    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-ac", "1",
+                        "-ar", str(rate), "-f", "f32le", "-"], capture_output=True, timeout=300)
+    if r.returncode != 0:
+        raise CheckError(f"decoding audio of {path}: {r.stderr.decode(errors='replace').strip()}")
+    return np.frombuffer(r.stdout, dtype="<f4").astype(np.float64)
+
+
+def click_ratios(x, boundaries, scale=1.0, rate=44100):
+    """For each boundary (sample index in the stream's own rate, times `scale` to get the index
+    in `x`), the max of the second difference |x[n] - 2x[n-1] + x[n-2]| within +-2 ms of it,
+    divided by the tone's level elsewhere: the median, over windows of the same length away
+    from every boundary and the stream's ends, of the per-window maxima."""
+    import numpy as np
+    d2 = np.abs(x[2:] - 2 * x[1:-1] + x[:-2])
+    d2 = np.concatenate([[0.0, 0.0], d2])  # d2[n] is the second difference ending at x[n]
+    half = int(round(CLICK_HALF_WINDOW * rate))
+    win = 2 * half
+    pos = [int(round(b * scale)) for b in boundaries]
+    edge = int(0.02 * rate)
+    level_windows = []
+    for start in range(edge, len(x) - edge - win, win):
+        if any(abs(start + half - p) < 5 * win for p in pos):
+            continue
+        level_windows.append(d2[start:start + win].max())
+    level = float(np.median(level_windows)) if level_windows else float(d2.max())
+    level = max(level, 1e-9)
+    out = []
+    for p in pos:
+        lo, hi = max(0, p - half), min(len(d2), p + half + 2)
+        out.append(float(d2[lo:hi].max()) / level if hi > lo else float("inf"))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# GStreamer playback
+
+def gst_play(playlist_path, timeout=180):
+    """Plays the playlist with playbin (hlsdemux) from a local HTTP server; returns
+    {ok, error, video: seconds played, audio: seconds played, video_frames}."""
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "gstplay.py"), os.path.abspath(playlist_path)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout} s"}
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "error": f"rc {r.returncode}: {r.stderr.strip()[-500:]}"}
+    if r.returncode != 0:
+        res["ok"] = False
+    return res
+
+
+if __name__ == "__main__":
+    fails, summ = check_stream(sys.argv[1], expect_video="--no-video" not in sys.argv,
+                               expect_audio="--no-audio" not in sys.argv)
+    print(json.dumps(summ, indent=1))
+    for f in fails:
+        print("FAIL", f)
+    sys.exit(1 if fails else 0)
