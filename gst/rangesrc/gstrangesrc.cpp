@@ -353,6 +353,12 @@ static gboolean gst_range_src_stop(GstBaseSrc* bsrc) {
     priv->size = 0;
     priv->location.clear();
   }
+  tws::BlockCacheStats stats = tws::BlockCache::shared().stats();
+  GST_INFO_OBJECT(self,
+                  "stopped; process-wide cache: %" G_GUINT64_FORMAT
+                  " backend requests, %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT
+                  " hits, %" G_GUINT64_FORMAT " misses",
+                  stats.backend_requests, stats.backend_bytes, stats.hits, stats.misses);
   // The reader's fetch function points into the backend: drop the reader first.
   reader.reset();
   backend.reset();
