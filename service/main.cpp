@@ -1,1 +1,42 @@
-int main() { return 0; }
+// tws: one binary, one thin dispatcher; each command lives in its own cmd_*.cpp.
+#include <gst/gst.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "elements.h"
+#include "service/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace tws;
+  if (argc < 2) {
+    std::fputs(usage_text(), stderr);
+    return kExitUsage;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(usage_text(), stdout);
+    return kExitOk;
+  }
+  const Args args(argv + 2, argv + argc);
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::fputs(usage_text(), stdout);
+      return kExitOk;
+    }
+  }
+  if (command == "serve") {
+    std::fputs("tws serve: not implemented yet\n", stderr);
+    return kExitFailure;
+  }
+  if (command == "sign") return cmd_sign(args);
+  int (*run)(const Args&) = nullptr;
+  if (command == "playlist") run = cmd_playlist;
+  if (command == "segment") run = cmd_segment;
+  if (command == "probe") run = cmd_probe;
+  if (!run) return fail(kExitUsage, "unknown command \"" + command + "\" (tws --help)");
+  gst_init(nullptr, nullptr);
+  tws_elements_register_static();
+  return run(args);
+}

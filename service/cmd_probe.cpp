@@ -1,0 +1,35 @@
+// tws probe [--config FILE] SOURCE_URI
+#include <cstdio>
+
+#include "pipelines/probe.h"
+#include "service/commands.h"
+
+namespace tws {
+
+int cmd_probe(const Args& args) {
+  CommandLine line;
+  std::string error;
+  if (!parse_command_line(args, {}, 1, 1, &line, &error))
+    return fail(kExitUsage, "probe: " + error + " (tws probe [--config FILE] SOURCE_URI)");
+  Config config;
+  if (!load_command_config(line, &config, &error)) return fail(kExitFailure, error);
+  ObjectUri uri;
+  if (!resolve_object_uri(config, line.positional[0], &uri, &error))
+    return fail(kExitFailure, error);
+  auto storage = storage_for(config, uri, &error);
+  if (!storage) return fail(kExitFailure, error);
+  ObjectStat stat;
+  switch (storage->stat(uri.key, &stat, &error)) {
+    case StorageStatus::kOk: break;
+    case StorageStatus::kNotFound: return fail(kExitFailure, "no such object " + uri.to_string());
+    case StorageStatus::kError: return fail(kExitFailure, error);
+  }
+  SourceInfo info;
+  if (!probe_source(storage->source_location(uri.key), &info, &error))
+    return fail(kExitFailure, "invalid source: " + error);
+  info.uri = uri.to_string();
+  std::printf("%s\n", source_info_to_json(info).c_str());
+  return kExitOk;
+}
+
+}  // namespace tws

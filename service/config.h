@@ -1,0 +1,52 @@
+// The tws configuration: a GLib key file (API.md "Config"). Loaded once per process; plain data
+// afterwards, so every layer can read it without locks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tws {
+
+struct BucketConfig {
+  std::string name;  // the tws bucket name: the first path segment of its HTTP paths
+  // A local directory bucket: `path` (absolute after loading). Else an S3-compatible one.
+  std::string path;
+  bool is_s3() const { return path.empty(); }
+  std::string endpoint, region, remote_name, access_key_id, secret_access_key;
+};
+
+struct SigningKey {
+  std::string id;      // KeyId
+  std::string secret;  // the HMAC key: the bytes of the configured string
+};
+
+struct Config {
+  std::string file;  // the file it was loaded from (absolute)
+  std::string listen = "127.0.0.1:8080";
+  std::string public_url = "http://127.0.0.1:8080";  // no trailing '/'
+  int workers = 2;
+  std::vector<BucketConfig> buckets;
+  std::vector<SigningKey> keys;  // new URLs are signed with the first
+  std::vector<std::string> api_tokens;
+  std::string preset = "veryfast";
+
+  const BucketConfig* find_bucket(const std::string& name) const;
+  const SigningKey* find_key(const std::string& id) const;
+};
+
+// Parses key-file text. `dir` is the directory relative bucket paths resolve against.
+bool parse_config(const std::string& text, const std::string& dir, Config* config,
+                  std::string* error);
+
+// Loads FILE.
+bool load_config(const std::string& file, Config* config, std::string* error);
+
+// The default location, ./data/tws.conf; created on first use (with ./data/media) from
+// default_config_text().
+constexpr const char* kDefaultConfigFile = "data/tws.conf";
+bool load_default_config(Config* config, std::string* error);
+
+// The embedded default with a fresh random signing key and API token.
+std::string default_config_text();
+
+}  // namespace tws

@@ -1,0 +1,17 @@
+// POST /v1/playlists and `tws playlist`: validate, probe the source, plan every target and
+// write its playlist (and the master); nothing is written unless every target resolved.
+#pragma once
+
+#include <string>
+
+#include "service/config.h"
+#include "service/errors.h"
+#include "service/request.h"
+
+namespace tws {
+
+// Returns the response JSON (API.md "Response 200") in *response.
+bool generate_playlists(const Config& config, const PlaylistRequest& request,
+                        std::string* response, Failure* failure);
+
+}  // namespace tws

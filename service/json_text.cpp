@@ -1,0 +1,136 @@
+#include "service/json_text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "common/gref.h"
+
+namespace tws {
+namespace {
+
+void write_string(const char* s, std::string* out) {
+  *out += '"';
+  for (const unsigned char* p = reinterpret_cast<const unsigned char*>(s); *p; ++p) {
+    switch (*p) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\b': *out += "\\b"; break;
+      case '\f': *out += "\\f"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (*p < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", *p);
+          *out += buf;
+        } else {
+          *out += char(*p);  // UTF-8 as is
+        }
+    }
+  }
+  *out += '"';
+}
+
+void write_double(double v, std::string* out) {
+  if (!std::isfinite(v)) {
+    *out += "null";  // JSON has no NaN/Infinity
+    return;
+  }
+  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
+    *out += std::to_string(static_cast<long long>(v));
+    return;
+  }
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  for (const char* fmt : {"%.15g", "%.16g", "%.17g"}) {
+    g_ascii_formatd(buf, sizeof buf, fmt, v);
+    if (g_ascii_strtod(buf, nullptr) == v) break;
+  }
+  *out += buf;
+}
+
+void write_node(JsonNode* node, bool sort_keys, std::string* out) {
+  switch (JSON_NODE_TYPE(node)) {
+    case JSON_NODE_NULL:
+      *out += "null";
+      break;
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type(node)) {
+        case G_TYPE_INT64:
+          *out += std::to_string(json_node_get_int(node));
+          break;
+        case G_TYPE_DOUBLE:
+          write_double(json_node_get_double(node), out);
+          break;
+        case G_TYPE_BOOLEAN:
+          *out += json_node_get_boolean(node) ? "true" : "false";
+          break;
+        case G_TYPE_STRING:
+          write_string(json_node_get_string(node), out);
+          break;
+        default:
+          *out += "null";
+      }
+      break;
+    case JSON_NODE_ARRAY: {
+      JsonArray* array = json_node_get_array(node);
+      *out += '[';
+      for (guint i = 0; i < json_array_get_length(array); ++i) {
+        if (i) *out += ',';
+        write_node(json_array_get_element(array, i), sort_keys, out);
+      }
+      *out += ']';
+      break;
+    }
+    case JSON_NODE_OBJECT: {
+      JsonObject* object = json_node_get_object(node);
+      GList* members = json_object_get_members(object);  // insertion order
+      std::vector<const char*> names;
+      for (GList* l = members; l; l = l->next) names.push_back(static_cast<const char*>(l->data));
+      g_list_free(members);
+      if (sort_keys)
+        std::sort(names.begin(), names.end(),
+                  [](const char* a, const char* b) { return std::strcmp(a, b) < 0; });
+      *out += '{';
+      bool first = true;
+      for (const char* name : names) {
+        if (!first) *out += ',';
+        first = false;
+        write_string(name, out);
+        *out += ':';
+        write_node(json_object_get_member(object, name), sort_keys, out);
+      }
+      *out += '}';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string json_to_text(JsonNode* node, bool sort_keys) {
+  std::string out;
+  write_node(node, sort_keys, &out);
+  return out;
+}
+
+JsonNodePtr json_from_text(const std::string& text, std::string* error) {
+  GRef<JsonParser> parser = adopt_ref(json_parser_new());
+  GError* gerr = nullptr;
+  if (!json_parser_load_from_data(parser.get(), text.data(), gssize(text.size()), &gerr)) {
+    *error = gerr->message;
+    g_error_free(gerr);
+    return nullptr;
+  }
+  JsonNode* root = json_parser_get_root(parser.get());
+  if (!root) {
+    *error = "empty document";
+    return nullptr;
+  }
+  return JsonNodePtr(json_node_copy(root));
+}
+
+}  // namespace tws

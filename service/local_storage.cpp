@@ -1,0 +1,251 @@
+#include "service/local_storage.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "common/gref.h"
+#include "service/uri.h"
+
+namespace tws {
+namespace {
+
+std::string errno_text(const std::string& what, int err) { return what + ": " + g_strerror(err); }
+
+std::string dirname_of(const std::string& path) {
+  GUnique<gchar> d(g_path_get_dirname(path.c_str()));
+  return d.get();
+}
+
+bool real_path(const std::string& path, std::string* out) {
+  char buf[PATH_MAX];
+  if (!realpath(path.c_str(), buf)) return false;
+  *out = buf;
+  return true;
+}
+
+void fsync_dir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+class LocalWriter : public StorageWriter {
+ public:
+  LocalWriter(int fd, std::string tmp, std::string path)
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)) {}
+  ~LocalWriter() override { abort(); }
+
+  bool write(const void* data, size_t size, std::string* error) override {
+    if (fd_ < 0) {
+      *error = "write after commit or abort";
+      return false;
+    }
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+      ssize_t n = ::write(fd_, p, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        *error = errno_text("cannot write " + path_, errno);
+        return false;
+      }
+      p += n;
+      size -= size_t(n);
+    }
+    return true;
+  }
+
+  bool commit(std::string* error) override {
+    if (fd_ < 0) {
+      *error = "commit after commit or abort";
+      return false;
+    }
+    if (fsync(fd_) != 0 || close(std::exchange(fd_, -1)) != 0) {
+      *error = errno_text("cannot write " + path_, errno);
+      abort();
+      return false;
+    }
+    if (rename(tmp_.c_str(), path_.c_str()) != 0) {
+      *error = errno_text("cannot publish " + path_, errno);
+      abort();
+      return false;
+    }
+    tmp_.clear();
+    fsync_dir(dirname_of(path_));
+    return true;
+  }
+
+  void abort() override {
+    if (fd_ >= 0) close(std::exchange(fd_, -1));
+    if (!tmp_.empty()) g_unlink(std::exchange(tmp_, std::string()).c_str());
+  }
+
+ private:
+  int fd_;
+  std::string tmp_;  // empty once published or dropped
+  std::string path_;
+};
+
+void walk(const std::string& root, const std::string& rel, const std::string& prefix,
+          std::vector<std::string>* keys) {
+  const std::string dir = rel.empty() ? root : root + "/" + rel;
+  GUnique<GDir> d(g_dir_open(dir.c_str(), 0, nullptr));
+  if (!d) return;
+  while (const char* name = g_dir_read_name(d.get())) {
+    if (g_str_has_prefix(name, LocalStorage::kTempPrefix)) continue;
+    const std::string key = rel.empty() ? name : rel + "/" + name;
+    struct stat st;
+    if (lstat((root + "/" + key).c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      // Descend only where keys below can still match the prefix.
+      const std::string as_dir = key + "/";
+      if (as_dir.compare(0, std::min(as_dir.size(), prefix.size()), prefix, 0,
+                         std::min(as_dir.size(), prefix.size())) == 0)
+        walk(root, key, prefix, keys);
+    } else if (S_ISREG(st.st_mode) && key.compare(0, prefix.size(), prefix) == 0) {
+      keys->push_back(key);
+    }
+  }
+}
+
+}  // namespace
+
+LocalStorage::LocalStorage(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+bool LocalStorage::path_for(const std::string& key, bool create_dirs, std::string* path,
+                            std::string* error) {
+  std::string why;
+  if (!validate_key(key, &why)) {
+    *error = "invalid key \"" + key + "\": " + why;
+    return false;
+  }
+  std::string real_root;
+  if (!real_path(root_, &real_root)) {
+    *error = errno_text("bucket directory " + root_, errno);
+    return false;
+  }
+  *path = root_ + "/" + key;
+  const std::string parent = dirname_of(*path);
+  if (create_dirs && g_mkdir_with_parents(parent.c_str(), 0755) != 0) {
+    *error = errno_text("cannot create " + parent, errno);
+    return false;
+  }
+  std::string real_parent;
+  if (!real_path(parent, &real_parent)) return true;  // missing: the caller's open says so
+  if (real_parent != real_root && real_parent.rfind(real_root + "/", 0) != 0) {
+    *error = "key \"" + key + "\" leads outside its bucket";
+    return false;
+  }
+  return true;
+}
+
+StorageStatus LocalStorage::stat(const std::string& key, ObjectStat* st, std::string* error) {
+  std::string path;
+  if (!path_for(key, false, &path, error)) return StorageStatus::kError;
+  struct stat s;
+  if (lstat(path.c_str(), &s) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return StorageStatus::kNotFound;
+    *error = errno_text(path, errno);
+    return StorageStatus::kError;
+  }
+  if (!S_ISREG(s.st_mode)) return StorageStatus::kNotFound;  // directories, symlinks
+  st->size = uint64_t(s.st_size);
+  st->identity = "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 +
+                                           s.st_mtim.tv_nsec);
+  return StorageStatus::kOk;
+}
+
+StorageStatus LocalStorage::get(const std::string& key, std::string* data, std::string* error) {
+  std::string path;
+  if (!path_for(key, false, &path, error)) return StorageStatus::kError;
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return StorageStatus::kNotFound;
+    *error = errno_text(path, errno);
+    return StorageStatus::kError;
+  }
+  struct stat s;
+  if (fstat(fd, &s) != 0 || !S_ISREG(s.st_mode)) {
+    close(fd);
+    return StorageStatus::kNotFound;
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = errno_text(path, errno);
+      close(fd);
+      return StorageStatus::kError;
+    }
+    if (n == 0) break;
+    out.append(buf, size_t(n));
+  }
+  close(fd);
+  *data = std::move(out);
+  return StorageStatus::kOk;
+}
+
+bool LocalStorage::put(const std::string& key, const std::string& data, std::string* error) {
+  auto writer = open_writer(key, error);
+  return writer && writer->write(data.data(), data.size(), error) && writer->commit(error);
+}
+
+std::unique_ptr<StorageWriter> LocalStorage::open_writer(const std::string& key,
+                                                         std::string* error) {
+  std::string path;
+  if (!path_for(key, true, &path, error)) return nullptr;
+  GUnique<gchar> base(g_path_get_basename(path.c_str()));
+  std::string tmp = dirname_of(path) + "/" + kTempPrefix + base.get() + "-XXXXXX";
+  int fd = g_mkstemp_full(tmp.data(), O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = errno_text("cannot create a file next to " + path, errno);
+    return nullptr;
+  }
+  fchmod(fd, 0644);  // mkstemp may apply 0600 whatever the mode asked
+  return std::make_unique<LocalWriter>(fd, std::move(tmp), std::move(path));
+}
+
+StorageStatus LocalStorage::remove(const std::string& key, std::string* error) {
+  std::string path;
+  if (!path_for(key, false, &path, error)) return StorageStatus::kError;
+  struct stat s;
+  if (lstat(path.c_str(), &s) != 0 || !S_ISREG(s.st_mode)) return StorageStatus::kNotFound;
+  if (unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return StorageStatus::kNotFound;
+    *error = errno_text("cannot delete " + path, errno);
+    return StorageStatus::kError;
+  }
+  return StorageStatus::kOk;
+}
+
+bool LocalStorage::list(const std::string& prefix, std::vector<std::string>* keys,
+                        std::string* error) {
+  std::string why;
+  if (!prefix.empty() && !validate_key(prefix + "x", &why)) {
+    *error = "invalid prefix \"" + prefix + "\": " + why;
+    return false;
+  }
+  keys->clear();
+  walk(root_, "", prefix, keys);
+  std::sort(keys->begin(), keys->end());
+  return true;
+}
+
+std::string LocalStorage::source_location(const std::string& key) const {
+  return root_ + "/" + key;
+}
+
+}  // namespace tws

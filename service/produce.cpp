@@ -1,0 +1,99 @@
+#include "service/produce.h"
+
+#include <memory>
+
+#include "pipelines/segment_job.h"
+#include "service/playlist_file.h"
+#include "service/segment_publisher.h"
+#include "service/storage.h"
+
+namespace tws {
+namespace {
+
+std::unique_ptr<Storage> storage_of(const Config& config, const std::string& bucket,
+                                    Failure* failure) {
+  const BucketConfig* b = config.find_bucket(bucket);
+  if (!b) {
+    set_failure(failure, ErrorCode::kUnknownBucket, "unknown bucket \"" + bucket + "\"");
+    return nullptr;
+  }
+  std::string error;
+  auto storage = open_storage(*b, &error);
+  if (!storage) set_failure(failure, ErrorCode::kStorageError, error);
+  return storage;
+}
+
+}  // namespace
+
+bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlaylist* playlist,
+                          Failure* failure) {
+  StoredPlaylist p;
+  p.uri = uri;
+  p.prefix_key = prefix_of_playlist_key(uri.key);
+  if (p.prefix_key.empty())
+    return set_failure(failure, ErrorCode::kInvalidURI, uri.to_string() + ": not a .m3u8 key");
+  auto storage = storage_of(config, uri.bucket, failure);
+  if (!storage) return false;
+  std::string text, error;
+  switch (storage->get(uri.key, &text, &error)) {
+    case StorageStatus::kOk: break;
+    case StorageStatus::kNotFound:
+      return set_failure(failure, ErrorCode::kNotFound, "no playlist at " + uri.to_string());
+    case StorageStatus::kError: return set_failure(failure, ErrorCode::kStorageError, error);
+  }
+  if (!parse_media_playlist(text, &p.record, &error))
+    return set_failure(failure, ErrorCode::kInvalidArgument, uri.to_string() + ": " + error);
+  if (!make_plan(p.record.plan, &p.plan, &error))
+    return set_failure(failure, ErrorCode::kInvalidArgument, uri.to_string() + ": " + error);
+  *playlist = std::move(p);
+  return true;
+}
+
+bool make_segments(const Config& config, const StoredPlaylist& playlist, int first, int last,
+                   std::vector<std::string>* stored, Failure* failure) {
+  const PlaylistRecord& rec = playlist.record;
+  ObjectUri source;
+  std::string error;
+  if (!parse_object_uri(rec.source_uri, &source, &error))
+    return set_failure(failure, ErrorCode::kInvalidURI, "the record's source: " + error);
+  auto source_storage = storage_of(config, source.bucket, failure);
+  auto out_storage = storage_of(config, playlist.uri.bucket, failure);
+  if (!source_storage || !out_storage) return false;
+  ObjectStat stat;
+  switch (source_storage->stat(source.key, &stat, &error)) {
+    case StorageStatus::kOk: break;
+    case StorageStatus::kNotFound:
+      return set_failure(failure, ErrorCode::kSourceChanged,
+                         "source changed since the playlist was made (" + rec.source_uri +
+                             " is gone)");
+    case StorageStatus::kError: return set_failure(failure, ErrorCode::kStorageError, error);
+  }
+  if (stat.size != rec.source_size || stat.identity != rec.source_identity)
+    return set_failure(failure, ErrorCode::kSourceChanged,
+                       "source changed since the playlist was made");
+
+  SegmentJob job;
+  job.source = source_storage->source_location(source.key);
+  job.source_start = rec.source_start;
+  job.has_video = rec.has_video;
+  job.video = rec.video;
+  job.has_audio = rec.has_audio;
+  job.audio = rec.audio;
+  job.plan = playlist.plan;
+  job.first = first;
+  job.last = last;
+
+  SegmentPublisher publisher(out_storage.get(), playlist.prefix_key, rec.token, &job);
+  const bool ok = run_segment_job(job, publisher.sink(), &error);
+  publisher.abort_all();
+  *stored = publisher.published();
+  if (!publisher.error().empty())
+    return set_failure(failure, ErrorCode::kTranscodeFailed, publisher.error());
+  if (!ok) return set_failure(failure, ErrorCode::kTranscodeFailed, error);
+  if (int(stored->size()) != last - first + 1)
+    return set_failure(failure, ErrorCode::kTranscodeFailed,
+                       "the job ended before segment " + std::to_string(first + stored->size()));
+  return true;
+}
+
+}  // namespace tws

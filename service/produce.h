@@ -1,0 +1,32 @@
+// Making segments of a stored playlist (`tws segment`, later the service's transcodes): the
+// playlist's record is the only input besides the source, which must be unchanged.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pipelines/plan.h"
+#include "service/config.h"
+#include "service/errors.h"
+#include "service/record.h"
+#include "service/uri.h"
+
+namespace tws {
+
+struct StoredPlaylist {
+  ObjectUri uri;           // the .m3u8 object
+  std::string prefix_key;  // its key without ".m3u8"
+  PlaylistRecord record;
+  Plan plan;               // made from record.plan
+};
+
+// Reads and parses the playlist object at `uri` (key ending in ".m3u8").
+bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlaylist* playlist,
+                          Failure* failure);
+
+// Transcodes segments [first, last] (checked by the caller) into the playlist's bucket.
+// *stored: the keys committed (also those committed before a later segment failed).
+bool make_segments(const Config& config, const StoredPlaylist& playlist, int first, int last,
+                   std::vector<std::string>* stored, Failure* failure);
+
+}  // namespace tws

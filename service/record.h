@@ -1,0 +1,42 @@
+// The playlist record: everything needed to make any segment of a target from its source
+// alone. Stored as one JSON comment line in the target's playlist (playlist_file.h) and the
+// input of its token (token.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "pipelines/plan.h"
+#include "pipelines/target.h"
+#include "service/json_text.h"
+
+namespace tws {
+
+struct PlaylistRecord {
+  static constexpr int kVersion = 1;
+  int version = kVersion;
+  std::string source_uri;       // oss://bucket/key
+  uint64_t source_size = 0;     // bytes, when the playlist was made
+  std::string source_identity;  // storage identity ("mtime:<ns>" / ETag)
+  double source_start = 0;      // SourceStartTime: source seconds that are media time 0
+  bool has_video = false;
+  VideoTarget video;
+  bool has_audio = false;
+  AudioTarget audio;
+  PlanInput plan;
+  // How the service pre-transcodes and reads ahead; not part of the token.
+  double initial_transcode = 30;  // seconds, <0: all
+  int transcode_ahead = 0;        // segments
+  std::string token;
+};
+
+const char* scale_type_name(ScaleType type);
+
+// The record as JSON. The token input leaves out Token and the service hints.
+JsonNodePtr record_to_json(const PlaylistRecord& record);
+JsonNodePtr record_token_input(const PlaylistRecord& record);
+
+// Reads a record back; false with the field that is wrong.
+bool record_from_json(JsonNode* node, PlaylistRecord* record, std::string* error);
+
+}  // namespace tws

@@ -1,0 +1,66 @@
+// The GenerateVideoPlaylist request (API.md "HTTP", POST /v1/playlists): parsed and validated
+// before anything is probed or written. Every error names its field by its full path, e.g.
+// "Targets[0].Duration: must be between 5 and 15".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pipelines/geometry.h"
+#include "pipelines/plan.h"
+#include "pipelines/target.h"
+#include "service/uri.h"
+
+namespace tws {
+
+struct VideoRequest {
+  std::string codec = "h264";
+  int crf = -1;  // -1: Bitrate given (CRF 23 when neither is)
+  int bitrate = 0, max_bitrate = 0, buffer_size = 0;
+  Rate frame_rate;  // invalid: the source's
+  ResolutionSpec resolution;  // 0x0: the source's
+  ScaleType scale_type = ScaleType::kStretch;
+  std::string pixel_format = "yuv420p";
+  int bframes = 3, refs = 2, rotation = 0;
+  bool adaptive_resolution = true, adaptive_bitrate = true, adaptive_frame_rate = true;
+};
+
+struct AudioRequest {
+  std::string codec = "aac";
+  int bitrate = 128000;
+  int sample_rate = 44100;
+  int channels = 0;  // 0: min(source, 2)
+  int stream = 0;    // index among the source's audio streams
+};
+
+struct TargetRequest {
+  ObjectUri uri;  // the prefix: the playlist is uri.key + ".m3u8"
+  double duration = 10;
+  std::vector<double> initial_segments;
+  double initial_transcode = 30;  // seconds; <0: all
+  int transcode_ahead = 0;        // segments (default: enough for 120 s)
+  bool has_video = false;
+  VideoRequest video;
+  bool has_audio = false;
+  AudioRequest audio;
+};
+
+struct PlaylistRequest {
+  ObjectUri source;
+  bool has_master = false;
+  ObjectUri master;  // key ends with ".m3u8"
+  double source_start = 0, source_duration = 0;  // 0 duration: to the end
+  bool skip_existing = false;                    // OverwritePolicy
+  std::vector<TargetRequest> targets;
+};
+
+bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
+                            std::string* error);
+
+// A FrameRate number as a Rate: 25 -> 25/1, 29.97 -> 30000/1001, 23.976 -> 24000/1001,
+// 59.94 -> 60000/1001, else rounded to 1/1000.
+Rate frame_rate_from_number(double fps);
+// "25", "29.97", "23.976": at most 3 decimals, no trailing zeros.
+std::string frame_rate_text(const Rate& rate);
+
+}  // namespace tws

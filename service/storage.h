@@ -1,0 +1,50 @@
+// Object storage behind a bucket: a small interface with one backend per kind of bucket
+// (LocalStorage: a directory; S3 comes later). Every object appears whole or not at all.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tws {
+
+struct BucketConfig;
+
+enum class StorageStatus { kOk, kNotFound, kError };
+
+struct ObjectStat {
+  uint64_t size = 0;
+  std::string identity;  // changes whenever the object does: "mtime:<ns>" for files, else ETag
+};
+
+// Writes one object; nothing is visible under its key before commit().
+class StorageWriter {
+ public:
+  virtual ~StorageWriter() = default;  // an uncommitted writer aborts
+  virtual bool write(const void* data, size_t size, std::string* error) = 0;
+  virtual bool commit(std::string* error) = 0;  // publishes the object whole
+  virtual void abort() = 0;                     // drops everything written
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  // Keys are validated (uri.h validate_key) by every call; errors are one line.
+  virtual StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) = 0;
+  virtual StorageStatus get(const std::string& key, std::string* data, std::string* error) = 0;
+  virtual bool put(const std::string& key, const std::string& data, std::string* error) = 0;
+  virtual std::unique_ptr<StorageWriter> open_writer(const std::string& key,
+                                                     std::string* error) = 0;
+  virtual StorageStatus remove(const std::string& key, std::string* error) = 0;
+  // Keys starting with `prefix`, sorted.
+  virtual bool list(const std::string& prefix, std::vector<std::string>* keys,
+                    std::string* error) = 0;
+  // What rangesrc takes to read the object (for a local bucket: the absolute file path).
+  virtual std::string source_location(const std::string& key) const = 0;
+};
+
+// The storage of a configured bucket; false with a one-line reason (S3 is not supported yet).
+std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* error);
+
+}  // namespace tws
