@@ -113,11 +113,17 @@ bool end_is_readable(const std::string& location, double duration, std::string* 
   } state{pipeline.get()};
   g_signal_connect(parse, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
                      auto* st = static_cast<State*>(data);
+                     // A queue per stream: the demuxer's one thread must not block on the
+                     // first sink's preroll while the others wait for data.
+                     GstElement* queue = gst_element_factory_make("queue", nullptr);
                      GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-                     g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-                     gst_bin_add(GST_BIN(st->pipeline), sink);
+                     g_object_set(sink, "sync", FALSE, nullptr);
+                     gst_bin_add_many(GST_BIN(st->pipeline), queue, sink, nullptr);
+                     gst_element_link(queue, sink);
                      gst_element_sync_state_with_parent(sink);
+                     gst_element_sync_state_with_parent(queue);
                      GRef<GstPad> sinkpad = adopt_ref(gst_element_get_static_pad(sink, "sink"));
+                     GRef<GstPad> queuepad = adopt_ref(gst_element_get_static_pad(queue, "sink"));
                      gst_pad_add_probe(
                          sinkpad.get(), GST_PAD_PROBE_TYPE_BUFFER,
                          [](GstPad*, GstPadProbeInfo*, gpointer d) {
@@ -125,7 +131,7 @@ bool end_is_readable(const std::string& location, double duration, std::string* 
                            return GST_PAD_PROBE_OK;
                          },
                          st, nullptr);
-                     gst_pad_link(pad, sinkpad.get());
+                     gst_pad_link(pad, queuepad.get());
                    }),
                    &state);
   GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline.get())));
@@ -133,20 +139,22 @@ bool end_is_readable(const std::string& location, double duration, std::string* 
     gst_element_set_state(pipeline.get(), GST_STATE_NULL);
     return ok;
   };
-  // PAUSED with only async=false sinks completes once the streams are exposed.
+  // Prerolled (ASYNC_DONE) once every stream delivered its first packet or a gap.
   gst_element_set_state(pipeline.get(), GST_STATE_PAUSED);
-  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
-      bus.get(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_ASYNC_DONE)));
-  if (!msg || GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
-    *error = msg ? "unreadable: " + describe_message(msg.get()) : "timed out reading the source";
-    return finish(false);
+  {
+    GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
+        bus.get(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_ASYNC_DONE)));
+    if (!msg || GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
+      *error = msg ? "unreadable: " + describe_message(msg.get()) : "timed out reading the source";
+      return finish(false);
+    }
   }
   const gint64 target = gint64(std::max(0.0, duration - 1.0) * GST_SECOND);
   gst_element_seek_simple(pipeline.get(), GST_FORMAT_TIME,
                           GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), target);
   state.buffers = 0;
   gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
-  msg = adopt_ref(gst_bus_timed_pop_filtered(bus.get(), kProbeTimeout,
+  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(bus.get(), kProbeTimeout,
                                              GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS)));
   if (!msg) {
     *error = "timed out reading the end of the source";

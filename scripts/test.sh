@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (unit + end-to-end), then the unit
+# tests again under AddressSanitizer/UBSan. The README's test command; .ci/run runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+build=${TWS_BUILD_DIR:-build}
+[ -d "$build" ] || meson setup "$build" -Dwerror=true
+ninja -C "$build"
+meson test -C "$build" --print-errorlogs --num-processes 1 "$@"
+
+if [ "${TWS_SKIP_SANITIZERS:-0}" != 1 ] && [ $# -eq 0 ]; then
+  asan=${build}-asan
+  [ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false
+  ninja -C "$asan"
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    meson test -C "$asan" --print-errorlogs --num-processes 1 unit
+fi
