@@ -34,6 +34,10 @@ VIDEO = {"TranscodeVideo": {"Codec": "h264", "CRF": 30, "Resolution": "x240"}}
 AUDIO = {"TranscodeAudio": {"Codec": "aac", "Bitrate": 64000}}
 OUT_HEIGHT = 240
 
+# First PTS of segment 0 per format: media time 0 + the one fixed offset, whatever the source's
+# own start timestamp (DESIGN.md: rebased to 0).
+START_PTS = {}
+
 # Output frame rate per source (the target has no FrameRate: the source's).
 FRAME_RATE = {"mov": 24.0, "ntsc": 30000 / 1001}
 
@@ -188,10 +192,15 @@ def format_case(name):
         random.Random(name).shuffle(order)
         st.make_segments(order)
         f += files_of_stream(st)
+        infos = {}
         fails, summary = check.check_stream(
             st.playlist_path, expect_video=st.video, expect_audio=st.audio, token=st.token(),
-            expect_duration=src["duration"], frame_rate=FRAME_RATE.get(name, 25.0) if st.video else None)
+            expect_duration=src["duration"], frame_rate=FRAME_RATE.get(name, 25.0) if st.video else None,
+            infos=infos)
         f += fails
+        first = infos.get(0, {}).get("video" if st.video else "audio") or []
+        if first:
+            START_PTS[name] = ("video" if st.video else "audio", min(p["pts"] for p in first))
         print(f"     {name}: {n} segments, EXTINF {summary.get('extinf')}, clicks "
               f"{summary.get('click_ratios')}, gst {summary.get('gst', {}).get('demuxer')}", flush=True)
 
@@ -238,6 +247,21 @@ def format_case(name):
                         f += check.compare_timing(first[k], p, f"run 0..{n - 1}, segment {k}: ")
         finally:
             shutil.rmtree(keep, ignore_errors=True)
+    return f
+
+
+def fixed_offset_case():
+    if len(START_PTS) < 2:
+        return [f"only {len(START_PTS)} streams to compare (did the format cases fail early?)"]
+    f = []
+    for kind in ("video", "audio"):
+        vals = {n: pts for n, (k, pts) in START_PTS.items() if k == kind}
+        if len(set(vals.values())) > 1:
+            f.append(f"{kind}: segment 0 starts at different PTS: {vals}")
+    v = [pts for k, pts in START_PTS.values() if k == "video"]
+    a = [pts for k, pts in START_PTS.values() if k == "audio"]
+    if v and a and abs(v[0] - a[0]) > 1024 * 90000 / 44100:
+        f.append(f"video-led streams start at PTS {v[0]}, audio-only ones at {a[0]}")
     return f
 
 
@@ -365,6 +389,9 @@ def main():
     run = Runner("engine formats")
     for name in media.FORMATS:
         run.case(f"format {name}: {media.describe(name)}", format_case, name)
+    if run.only is None:
+        run.case("fixed offset: segment 0 of every stream starts at the same PTS (source start "
+                 "rebased to 0)", fixed_offset_case)
     run.case("rotation: upright, fitted into a square box", rotation_case)
     for scale_type in ("stretch", "fit", "fill", "crop"):
         run.case(f"scale {scale_type}: 320x240 into 160x160", scale_case, scale_type)

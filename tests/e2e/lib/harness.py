@@ -31,8 +31,10 @@ class Runner:
             failures = fn(*args, **kwargs) or []
         except Exception as e:  # noqa: BLE001 - any error fails the case, with its trace
             failures = [f"{type(e).__name__}: {e}"]
-            tb = traceback.format_exc().strip().splitlines()
-            failures.append("  " + " | ".join(tb[-4:]))
+            if type(e).__name__ not in ("TwsError", "CheckError"):
+                frames = traceback.extract_tb(e.__traceback__)
+                failures.append("  at " + " <- ".join(
+                    f"{os.path.basename(fr.filename)}:{fr.lineno}" for fr in reversed(frames[-3:])))
         dt = time.monotonic() - t
         if failures:
             self.failed.append(name)

@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""Engine benchmark (issue 2 "Done means" 4): tws segment vs the ffmpeg command line.
+
+Source: 1080p25 testsrc2 + a tone, 60 s, H.264 (x264 ultrafast) with keyframes every 10 s
+(-g 250), AAC. Target: 720p H.264, x264 preset veryfast (the config's [transcode] preset and
+ffmpeg's -preset), CRF 23, AAC 128 kb/s, segments of 10 s.
+
+ (a) one cold 10 s segment in the middle of the file (segment 3, 30-40 s):
+     `tws segment P 3`  vs  `ffmpeg -ss 30 -i src -t 10 -vf scale=-2:720 -c:v libx264
+     -preset veryfast -crf 23 -c:a aac -b:a 128k -f mpegts out.ts`              goal <= 1.0
+ (b) six consecutive segments (0..5): one `tws segment P 0 5` run  vs  six ffmpeg command
+     lines, one per segment, as per-segment tools do                           goal <= 0.8
+
+For each: wall time, CPU seconds (user + sys of the child and its children, from wait4) and
+peak RSS (ru_maxrss), and the ratios tws / ffmpeg. A benchmark, not a test: it prints figures.
+
+Usage: bench/engine.py --build build [--repeat N] [--keep]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SEG = 10
+PRESET = "veryfast"
+CRF = 23
+
+
+def run_measured(cmd, env=None, cwd=None):
+    """Runs cmd; returns (wall seconds, cpu seconds, peak RSS in MiB). Raises on failure."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # wait4 gives the child's own rusage (its waited-for descendants included).
+    _pid, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {err.strip()[-800:]}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+
+
+def make_source(path):
+    if os.path.exists(path):
+        return
+    print(f"making the 60 s 1080p source {path} (once) ...", flush=True)
+    tmp = path + ".part.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration=60",
+                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=60",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-keyint_min", "250",
+                    "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-b:a", "128k", "-ac", "2", tmp], check=True)
+    os.replace(tmp, path)
+
+
+def ffmpeg_segment(src, start, out):
+    return ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(start), "-i", src, "-t", str(SEG),
+            "-vf", "scale=-2:720", "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF),
+            "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", out]
+
+
+def fmt_row(label, m):
+    return f"  {label:<44} {m[0]:8.2f} s {m[1]:9.2f} s {m[2]:9.0f} MiB"
+
+
+def ratio_row(label, a, b, goal):
+    r = [a[i] / b[i] if b[i] else float("nan") for i in range(3)]
+    ok = "ok" if r[0] <= goal else "ABOVE GOAL"
+    return (f"  {label:<44} {r[0]:8.2f}   {r[1]:9.2f}   {r[2]:9.2f}      "
+            f"(goal wall <= {goal}: {ok})"), r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build", help="meson build directory (default: build)")
+    ap.add_argument("--tws", help="tws binary (default: BUILD/service/tws)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the best wall is kept")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary bucket")
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build)
+    tws = os.path.abspath(args.tws or os.path.join(build, "service", "tws"))
+    if not os.path.exists(tws):
+        sys.exit(f"no tws binary at {tws} (build first, or pass --tws)")
+    env = dict(os.environ)
+    env["GST_PLUGIN_PATH_1_0"] = os.path.join(build, "gst")
+    env["GST_REGISTRY_1_0"] = os.path.join(build, "bench-registry.bin")
+
+    media_dir = os.path.join(build, "bench", "media")
+    os.makedirs(media_dir, exist_ok=True)
+    src = os.path.join(media_dir, "bench-1080p25-60s-gop250.mp4")
+    make_source(src)
+
+    work = tempfile.mkdtemp(prefix="tws-bench-")
+    bucket = os.path.join(work, "media")
+    os.makedirs(os.path.join(bucket, "in"))
+    shutil.copyfile(src, os.path.join(bucket, "in", "src.mp4"))
+    conf = os.path.join(work, "tws.conf")
+    with open(conf, "w") as f:
+        f.write(f"[bucket media]\npath = {bucket}\n\n[key dev]\nsecret = bench\n\n[api]\ntokens = t\n\n"
+                f"[transcode]\npreset = {PRESET}\n")
+    req = os.path.join(work, "request.json")
+    with open(req, "w") as f:
+        json.dump({"SourceURI": "oss://media/in/src.mp4",
+                   "Targets": [{"URI": "oss://media/out/720p", "Duration": SEG, "InitialSegments": [],
+                                "InitialTranscode": 0,
+                                "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": CRF, "Resolution": "x720"}},
+                                "Audio": {"TranscodeAudio": {"Codec": "aac", "Bitrate": 128000}}}]}, f)
+    r = subprocess.run([tws, "playlist", "--config", conf, req], env=env, cwd=work,
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        sys.exit(f"tws playlist failed: {r.stderr.strip()}")
+    playlist = "oss://media/out/720p.m3u8"
+    out_dir = os.path.join(bucket, "out")
+
+    def clear_segments():
+        for fn in os.listdir(out_dir):
+            if fn.endswith(".ts"):
+                os.remove(os.path.join(out_dir, fn))
+
+    def best(fn):
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            runs.append(fn())
+        return min(runs, key=lambda m: m[0])
+
+    def tws_run(k, n=None):
+        clear_segments()
+        cmd = [tws, "segment", "--config", conf, playlist, str(k)] + ([str(n)] if n is not None else [])
+        return run_measured(cmd, env=env, cwd=work)
+
+    def ffmpeg_runs(ks):
+        tot = [0.0, 0.0, 0.0]
+        for k in ks:
+            m = run_measured(ffmpeg_segment(src, k * SEG, os.path.join(work, f"ff-{k}.ts")))
+            tot = [tot[0] + m[0], tot[1] + m[1], max(tot[2], m[2])]
+        return tuple(tot)
+
+    print(f"cores: {os.cpu_count()}, source: 1080p25 60 s, keyframes every 10 s; target 720p "
+          f"x264 {PRESET} CRF {CRF}, AAC 128k; best of {max(1, args.repeat)}", flush=True)
+    # Warm the page cache for both alike (the source file is read by both).
+    open(src, "rb").read()
+
+    a_tws = best(lambda: tws_run(3))
+    a_ff = best(lambda: ffmpeg_runs([3]))
+    b_tws = best(lambda: tws_run(0, 5))
+    b_ff = best(lambda: ffmpeg_runs(range(6)))
+
+    print()
+    print(f"  {'':<44} {'wall':>10} {'CPU (u+s)':>11} {'peak RSS':>13}")
+    print("(a) one cold 10 s segment (segment 3, 30-40 s)")
+    print(fmt_row("tws segment P 3", a_tws))
+    print(fmt_row("ffmpeg -ss 30 -t 10 (one command)", a_ff))
+    line_a, ra = ratio_row("ratio tws / ffmpeg", a_tws, a_ff, 1.0)
+    print(line_a)
+    print("(b) six consecutive segments (0..5, 60 s)")
+    print(fmt_row("tws segment P 0 5 (one run)", b_tws))
+    print(fmt_row("6 x ffmpeg -ss 10k -t 10 (peak: max)", b_ff))
+    line_b, rb = ratio_row("ratio tws / ffmpeg", b_tws, b_ff, 0.8)
+    print(line_b)
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"a": {"tws": a_tws, "ffmpeg": a_ff, "ratio": ra},
+                       "b": {"tws": b_tws, "ffmpeg": b_ff, "ratio": rb}}, f, indent=1)
+    if args.keep:
+        print(f"\nkept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
