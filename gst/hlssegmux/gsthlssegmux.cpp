@@ -612,7 +612,9 @@ static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad*
       if (is_video && !s.requested_key_units) {
         s.requested_key_units = true;
         if (!priv->bounds.empty()) {
-          for (int64_t b = 1; b < static_cast<int64_t>(priv->bounds.size()); b++)
+          // The first boundary too: the video may start before it (its own keyframe is a
+          // harmless request when it starts there).
+          for (int64_t b = 0; b < static_cast<int64_t>(priv->bounds.size()); b++)
             request_key_unit(self, b);
         } else {
           for (int64_t b = 1; b <= kKeyUnitRequestsAhead; b++) request_key_unit(self, b);
