@@ -86,7 +86,10 @@ bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v,
                  std::string* error) {
   JsonObject* tv = nullptr;
   if (!JsonFields(video, path).object("TranscodeVideo", &tv, error)) return false;
-  if (!tv) return true;  // defaults
+  if (!tv) {
+    v->crf = 23;  // all defaults
+    return true;
+  }
   const std::string at = path_of(path, "TranscodeVideo");
   JsonFields f(tv, at);
   if (!choice_field(f, "Codec", {"h264", "h265"}, &v->codec, error)) return false;
