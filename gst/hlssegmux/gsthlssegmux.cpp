@@ -108,9 +108,13 @@ struct Stream {
   TsWriter::VideoCodec codec = TsWriter::VideoCodec::kNone;
   int64_t caps_frame_duration = -1;
   uint32_t rate = 0;
+  // Video: the latest parameter sets seen in the stream (Annex B, start codes included),
+  // put in front of a segment's first keyframe when the encoder did not repeat them.
+  std::vector<uint8_t> parameter_sets;
 
   void reset() {
     queue.clear();
+    parameter_sets.clear();
     last_segment = -1;
     requested_key_units = false;
   }
@@ -497,6 +501,61 @@ guint64 to_90k(GstHlsSegMuxPrivate* priv, int64_t media) {
   return gst_util_uint64_scale_round(static_cast<guint64>(t), 9, GST_SECOND / 10000);
 }
 
+struct Nal {
+  size_t begin;  // start code included
+  size_t end;
+  int type;
+};
+
+std::vector<Nal> split_nals(const uint8_t* d, size_t n, bool hevc) {
+  std::vector<Nal> nals;
+  size_t i = 0;
+  while (i + 3 <= n) {
+    if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1) {
+      size_t begin = (i > 0 && d[i - 1] == 0) ? i - 1 : i;
+      if (!nals.empty()) nals.back().end = begin;
+      int type = -1;
+      if (i + 3 < n) type = hevc ? (d[i + 3] >> 1) & 0x3F : d[i + 3] & 0x1F;
+      nals.push_back({begin, n, type});
+      i += 3;
+    } else {
+      i++;
+    }
+  }
+  return nals;
+}
+
+bool is_parameter_set(int type, bool hevc) {
+  return hevc ? (type >= 32 && type <= 34) : (type == 7 || type == 8);
+}
+
+// Caches the parameter sets of a keyframe; false when it has none.
+bool update_parameter_sets(Stream& s, const uint8_t* d, size_t n, bool hevc) {
+  std::vector<uint8_t> sets;
+  for (const Nal& nal : split_nals(d, n, hevc)) {
+    if (!is_parameter_set(nal.type, hevc)) continue;
+    if (d[nal.begin + 2] == 1) sets.push_back(0);  // 4-byte start codes throughout
+    sets.insert(sets.end(), d + nal.begin, d + nal.end);
+  }
+  if (sets.empty()) return false;
+  s.parameter_sets = std::move(sets);
+  return true;
+}
+
+// The access unit with `sets` after its access unit delimiter (or first, without one).
+std::vector<uint8_t> insert_parameter_sets(const std::vector<uint8_t>& sets, const uint8_t* d,
+                                           size_t n, bool hevc) {
+  auto nals = split_nals(d, n, hevc);
+  size_t at = 0;
+  if (!nals.empty() && nals[0].type == (hevc ? 35 : 9)) at = nals[0].end;
+  std::vector<uint8_t> out;
+  out.reserve(n + sets.size());
+  out.insert(out.end(), d, d + at);
+  out.insert(out.end(), sets.begin(), sets.end());
+  out.insert(out.end(), d + at, d + n);
+  return out;
+}
+
 GstFlowReturn write_frame(GstHlsSegMux* self, Stream& s, Frame& f) {
   GstHlsSegMuxPrivate* priv = self->priv;
   OpenSegment& seg = priv->seg;
@@ -515,8 +574,21 @@ GstFlowReturn write_frame(GstHlsSegMux* self, Stream& s, Frame& f) {
                          GST_STIME_ARGS(f.media_pts)));
       return GST_FLOW_ERROR;
     }
-    priv->writer.write_video(map.data(), map.size(), to_90k(priv, f.media_pts),
-                             to_90k(priv, f.media_dts), f.keyframe);
+    std::vector<uint8_t> with_headers;
+    const uint8_t* data = map.data();
+    size_t size = map.size();
+    if (f.keyframe) {
+      const bool hevc = s.codec == TsWriter::VideoCodec::kH265;
+      bool first_of_segment = seg.video_frames == 0;
+      if (!update_parameter_sets(s, data, size, hevc) && first_of_segment &&
+          !s.parameter_sets.empty()) {
+        with_headers = insert_parameter_sets(s.parameter_sets, data, size, hevc);
+        data = with_headers.data();
+        size = with_headers.size();
+      }
+    }
+    priv->writer.write_video(data, size, to_90k(priv, f.media_pts), to_90k(priv, f.media_dts),
+                             f.keyframe);
     seg.video_frames++;
   } else {
     priv->writer.write_audio(map.data(), map.size(), to_90k(priv, f.media_pts));

@@ -335,3 +335,25 @@ TEST(HlsSegMux, VideoOnlyEverySegmentDurationUntilEos) {
   EXPECT_EQ(cap.segments[2].duration, 800 * GST_MSECOND) << "the last segment ends at EOS";
   EXPECT_EQ(cap.segments[1].duration, GST_SECOND);
 }
+
+TEST(HlsSegMux, HevcSegmentsDecodeAlone) {
+  if (!gst_registry_check_feature_version(gst_registry_get(), "x265enc", 1, 0, 0))
+    GTEST_SKIP() << "no x265enc";
+  Capture cap;
+  // x265 writes VPS/SPS/PPS only at the first IDR: hlssegmux repeats them per segment.
+  run_pipeline("videotestsrc num-buffers=50 ! video/x-raw,framerate=25/1,width=160,height=120"
+               " ! x265enc speed-preset=ultrafast key-int-max=1000 ! h265parse"
+               " ! mux.video hlssegmux name=mux boundaries=0,1,2"
+               " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1",
+               &cap);
+  ASSERT_EQ(cap.error, "");
+  ASSERT_EQ(cap.segments.size(), 2u);
+  if (!have_ffmpeg()) return;
+  for (size_t i = 0; i < 2; i++) {
+    EXPECT_EQ(cap.segments[i].video_frames, 25u);
+    std::string path = write_file("hlssegmux-hevc" + std::to_string(i) + ".ts", cap.segments[i].bytes);
+    EXPECT_EQ(shell("ffmpeg -nostdin -v error -i " + path + " -f null - 2>&1"), "");
+    EXPECT_NEAR(probe_start(path, "v"), 10.0 + i, 1e-6);
+    std::remove(path.c_str());
+  }
+}
