@@ -28,6 +28,8 @@ int cmd_probe(const Args& args) {
   if (!probe_source(storage->source_location(uri.key), &info, &error))
     return fail(kExitFailure, "invalid source: " + error);
   info.uri = uri.to_string();
+  info.size = stat.size;  // the storage's view, the one playlists record
+  info.identity = stat.identity;
   std::printf("%s\n", source_info_to_json(info).c_str());
   return kExitOk;
 }
