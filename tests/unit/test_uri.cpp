@@ -10,6 +10,7 @@
 
 #include "service/config.h"
 #include "service/local_storage.h"
+#include "service/segment_publisher.h"
 #include "service/uri.h"
 
 namespace tws {
@@ -204,6 +205,60 @@ TEST_F(LocalStorageTest, NeverLeavesTheBucket) {
   ASSERT_TRUE(storage_->list("", &keys, &error));
   EXPECT_TRUE(keys.empty());
   EXPECT_FALSE(storage_->list("../", &keys, &error));
+}
+
+// The sink of `tws segment`: a segment is stored only when it ended and passed its check.
+TEST_F(LocalStorageTest, SegmentPublisherStoresOnlyCheckedSegments) {
+  SegmentJob job;
+  job.has_video = true;
+  PlanInput in;
+  in.duration = 30;
+  in.frame_rate = {25, 1};
+  in.segment_length = 10;
+  std::string error;
+  ASSERT_TRUE(make_plan(in, &job.plan, &error)) << error;
+  job.first = 0;
+  job.last = 2;
+  SegmentPublisher publisher(storage_.get(), "out/v", "tok", &job);
+  SegmentSink sink = publisher.sink();
+  const uint8_t bytes[188] = {0x47};
+  // Segment 0 passes.
+  sink.begin(0);
+  ASSERT_TRUE(sink.data(0, bytes, sizeof bytes));
+  std::vector<std::string> keys;
+  ASSERT_TRUE(storage_->list("", &keys, &error));
+  EXPECT_TRUE(keys.empty());  // nothing visible before the end
+  EXPECT_EQ(files().size(), 1u);  // only the temporary file
+  sink.end(SegmentReport{0, sizeof bytes, 250, 0, true});
+  EXPECT_EQ(files(), (std::vector<std::string>{"out/v-tok-0.ts"}));
+  EXPECT_EQ(publisher.published(), (std::vector<std::string>{"out/v-tok-0.ts"}));
+  // Segment 1 is a frame short: dropped, and the job is told to stop.
+  sink.begin(1);
+  ASSERT_TRUE(sink.data(1, bytes, sizeof bytes));
+  sink.end(SegmentReport{1, sizeof bytes, 249, 0, true});
+  EXPECT_NE(publisher.error().find("249 video frames"), std::string::npos) << publisher.error();
+  sink.begin(2);
+  EXPECT_FALSE(sink.data(2, bytes, sizeof bytes));
+  publisher.abort_all();
+  EXPECT_EQ(files(), (std::vector<std::string>{"out/v-tok-0.ts"}));
+}
+
+TEST_F(LocalStorageTest, SegmentPublisherAbortsAnOpenSegment) {
+  SegmentJob job;
+  job.has_video = true;
+  PlanInput in;
+  in.duration = 10;
+  in.frame_rate = {25, 1};
+  std::string error;
+  ASSERT_TRUE(make_plan(in, &job.plan, &error)) << error;
+  {
+    SegmentPublisher publisher(storage_.get(), "v", "tok", &job);
+    SegmentSink sink = publisher.sink();
+    const uint8_t bytes[188] = {0x47};
+    sink.begin(0);
+    ASSERT_TRUE(sink.data(0, bytes, sizeof bytes));
+  }  // the job failed before the segment ended
+  EXPECT_TRUE(files().empty());
 }
 
 }  // namespace
