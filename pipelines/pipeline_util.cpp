@@ -52,16 +52,17 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, std::stri
       gst_util_set_object_arg(G_OBJECT(enc), "pass", "qual");
       g_object_set(enc, "quantizer", guint(std::clamp(v.crf < 0 ? 23 : v.crf, 0, 50)), nullptr);
     }
-    g_object_set(enc, "bframes", guint(std::max(0, v.bframes)), "ref", guint(std::max(1, v.refs)),
-                 nullptr);
+    // Only what the target sets: x264enc passes the preset's values for the rest.
+    if (v.bframes >= 0) g_object_set(enc, "bframes", guint(v.bframes), nullptr);
+    if (v.refs >= 1) g_object_set(enc, "ref", guint(v.refs), nullptr);
     if (!options.empty()) g_object_set(enc, "option-string", options.c_str(), nullptr);
   } else {
     if (v.bitrate > 0)
       g_object_set(enc, "bitrate", guint(std::max(1, v.bitrate / 1000)), nullptr);
     else
       add("crf=" + std::to_string(v.crf < 0 ? 28 : v.crf));
-    add("bframes=" + std::to_string(std::max(0, v.bframes)));
-    add("ref=" + std::to_string(std::max(1, v.refs)));
+    if (v.bframes >= 0) add("bframes=" + std::to_string(v.bframes));
+    if (v.refs >= 1) add("ref=" + std::to_string(v.refs));
     add("repeat-headers=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   }

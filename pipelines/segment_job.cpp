@@ -311,6 +311,8 @@ void JobRunner::link_video(GstPad* pad) {
   GstElement* filter = make_element("capsfilter", nullptr, &error);
   if (!convert || !deinterlace || !flip || !scale || !filter) return fail(error);
   gst_util_set_object_arg(G_OBJECT(flip), "video-direction", "auto");
+  // stretch means stretch: no letterboxing to keep the aspect (fill pads with videobox).
+  g_object_set(scale, "add-borders", FALSE, nullptr);
   const int pw = v.picture_width > 0 ? v.picture_width : v.width;
   const int ph = v.picture_height > 0 ? v.picture_height : v.height;
   GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(

@@ -21,8 +21,8 @@ struct VideoTarget {
   ScaleType scale_type = ScaleType::kStretch;
   Rate frame_rate;              // output frame rate (resolved)
   std::string pixel_format = "yuv420p";
-  int bframes = 3;
-  int refs = 2;
+  int bframes = -1;             // -1: the preset's
+  int refs = -1;                // -1: the preset's
   int rotation = 0;             // extra clockwise rotation requested by the target
   std::string preset = "veryfast";
 };

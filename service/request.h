@@ -21,7 +21,7 @@ struct VideoRequest {
   ResolutionSpec resolution;  // 0x0: the source's
   ScaleType scale_type = ScaleType::kStretch;
   std::string pixel_format = "yuv420p";
-  int bframes = 3, refs = 2, rotation = 0;
+  int bframes = -1, refs = -1, rotation = 0;  // -1: the x264/x265 preset's
   bool adaptive_resolution = true, adaptive_bitrate = true, adaptive_frame_rate = true;
 };
 

@@ -49,8 +49,8 @@ TEST(Request, Defaults) {
   EXPECT_EQ(t.video.bitrate, 0);
   EXPECT_FALSE(t.video.frame_rate.valid());
   EXPECT_EQ(t.video.scale_type, ScaleType::kStretch);
-  EXPECT_EQ(t.video.bframes, 3);
-  EXPECT_EQ(t.video.refs, 2);
+  EXPECT_EQ(t.video.bframes, -1);  // the preset decides
+  EXPECT_EQ(t.video.refs, -1);
   EXPECT_TRUE(t.video.adaptive_resolution && t.video.adaptive_bitrate &&
               t.video.adaptive_frame_rate);
   ASSERT_TRUE(t.has_audio);
