@@ -35,6 +35,18 @@ namespace {
 constexpr int64_t kAudioPreroll = 2048;  // samples decoded and encoded before A_k, then dropped
 constexpr auto kStallTimeout = std::chrono::seconds(60);
 
+// One decode pipeline per stream (rangesrc ! decodebin3 ! branch ! appsink), each sought to
+// its own position: video to its first frame, audio to its pre-roll. The block cache makes
+// the second demuxer's reads nearly free; one shared seek would decode the video from the
+// keyframe before the audio pre-roll, often a whole extra GOP.
+struct DecodeChain {
+  GstStreamType type = GST_STREAM_TYPE_UNKNOWN;
+  int64_t seek_ns = 0;
+  GRef<GstElement> pipeline, decodebin;
+  std::atomic<bool> linked{false};  // the branch to the appsink exists (set on a streaming thread)
+  class JobRunner* runner = nullptr;
+};
+
 class JobRunner {
  public:
   JobRunner(const SegmentJob& job, const SegmentSink& sink) : job_(job), sink_(sink) {}
@@ -42,11 +54,12 @@ class JobRunner {
 
  private:
   bool build_encode(std::string* error);
-  bool build_decode(std::string* error);
-  void on_decoded_pad(GstPad* pad);
-  void link_video(GstPad* pad);
-  void link_audio(GstPad* pad);
-  void select_streams(GstStreamCollection* collection);
+  bool build_decode(DecodeChain* chain, std::string* error);
+  bool start_decode(DecodeChain* chain);
+  void on_decoded_pad(DecodeChain* chain, GstPad* pad);
+  void link_video(DecodeChain* chain, GstPad* pad);
+  void link_audio(DecodeChain* chain, GstPad* pad);
+  void select_streams(DecodeChain* chain, GstStreamCollection* collection);
   GstPadProbeReturn on_output(GstPadProbeInfo* info);
   void fail(const std::string& message);
   bool wait(std::string* error);
@@ -56,11 +69,11 @@ class JobRunner {
   const PlannedSegment* first_ = nullptr;
   const PlannedSegment* last_ = nullptr;
 
-  GRef<GstElement> encode_, decode_, decodebin_;
+  GRef<GstElement> encode_;
+  std::vector<std::unique_ptr<DecodeChain>> chains_;
   GRef<GstElement> video_src_, audio_src_;  // appsrc of the encode side
   std::unique_ptr<FrameGrid> video_grid_;
   std::unique_ptr<SampleGrid> audio_grid_;
-  bool video_linked_ = false, audio_linked_ = false;
 
   std::mutex mutex_;        // guards error_
   std::string error_;
@@ -197,74 +210,76 @@ GstPadProbeReturn JobRunner::on_output(GstPadProbeInfo* info) {
   return GST_PAD_PROBE_OK;
 }
 
-bool JobRunner::build_decode(std::string* error) {
-  decode_ = adopt_ref(gst_pipeline_new("decode"));
-  GstElement* src = make_element("rangesrc", "src", error);
-  GstElement* dbin = make_element("decodebin3", "decode", error);
+bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
+  chain->runner = this;
+  chain->pipeline = adopt_ref(gst_pipeline_new(nullptr));
+  GstElement* src = make_element("rangesrc", nullptr, error);
+  GstElement* dbin = make_element("decodebin3", nullptr, error);
   if (!src || !dbin) return false;
   g_object_set(src, "location", job_.source.c_str(), nullptr);
-  decodebin_ = add_ref(dbin);
-  gst_bin_add_many(GST_BIN(decode_.get()), src, dbin, nullptr);
+  chain->decodebin = add_ref(dbin);
+  gst_bin_add_many(GST_BIN(chain->pipeline.get()), src, dbin, nullptr);
   if (!gst_element_link(src, dbin)) {
     *error = "cannot link the source";
     return false;
   }
-  g_signal_connect(dbin, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer self) {
-                     static_cast<JobRunner*>(self)->on_decoded_pad(pad);
+  g_signal_connect(dbin, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
+                     auto* c = static_cast<DecodeChain*>(data);
+                     c->runner->on_decoded_pad(c, pad);
                    }),
-                   this);
-  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(decode_.get())));
+                   chain);
+  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(chain->pipeline.get())));
   gst_bus_set_sync_handler(
       bus.get(),
-      [](GstBus*, GstMessage* msg, gpointer self) {
+      [](GstBus*, GstMessage* msg, gpointer data) {
         if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_COLLECTION) {
           GstStreamCollection* collection = nullptr;
           gst_message_parse_stream_collection(msg, &collection);
           if (collection) {
-            static_cast<JobRunner*>(self)->select_streams(collection);
+            auto* c = static_cast<DecodeChain*>(data);
+            c->runner->select_streams(c, collection);
             gst_object_unref(collection);
           }
         }
         return GST_BUS_PASS;
       },
-      this, nullptr);
+      chain, nullptr);
   return true;
 }
 
-// Decodes only what the target needs: the first video stream and the chosen audio stream.
-void JobRunner::select_streams(GstStreamCollection* collection) {
+// Decodes only the chain's stream: the first video stream, or the chosen audio stream.
+void JobRunner::select_streams(DecodeChain* chain, GstStreamCollection* collection) {
   GList* ids = nullptr;
   int audio_index = 0;
-  bool have_video = false;
-  for (guint i = 0; i < gst_stream_collection_get_size(collection); ++i) {
+  for (guint i = 0; i < gst_stream_collection_get_size(collection) && !ids; ++i) {
     GstStream* stream = gst_stream_collection_get_stream(collection, i);
     GstStreamType type = gst_stream_get_stream_type(stream);
     const gchar* id = gst_stream_get_stream_id(stream);
-    if ((type & GST_STREAM_TYPE_VIDEO) && job_.has_video && !have_video) {
+    if ((type & GST_STREAM_TYPE_VIDEO) && chain->type == GST_STREAM_TYPE_VIDEO) {
       ids = g_list_append(ids, (gpointer)id);
-      have_video = true;
     } else if (type & GST_STREAM_TYPE_AUDIO) {
-      if (job_.has_audio && audio_index == job_.audio.stream) ids = g_list_append(ids, (gpointer)id);
+      if (chain->type == GST_STREAM_TYPE_AUDIO && audio_index == job_.audio.stream)
+        ids = g_list_append(ids, (gpointer)id);
       ++audio_index;
     }
   }
-  if (ids) gst_element_send_event(decodebin_.get(), gst_event_new_select_streams(ids));
+  if (ids) gst_element_send_event(chain->decodebin.get(), gst_event_new_select_streams(ids));
   g_list_free(ids);
 }
 
-void JobRunner::on_decoded_pad(GstPad* pad) {
+void JobRunner::on_decoded_pad(DecodeChain* chain, GstPad* pad) {
   GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
   GstStreamType type = stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
-  if ((type & GST_STREAM_TYPE_VIDEO) && job_.has_video && !video_linked_) {
-    video_linked_ = true;
-    link_video(pad);
-  } else if ((type & GST_STREAM_TYPE_AUDIO) && job_.has_audio && !audio_linked_) {
-    audio_linked_ = true;
-    link_audio(pad);
+  if ((type & chain->type) && !chain->linked) {
+    if (chain->type == GST_STREAM_TYPE_VIDEO)
+      link_video(chain, pad);
+    else
+      link_audio(chain, pad);
+    chain->linked = true;
   } else {
     GstElement* fake = gst_element_factory_make("fakesink", nullptr);
     g_object_set(fake, "sync", FALSE, "async", FALSE, nullptr);
-    gst_bin_add(GST_BIN(decode_.get()), fake);
+    gst_bin_add(GST_BIN(chain->pipeline.get()), fake);
     gst_element_sync_state_with_parent(fake);
     GRef<GstPad> sink = adopt_ref(gst_element_get_static_pad(fake, "sink"));
     gst_pad_link(pad, sink.get());
@@ -301,7 +316,7 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
   return gst_pad_link(pad, first.get()) == GST_PAD_LINK_OK;
 }
 
-void JobRunner::link_video(GstPad* pad) {
+void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   const VideoTarget& v = job_.video;
   std::string error;
   GstElement* convert = make_element("videoconvert", nullptr, &error);
@@ -319,7 +334,7 @@ void JobRunner::link_video(GstPad* pad) {
       "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, pw, "height",
       G_TYPE_INT, ph, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
-  std::vector<GstElement*> chain{convert, deinterlace, flip, scale, filter};
+  std::vector<GstElement*> elements{convert, deinterlace, flip, scale, filter};
   if (pw != v.width || ph != v.height) {
     // fill pads (negative), crop cuts (positive), centred.
     GstElement* box = make_element("videobox", nullptr, &error);
@@ -327,13 +342,13 @@ void JobRunner::link_video(GstPad* pad) {
     const int dx = pw - v.width, dy = ph - v.height;
     g_object_set(box, "left", dx / 2, "right", dx - dx / 2, "top", dy / 2, "bottom",
                  dy - dy / 2, nullptr);
-    chain.push_back(box);
+    elements.push_back(box);
   }
-  if (!add_branch(decode_.get(), pad, chain, video_grid_.get(), &progress_))
+  if (!add_branch(chain->pipeline.get(), pad, elements, video_grid_.get(), &progress_))
     fail("cannot link the video decoder");
 }
 
-void JobRunner::link_audio(GstPad* pad) {
+void JobRunner::link_audio(DecodeChain* chain, GstPad* pad) {
   std::string error;
   GstElement* convert = make_element("audioconvert", nullptr, &error);
   GstElement* resample = make_element("audioresample", nullptr, &error);
@@ -344,13 +359,12 @@ void JobRunner::link_audio(GstPad* pad) {
       "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
       nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
-  if (!add_branch(decode_.get(), pad, {convert, resample, filter}, audio_grid_.get(), &progress_))
+  if (!add_branch(chain->pipeline.get(), pad, {convert, resample, filter}, audio_grid_.get(), &progress_))
     fail("cannot link the audio decoder");
 }
 
 bool JobRunner::wait(std::string* error) {
   GRef<GstBus> encode_bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(encode_.get())));
-  GRef<GstBus> decode_bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(decode_.get())));
   auto last_change = std::chrono::steady_clock::now();
   int64_t last_progress = -1;
   const auto types = GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
@@ -359,11 +373,13 @@ bool JobRunner::wait(std::string* error) {
         adopt_ref(gst_bus_timed_pop_filtered(encode_bus.get(), 20 * GST_MSECOND, types));
     if (msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS) break;
     if (msg) fail(describe_message(msg.get()));
-    GRef<GstMessage> dmsg = adopt_ref(gst_bus_pop_filtered(decode_bus.get(), GST_MESSAGE_ERROR));
-    if (dmsg) {
-      // Errors after the grids are complete (e.g. not-linked once we stopped) do not matter.
-      bool complete = (!video_grid_ || video_grid_->done()) && (!audio_grid_ || audio_grid_->done());
-      if (!complete) fail(describe_message(dmsg.get()));
+    for (auto& chain : chains_) {
+      GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(chain->pipeline.get())));
+      GRef<GstMessage> dmsg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+      // Errors after a grid is complete (we stopped pulling) do not matter.
+      const bool complete = chain->type == GST_STREAM_TYPE_VIDEO ? video_grid_->done()
+                                                                 : audio_grid_->done();
+      if (dmsg && !complete) fail(describe_message(dmsg.get()));
     }
     const auto now = std::chrono::steady_clock::now();
     if (progress_ != last_progress) {
@@ -381,6 +397,44 @@ bool JobRunner::wait(std::string* error) {
   return true;
 }
 
+// Prerolls, seeks accurately to the chain's position when it is not the start, and plays.
+bool JobRunner::start_decode(DecodeChain* chain) {
+  GstElement* pipeline = chain->pipeline.get();
+  GST_INFO("%s chain: seek to %" GST_TIME_FORMAT,
+           chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio", GST_TIME_ARGS(chain->seek_ns));
+  bool ok = true;
+  if (chain->seek_ns > 0) {
+    // PAUSED completes at once (no sink yet); the seek needs the appsink branch, which
+    // appears when decodebin3 exposes the stream, and its preroll.
+    ok = gst_element_set_state(pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE;
+    GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
+    const gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (ok && !chain->linked && !failed_) {
+      GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
+          bus.get(), 5 * GST_MSECOND, GST_MESSAGE_ERROR));
+      if (msg) fail(describe_message(msg.get()));
+      if (g_get_monotonic_time() > deadline) fail("the source exposes no decodable stream");
+    }
+    ok = ok && !failed_ &&
+         gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND) ==
+             GST_STATE_CHANGE_SUCCESS;
+    // A source that cannot seek (an FLV without index, say) is decoded from its start: the
+    // grids drop what comes before the segment, so the result is the same, only slower.
+    if (ok && !gst_element_seek_simple(pipeline, GST_FORMAT_TIME,
+                                       GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+                                       chain->seek_ns))
+      GST_WARNING("seek to %" GST_TIME_FORMAT " failed: decoding from the start",
+                  GST_TIME_ARGS(chain->seek_ns));
+  }
+  ok = ok && gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+  if (!ok) {
+    GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
+    GRef<GstMessage> msg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+    fail(msg ? describe_message(msg.get()) : "cannot start decoding the source");
+  }
+  return ok;
+}
+
 bool JobRunner::run(std::string* error) {
   if (job_.first < 0 || job_.last < job_.first || job_.last >= int(job_.plan.segments.size())) {
     *error = "segment range out of the plan";
@@ -390,35 +444,32 @@ bool JobRunner::run(std::string* error) {
     *error = "the target has neither video nor audio";
     return false;
   }
-  if (!build_encode(error) || !build_decode(error)) return false;
+  if (!build_encode(error)) return false;
+  const PlannedSegment& first = job_.plan.segments[job_.first];
+  const int64_t clip = int64_t(job_.source_start * GST_SECOND + 0.5);
+  if (job_.has_video) {
+    auto chain = std::make_unique<DecodeChain>();
+    chain->type = GST_STREAM_TYPE_VIDEO;
+    chain->seek_ns = clip + int64_t(frames_to_ns(first.first_frame, job_.plan.input.frame_rate));
+    chains_.push_back(std::move(chain));
+  }
+  if (job_.has_audio) {
+    // Decoder warm-up (MP3 bit reservoir, resampler) before the encoder's pre-roll.
+    auto chain = std::make_unique<DecodeChain>();
+    chain->type = GST_STREAM_TYPE_AUDIO;
+    chain->seek_ns = clip + int64_t(samples_to_ns(std::max<int64_t>(0, audio_grid_->start() - kAudioPreroll),
+                                                  job_.audio.sample_rate));
+    chains_.push_back(std::move(chain));
+  }
+  for (auto& chain : chains_)
+    if (!build_decode(chain.get(), error)) return false;
 
   if (gst_element_set_state(encode_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     *error = "cannot start the encoder";
     return false;
   }
-  // Seek so that the first video frame and the audio pre-roll (plus decoder warm-up) are decoded.
-  const PlannedSegment& first = job_.plan.segments[job_.first];
-  int64_t from = INT64_MAX;
-  if (job_.has_video)
-    from = int64_t(frames_to_ns(std::max<int64_t>(0, first.first_frame - 1), job_.plan.input.frame_rate));
-  if (job_.has_audio)
-    from = std::min(from, int64_t(samples_to_ns(std::max<int64_t>(0, audio_grid_->start() - kAudioPreroll),
-                                                job_.audio.sample_rate)));
-  const int64_t seek_ns = from + int64_t(job_.source_start * GST_SECOND + 0.5);
   bool ok = true;
-  if (seek_ns > 0) {
-    ok = gst_element_set_state(decode_.get(), GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE &&
-         gst_element_get_state(decode_.get(), nullptr, nullptr, 60 * GST_SECOND) ==
-             GST_STATE_CHANGE_SUCCESS &&
-         gst_element_seek_simple(decode_.get(), GST_FORMAT_TIME,
-                                 GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek_ns);
-  }
-  ok = ok && gst_element_set_state(decode_.get(), GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
-  if (!ok) {
-    GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(decode_.get())));
-    GRef<GstMessage> msg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
-    fail(msg ? describe_message(msg.get()) : "cannot start decoding the source");
-  }
+  for (auto& chain : chains_) ok = ok && start_decode(chain.get());
   const bool done = ok && wait(error);
   if (!done && error->empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -426,7 +477,7 @@ bool JobRunner::run(std::string* error) {
   }
   // Encode side first: it unblocks decode threads waiting in a full appsrc.
   gst_element_set_state(encode_.get(), GST_STATE_NULL);
-  gst_element_set_state(decode_.get(), GST_STATE_NULL);
+  for (auto& chain : chains_) gst_element_set_state(chain->pipeline.get(), GST_STATE_NULL);
   return done;
 }
 
