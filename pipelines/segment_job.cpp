@@ -55,7 +55,7 @@ class JobRunner {
  private:
   bool build_encode(std::string* error);
   bool build_decode(DecodeChain* chain, std::string* error);
-  bool start_decode(DecodeChain* chain);
+  bool start_decode(DecodeChain* chain, bool seek_phase);
   void on_decoded_pad(DecodeChain* chain, GstPad* pad);
   void link_video(DecodeChain* chain, GstPad* pad);
   void link_audio(DecodeChain* chain, GstPad* pad);
@@ -398,37 +398,40 @@ bool JobRunner::wait(std::string* error) {
 }
 
 // Prerolls, seeks accurately to the chain's position when it is not the start, and plays.
-bool JobRunner::start_decode(DecodeChain* chain) {
+// Called once per chain in two phases (PAUSED for all, then seek and play each), so that the
+// chains open the source and preroll concurrently.
+bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
   GstElement* pipeline = chain->pipeline.get();
-  GST_INFO("%s chain: seek to %" GST_TIME_FORMAT,
-           chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio", GST_TIME_ARGS(chain->seek_ns));
-  bool ok = true;
-  if (chain->seek_ns > 0) {
-    // PAUSED completes at once (no sink yet); the seek needs the appsink branch, which
-    // appears when decodebin3 exposes the stream, and its preroll.
-    ok = gst_element_set_state(pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE;
-    GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
-    const gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-    while (ok && !chain->linked && !failed_) {
-      GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
-          bus.get(), 5 * GST_MSECOND, GST_MESSAGE_ERROR));
-      if (msg) fail(describe_message(msg.get()));
-      if (g_get_monotonic_time() > deadline) fail("the source exposes no decodable stream");
-    }
-    ok = ok && !failed_ &&
-         gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND) ==
-             GST_STATE_CHANGE_SUCCESS;
-    // A source that cannot seek (an FLV without index, say) is decoded from its start: the
-    // grids drop what comes before the segment, so the result is the same, only slower.
-    if (ok && !gst_element_seek_simple(pipeline, GST_FORMAT_TIME,
-                                       GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
-                                       chain->seek_ns))
-      GST_WARNING("seek to %" GST_TIME_FORMAT " failed: decoding from the start",
-                  GST_TIME_ARGS(chain->seek_ns));
+  if (!seek_phase) {
+    GST_INFO("%s chain: start at %" GST_TIME_FORMAT,
+             chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio", GST_TIME_ARGS(chain->seek_ns));
+    const GstState state = chain->seek_ns > 0 ? GST_STATE_PAUSED : GST_STATE_PLAYING;
+    if (gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE) return true;
+    fail("cannot start decoding the source");
+    return false;
   }
+  if (chain->seek_ns == 0) return true;
+  // PAUSED completes at once (no sink yet); the seek needs the appsink branch, which
+  // appears when decodebin3 exposes the stream, and its preroll.
+  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
+  const gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+  while (!chain->linked && !failed_) {
+    GRef<GstMessage> msg =
+        adopt_ref(gst_bus_timed_pop_filtered(bus.get(), 5 * GST_MSECOND, GST_MESSAGE_ERROR));
+    if (msg) fail(describe_message(msg.get()));
+    if (g_get_monotonic_time() > deadline) fail("the source exposes no decodable stream");
+  }
+  bool ok = !failed_ && gst_element_get_state(pipeline, nullptr, nullptr, 60 * GST_SECOND) ==
+                            GST_STATE_CHANGE_SUCCESS;
+  // A source that cannot seek (an FLV without index, say) is decoded from its start: the
+  // grids drop what comes before the segment, so the result is the same, only slower.
+  if (ok && !gst_element_seek_simple(pipeline, GST_FORMAT_TIME,
+                                     GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+                                     chain->seek_ns))
+    GST_WARNING("seek to %" GST_TIME_FORMAT " failed: decoding from the start",
+                GST_TIME_ARGS(chain->seek_ns));
   ok = ok && gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
   if (!ok) {
-    GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
     GRef<GstMessage> msg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
     fail(msg ? describe_message(msg.get()) : "cannot start decoding the source");
   }
@@ -469,7 +472,8 @@ bool JobRunner::run(std::string* error) {
     return false;
   }
   bool ok = true;
-  for (auto& chain : chains_) ok = ok && start_decode(chain.get());
+  for (auto& chain : chains_) ok = ok && start_decode(chain.get(), false);
+  for (auto& chain : chains_) ok = ok && start_decode(chain.get(), true);
   const bool done = ok && wait(error);
   if (!done && error->empty()) {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "elements.h"
+#include "pipelines/media_init.h"
 #include "service/commands.h"
 
 int main(int argc, char** argv) {
@@ -36,7 +36,6 @@ int main(int argc, char** argv) {
   if (command == "segment") run = cmd_segment;
   if (command == "probe") run = cmd_probe;
   if (!run) return fail(kExitUsage, "unknown command \"" + command + "\" (tws --help)");
-  gst_init(nullptr, nullptr);
-  tws_elements_register_static();
+  init_media();
   return run(args);
 }

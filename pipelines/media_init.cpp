@@ -1,0 +1,19 @@
+#include "pipelines/media_init.h"
+
+#include <gst/gst.h>
+
+#include <mutex>
+
+#include "elements.h"
+
+namespace tws {
+
+void init_media() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    gst_init(nullptr, nullptr);
+    tws_elements_register_static();
+  });
+}
+
+}  // namespace tws
