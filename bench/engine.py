@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Engine benchmark (issue 2 "Done means" 4): tws segment vs the ffmpeg command line.
 
-Source: 1080p25 testsrc2 + a tone, 60 s, H.264 (x264 ultrafast) with keyframes every 10 s
-(-g 250), AAC. Target: 720p H.264, x264 preset veryfast (the config's [transcode] preset and
+Sources: 1080p25 testsrc2 + a 48 kHz tone, 60 s, H.264 (x264 ultrafast) with keyframes every
+10 s, AAC; once with the keyframes on the segment boundaries (0, 10, 20 ...: no decoding before
+a segment for anyone) and once half-way (5, 15, 25 ...: as an upload's keyframes fall anywhere,
+every segment made alone decodes 5 s before its start). Target: 720p H.264, x264 preset veryfast (the config's [transcode] preset and
 ffmpeg's -preset), CRF 23, AAC 128 kb/s, segments of 10 s.
 
  (a) one cold 10 s segment in the middle of the file (segment 3, 30-40 s):
@@ -46,16 +48,19 @@ def run_measured(cmd, env=None, cwd=None):
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
 
 
-def make_source(path):
+def make_source(path, offset):
+    """Keyframes every 10 s from `offset` (0: on the segment boundaries; 5: half-way, as
+    an upload's keyframes fall anywhere, so each segment needs 5 s decoded before it)."""
     if os.path.exists(path):
         return
     print(f"making the 60 s 1080p source {path} (once) ...", flush=True)
     tmp = path + ".part.mp4"
+    keys = ",".join(str(t) for t in range(offset, 60, 10))
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
                     "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration=60",
                     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=60",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-keyint_min", "250",
-                    "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "1000", "-keyint_min", "250",
+                    "-sc_threshold", "0", "-force_key_frames", keys, "-pix_fmt", "yuv420p",
                     "-c:a", "aac", "-b:a", "128k", "-ac", "2", tmp], check=True)
     os.replace(tmp, path)
 
@@ -63,7 +68,7 @@ def make_source(path):
 def ffmpeg_segment(src, start, out):
     return ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(start), "-i", src, "-t", str(SEG),
             "-vf", "scale=-2:720", "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF),
-            "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", out]
+            "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-f", "mpegts", out]
 
 
 def fmt_row(label, m):
@@ -96,9 +101,19 @@ def main():
 
     media_dir = os.path.join(build, "bench", "media")
     os.makedirs(media_dir, exist_ok=True)
-    src = os.path.join(media_dir, "bench-1080p25-60s-gop250.mp4")
-    make_source(src)
+    print(f"cores: {os.cpu_count()}, source: 1080p25 60 s, keyframes every 10 s; target 720p "
+          f"x264 {PRESET} CRF {CRF}, AAC 128k 44.1 kHz; best of {max(1, args.repeat)}", flush=True)
+    figures = {}
+    for offset in (0, 5):
+        src = os.path.join(media_dir, f"bench-1080p25-60s-keys{offset}.mp4")
+        make_source(src, offset)
+        figures[f"keyframes at {offset}+10n s"] = measure(args, tws, env, src)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=1)
 
+
+def measure(args, tws, env, src):
     work = tempfile.mkdtemp(prefix="tws-bench-")
     bucket = os.path.join(work, "media")
     os.makedirs(os.path.join(bucket, "in"))
@@ -144,10 +159,9 @@ def main():
             tot = [tot[0] + m[0], tot[1] + m[1], max(tot[2], m[2])]
         return tuple(tot)
 
-    print(f"cores: {os.cpu_count()}, source: 1080p25 60 s, keyframes every 10 s; target 720p "
-          f"x264 {PRESET} CRF {CRF}, AAC 128k; best of {max(1, args.repeat)}", flush=True)
     # Warm the page cache for both alike (the source file is read by both).
-    open(src, "rb").read()
+    with open(src, "rb") as f:
+        f.read()
 
     a_tws = best(lambda: tws_run(3))
     a_ff = best(lambda: ffmpeg_runs([3]))
@@ -155,6 +169,7 @@ def main():
     b_ff = best(lambda: ffmpeg_runs(range(6)))
 
     print()
+    print(f"source {os.path.basename(src)}")
     print(f"  {'':<44} {'wall':>10} {'CPU (u+s)':>11} {'peak RSS':>13}")
     print("(a) one cold 10 s segment (segment 3, 30-40 s)")
     print(fmt_row("tws segment P 3", a_tws))
@@ -165,16 +180,13 @@ def main():
     print(fmt_row("tws segment P 0 5 (one run)", b_tws))
     print(fmt_row("6 x ffmpeg -ss 10k -t 10 (peak: max)", b_ff))
     line_b, rb = ratio_row("ratio tws / ffmpeg", b_tws, b_ff, 0.8)
-    print(line_b)
-
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"a": {"tws": a_tws, "ffmpeg": a_ff, "ratio": ra},
-                       "b": {"tws": b_tws, "ffmpeg": b_ff, "ratio": rb}}, f, indent=1)
+    print(line_b, flush=True)
     if args.keep:
-        print(f"\nkept {work}")
+        print(f"kept {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
+    return {"a": {"tws": a_tws, "ffmpeg": a_ff, "ratio": ra},
+            "b": {"tws": b_tws, "ffmpeg": b_ff, "ratio": rb}}
 
 
 if __name__ == "__main__":

@@ -279,6 +279,10 @@ def check_geometry(name, src, v):
         f.append(f"video: {w}x{h} (aspect {w / h:.4f}) does not keep the display aspect {dar:.4f}")
     if name == "rotated" and not h > w:
         f.append(f"video: rotated source came out {w}x{h}, not upright (height > width)")
+    if v.get("pix_fmt") != "yuv420p":
+        f.append(f"video: pixel format {v.get('pix_fmt')}, want yuv420p (8-bit 4:2:0)")
+    if v.get("field_order") not in (None, "unknown", "progressive"):
+        f.append(f"video: field order {v.get('field_order')}, want progressive (deinterlaced)")
     if name == "nonsquare" and abs(w / h - dar) / dar > 0.01:
         f.append(f"video: non-square source: {w}x{h} aspect {w / h:.4f}, display aspect {dar:.4f}")
     return f

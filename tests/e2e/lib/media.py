@@ -87,6 +87,15 @@ RECIPES = {
                   _video_in("352x240", "25", 6) + _audio_in(6, 44100) +
                   ["-vf", "scale=351:241,setsar=16/11", "-c:v", "mpeg4", "-q:v", "6", "-g", "75"] + AAC,
                   "av"),
+    "interlaced": ("src-interlaced.mkv", "interlaced H.264 (TFF, 50 fields/s) + AAC",
+                   _video_in("320x240", "50", 6) + _audio_in(6, 44100) +
+                   ["-vf", "tinterlace=mode=interleave_top,fieldorder=tff",
+                    "-flags", "+ildct+ilme", "-c:v", "libx264", "-preset", "veryfast", "-g", "50",
+                    "-x264-params", "tff=1", "-pix_fmt", "yuv420p"] + AAC, "av"),
+    "tenbit": ("src-10bit.mkv", "10-bit H.264 (High 10, yuv420p10le) + AAC",
+               _video_in("320x240", "25", 6) + _audio_in(6, 44100) +
+               ["-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-pix_fmt", "yuv420p10le"] + AAC,
+               "av"),
     "video_only": ("src-video-only.mp4", "MP4, video only (H.264 with B-frames)",
                    _video_in("320x240", "25", 8) + _x264(100) + ["-an"], "video"),
     "short": ("src-short.mp4", "MP4, 1.5 s long",
@@ -107,7 +116,7 @@ RECIPES = {
 REMUX = {"rotated": ["-metadata:s:v:0", "rotate=90"]}
 
 FORMATS = ["avi", "mov", "mp4", "mkv", "webm", "flv", "mpg", "ts_offset", "wmv", "ogg", "rotated",
-           "ntsc", "nonsquare", "video_only", "short", "mp3", "flac", "wav", "m4a"]
+           "ntsc", "nonsquare", "interlaced", "tenbit", "video_only", "short", "mp3", "flac", "wav", "m4a"]
 
 
 def kind(name):
