@@ -4,7 +4,8 @@ a local HTTP server (hlsdemux2 fetches over HTTP only), with fake sinks as fast 
 
 Prints one JSON line: {"ok": bool, "error": str|null, "video": seconds, "audio": seconds,
 "video_frames": n, "demuxer": factory name}. Exit status 0 when EOS was reached without error.
-Usage: gstplay.py PLAYLIST.m3u8 [--file] (--file: play the file:// URI instead of HTTP).
+Usage: gstplay.py PLAYLIST.m3u8 [--file] (--file: play the file:// URI instead of HTTP), or
+gstplay.py http://... (play that URL as it is, e.g. a signed playlist URL of `tws serve`).
 """
 
 import functools
@@ -29,11 +30,14 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def main():
-    path = os.path.abspath(sys.argv[1])
+    use_url = sys.argv[1].startswith(("http://", "https://"))
+    path = sys.argv[1] if use_url else os.path.abspath(sys.argv[1])
     use_file = "--file" in sys.argv
     Gst.init(None)
     server = None
-    if use_file:
+    if use_url:
+        uri = path
+    elif use_file:
         uri = Gst.filename_to_uri(path)
     else:
         handler = functools.partial(QuietHandler, directory=os.path.dirname(path))
