@@ -172,7 +172,7 @@ def expect_error(r, status, code, what):
     """Failures unless r is `status` with a JSON error whose Code is `code`."""
     j = r.json()
     if r.status != status:
-        return [f"{what}: HTTP {r.status} (want {status} {code}): {r.body[:200]!r}"]
+        return [f"{what}: HTTP {r.status} (want {status} {code}): {r.body[:100]!r}"]
     if not isinstance(j, dict) or j.get("Code") != code:
         return [f"{what}: HTTP {status} but the body is not JSON with Code {code}: {r.body[:200]!r}"]
     f = []
@@ -502,7 +502,7 @@ def case_single_flight(w):
     r = s.get(url)
     if r.status != 200 or (bodies and r.body != bodies[0]):
         f.append(f"GET of the stored segment: {r.describe()}")
-    if s.metric("tws_segments_transcoded_total") != before + 1:
+    if s.metric("tws_segments_transcoded_total") != after:
         f.append("a GET of a stored segment transcoded it again")
     if (s.metric("tws_segments_served_total", source="storage") or 0) != served_before + 1:
         f.append("tws_segments_served_total{source=\"storage\"} did not count the GET from storage")
