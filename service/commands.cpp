@@ -12,7 +12,10 @@ namespace tws {
 const char* usage_text() {
   return "Usage: tws COMMAND [--config FILE] ...\n"
          "\n"
-         "  tws serve    [--config FILE] [--listen ADDR:PORT]  HTTP service (not implemented yet)\n"
+         "  tws serve    [--config FILE] [--listen ADDR:PORT]\n"
+         "      HTTP service (API.md): playlists API, signed playback, segments transcoded on\n"
+         "      request. Port 0 picks a free port; the first stdout line is\n"
+         "      \"listening on http://ADDR:PORT\". SIGINT/SIGTERM stop it.\n"
          "  tws playlist [--config FILE] REQUEST.json\n"
          "      Write the playlists of a GenerateVideoPlaylist request (JSON file) into storage\n"
          "      and print the response JSON. Nothing is transcoded.\n"

@@ -18,6 +18,7 @@ enum ExitStatus { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
 
 using Args = std::vector<std::string>;
 
+int cmd_serve(const Args& args);
 int cmd_playlist(const Args& args);
 int cmd_segment(const Args& args);
 int cmd_sign(const Args& args);

@@ -15,6 +15,11 @@ enum class ErrorCode {
   kSourceChanged,    // 409
   kStorageError,     // 502
   kTranscodeFailed,  // 502
+  kUnauthorized,        // 401 (the service's API token)
+  kAccessDenied,        // 403 (playback signature)
+  kPayloadTooLarge,     // 413
+  kServiceUnavailable,  // 503, with Retry-After
+  kTranscodeTimeout,    // 504
 };
 
 struct Failure {

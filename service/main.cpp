@@ -26,12 +26,9 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
   }
-  if (command == "serve") {
-    std::fputs("tws serve: not implemented yet\n", stderr);
-    return kExitFailure;
-  }
   if (command == "sign") return cmd_sign(args);
   int (*run)(const Args&) = nullptr;
+  if (command == "serve") run = cmd_serve;
   if (command == "playlist") run = cmd_playlist;
   if (command == "segment") run = cmd_segment;
   if (command == "probe") run = cmd_probe;

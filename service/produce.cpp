@@ -49,16 +49,17 @@ bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlay
   return true;
 }
 
-bool make_segments(const Config& config, const StoredPlaylist& playlist, int first, int last,
-                   std::vector<std::string>* stored, Failure* failure) {
+bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first,
+                         int last, SegmentJob* job, std::unique_ptr<Storage>* out_storage,
+                         Failure* failure) {
   const PlaylistRecord& rec = playlist.record;
   ObjectUri source;
   std::string error;
   if (!parse_object_uri(rec.source_uri, &source, &error))
     return set_failure(failure, ErrorCode::kInvalidURI, "the record's source: " + error);
   auto source_storage = storage_of(config, source.bucket, failure);
-  auto out_storage = storage_of(config, playlist.uri.bucket, failure);
-  if (!source_storage || !out_storage) return false;
+  auto out = storage_of(config, playlist.uri.bucket, failure);
+  if (!source_storage || !out) return false;
   ObjectStat stat;
   switch (source_storage->stat(source.key, &stat, &error)) {
     case StorageStatus::kOk: break;
@@ -72,17 +73,27 @@ bool make_segments(const Config& config, const StoredPlaylist& playlist, int fir
     return set_failure(failure, ErrorCode::kSourceChanged,
                        "source changed since the playlist was made");
 
-  SegmentJob job;
-  job.source = source_storage->source_location(source.key);
-  job.source_start = rec.source_start;
-  job.has_video = rec.has_video;
-  job.video = rec.video;
-  job.has_audio = rec.has_audio;
-  job.audio = rec.audio;
-  job.plan = playlist.plan;
-  job.first = first;
-  job.last = last;
+  job->source = source_storage->source_location(source.key);
+  job->source_start = rec.source_start;
+  job->has_video = rec.has_video;
+  job->video = rec.video;
+  job->has_audio = rec.has_audio;
+  job->audio = rec.audio;
+  job->plan = playlist.plan;
+  job->first = first;
+  job->last = last;
+  *out_storage = std::move(out);
+  return true;
+}
 
+bool make_segments(const Config& config, const StoredPlaylist& playlist, int first, int last,
+                   std::vector<std::string>* stored, Failure* failure) {
+  const PlaylistRecord& rec = playlist.record;
+  SegmentJob job;
+  std::unique_ptr<Storage> out_storage;
+  if (!prepare_segment_job(config, playlist, first, last, &job, &out_storage, failure))
+    return false;
+  std::string error;
   SegmentPublisher publisher(out_storage.get(), playlist.prefix_key, rec.token, &job);
   const bool ok = run_segment_job(job, publisher.sink(), &error);
   publisher.abort_all();

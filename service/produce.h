@@ -2,13 +2,16 @@
 // playlist's record is the only input besides the source, which must be unchanged.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "pipelines/plan.h"
+#include "pipelines/segment_job.h"
 #include "service/config.h"
 #include "service/errors.h"
 #include "service/record.h"
+#include "service/storage.h"
 #include "service/uri.h"
 
 namespace tws {
@@ -23,6 +26,12 @@ struct StoredPlaylist {
 // Reads and parses the playlist object at `uri` (key ending in ".m3u8").
 bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlaylist* playlist,
                           Failure* failure);
+
+// Checks that the source is the one the playlist was made from (else kSourceChanged) and
+// sets up the job for segments [first, last] and the storage its segments go to.
+bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first,
+                         int last, SegmentJob* job, std::unique_ptr<Storage>* out_storage,
+                         Failure* failure);
 
 // Transcodes segments [first, last] (checked by the caller) into the playlist's bucket.
 // *stored: the keys committed (also those committed before a later segment failed).

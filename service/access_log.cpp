@@ -1,0 +1,92 @@
+#include "service/access_log.h"
+
+#include <cstdio>
+#include <string>
+
+#include "service/metrics.h"
+
+namespace tws {
+namespace {
+
+struct RequestStats {
+  gint64 started_us = 0;
+  guint64 bytes = 0;
+  bool finished = false;
+};
+
+constexpr const char* kStatsKey = "tws-request-stats";
+
+RequestStats* stats_of(SoupServerMessage* msg) {
+  return static_cast<RequestStats*>(g_object_get_data(G_OBJECT(msg), kStatsKey));
+}
+
+std::string json_escape(const char* s) {
+  std::string out;
+  for (; s && *s; ++s) {
+    const unsigned char c = static_cast<unsigned char>(*s);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
+void log_request(SoupServerMessage* msg, bool aborted) {
+  RequestStats* stats = stats_of(msg);
+  if (!stats || stats->finished) return;
+  stats->finished = true;
+  const guint status = soup_server_message_get_status(msg);
+  Metrics::global().http_response(int(status));
+  GUri* uri = soup_server_message_get_uri(msg);
+  const double ms = double(g_get_monotonic_time() - stats->started_us) / 1000.0;
+  std::fprintf(stderr,
+               "{\"log\":\"request\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%u,"
+               "\"bytes\":%llu,\"ms\":%.1f%s}\n",
+               json_escape(soup_server_message_get_method(msg)).c_str(),
+               json_escape(uri ? g_uri_get_path(uri) : "").c_str(), status,
+               static_cast<unsigned long long>(stats->bytes), ms,
+               aborted ? ",\"aborted\":true" : "");
+}
+
+}  // namespace
+
+void attach_access_log(SoupServer* server) {
+  g_signal_connect(server, "request-started",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
+                     auto* stats = new RequestStats;
+                     stats->started_us = g_get_monotonic_time();
+                     g_object_set_data_full(G_OBJECT(msg), kStatsKey, stats, [](gpointer p) {
+                       delete static_cast<RequestStats*>(p);
+                     });
+                     g_signal_connect(msg, "wrote-body-data",
+                                      G_CALLBACK(+[](SoupServerMessage* m, guint size, gpointer) {
+                                        if (RequestStats* s = stats_of(m)) s->bytes += size;
+                                      }),
+                                      nullptr);
+                   }),
+                   nullptr);
+  g_signal_connect(server, "request-finished",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
+                     log_request(msg, false);
+                   }),
+                   nullptr);
+  g_signal_connect(server, "request-aborted",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
+                     log_request(msg, true);
+                   }),
+                   nullptr);
+}
+
+bool message_finished(SoupServerMessage* msg) {
+  RequestStats* stats = stats_of(msg);
+  return stats && stats->finished;
+}
+
+}  // namespace tws

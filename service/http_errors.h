@@ -1,0 +1,28 @@
+// The JSON error responses of the HTTP service (API.md "Errors"):
+// {"Code": ..., "Message": "...", "RequestId": "..."} with the status of API.md's table.
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <string>
+
+#include "service/errors.h"
+
+namespace tws {
+
+int http_status_of(ErrorCode code);
+const char* error_code_name(ErrorCode code);
+std::string new_request_id();
+
+// The error body of `failure`; sets status, Content-Type, Retry-After (503).
+void send_failure(SoupServerMessage* msg, const Failure& failure);
+inline void send_error(SoupServerMessage* msg, ErrorCode code, const std::string& message) {
+  send_failure(msg, Failure{code, message});
+}
+
+// Any JSON body with a status.
+void send_json(SoupServerMessage* msg, int status, const std::string& json);
+
+constexpr int kRetryAfterSeconds = 2;
+
+}  // namespace tws

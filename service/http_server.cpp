@@ -1,0 +1,140 @@
+#include "service/http_server.h"
+
+#include <glib-unix.h>
+#include <libsoup/soup.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "gst/rangesrc/block_cache.h"
+#include "service/access_log.h"
+#include "service/api.h"
+#include "service/http_errors.h"
+#include "service/metrics.h"
+#include "service/playback.h"
+#include "service/server_context.h"
+
+namespace tws {
+namespace {
+
+void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
+  ServerContext& ctx = *static_cast<ServerContext*>(data);
+  const std::string path = g_uri_get_path(soup_server_message_get_uri(msg));
+  const std::string method = soup_server_message_get_method(msg);
+  if (path == "/healthz") {
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+    soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, "ok\n", 3);
+    return;
+  }
+  if (path == "/metrics") {
+    const BlockCacheStats cache = BlockCache::shared().stats();
+    const std::string text = Metrics::global().text(ctx.transcoder->queue_depth(),
+                                                    cache.backend_requests, cache.backend_bytes);
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+    soup_server_message_set_response(msg, "text/plain; version=0.0.4", SOUP_MEMORY_COPY,
+                                     text.data(), text.size());
+    return;
+  }
+  if (path == "/v1" || g_str_has_prefix(path.c_str(), "/v1/")) return handle_api(ctx, msg, path);
+  if (path == "/" || path.empty())
+    return send_error(msg, ErrorCode::kNotFound, "nothing here; see GET /<bucket>/<key>");
+  handle_playback(ctx, msg, path);
+}
+
+// Splits "ADDR:PORT" ("[::1]:8080" too).
+bool split_listen(const std::string& listen, std::string* host, guint16* port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
+  guint64 p = 0;
+  if (!g_ascii_string_to_unsigned(listen.substr(colon + 1).c_str(), 10, 0, 65535, &p, nullptr))
+    return false;
+  *port = guint16(p);
+  return true;
+}
+
+}  // namespace
+
+void run_off_main(GMainContext* context, std::function<void()> work, std::function<void()> done) {
+  std::thread([context, work = std::move(work), done = std::move(done)]() mutable {
+    work();
+    auto* callback = new std::function<void()>(std::move(done));
+    g_main_context_invoke_full(
+        context, G_PRIORITY_DEFAULT,
+        [](gpointer p) {
+          (*static_cast<std::function<void()>*>(p))();
+          return G_SOURCE_REMOVE;
+        },
+        callback, [](gpointer p) { delete static_cast<std::function<void()>*>(p); });
+  }).detach();
+}
+
+int run_server(ServeOptions options) {
+  ServerContext ctx;
+  ctx.config = std::move(options.config);
+  ctx.context = g_main_context_default();
+
+  std::string host;
+  guint16 port = 0;
+  if (!split_listen(options.listen, &host, &port)) {
+    std::fprintf(stderr, "tws: --listen: must be ADDR:PORT\n");
+    return 2;
+  }
+  GRef<GInetAddress> address = adopt_ref(g_inet_address_new_from_string(host.c_str()));
+  if (!address && host == "localhost") address = adopt_ref(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
+  if (!address) {
+    std::fprintf(stderr, "tws: --listen: \"%s\" is not an IP address\n", host.c_str());
+    return 2;
+  }
+  GRef<SoupServer> server = adopt_ref(soup_server_new("server-header", "tws", nullptr));
+  GRef<GSocketAddress> socket_address =
+      adopt_ref(g_inet_socket_address_new(address.get(), port));
+  GError* gerr = nullptr;
+  if (!soup_server_listen(server.get(), socket_address.get(), SoupServerListenOptions(0), &gerr)) {
+    std::fprintf(stderr, "tws: cannot listen on %s: %s\n", options.listen.c_str(), gerr->message);
+    g_error_free(gerr);
+    return 1;
+  }
+  GSList* uris = soup_server_get_uris(server.get());
+  const int bound_port = uris ? g_uri_get_port(static_cast<GUri*>(uris->data)) : port;
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  const bool v6 = g_inet_address_get_family(address.get()) == G_SOCKET_FAMILY_IPV6;
+  const std::string base = "http://" + (v6 ? "[" + host + "]" : host) + ":" +
+                           std::to_string(bound_port);
+  // Signed URLs point at this server unless public-url names another place.
+  const std::string configured_listen = "http://" + ctx.config.listen;
+  if (ctx.config.public_url == configured_listen ||
+      ctx.config.public_url == "http://" + options.listen)
+    ctx.config.public_url = base;
+
+  ctx.transcoder = std::make_unique<Transcoder>(ctx.config, ctx.context);
+  attach_access_log(server.get());
+  soup_server_add_handler(server.get(), nullptr, route, &ctx, nullptr);
+
+  std::printf("listening on %s\n", base.c_str());
+  if (options.print_token && !ctx.config.api_tokens.empty())
+    std::printf("API token: %s (from %s)\n", ctx.config.api_tokens.front().c_str(),
+                ctx.config.file.c_str());
+  std::fflush(stdout);
+
+  GUnique<GMainLoop> loop(g_main_loop_new(ctx.context, FALSE));
+  auto quit = +[](gpointer loop) {
+    g_main_loop_quit(static_cast<GMainLoop*>(loop));
+    return G_SOURCE_REMOVE;
+  };
+  const guint sigint = g_unix_signal_add(SIGINT, quit, loop.get());
+  const guint sigterm = g_unix_signal_add(SIGTERM, quit, loop.get());
+  g_main_loop_run(loop.get());
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
+
+  g_message("stopping: no new connections, cancelling transcodes");
+  soup_server_disconnect(server.get());
+  ctx.transcoder->shutdown();
+  std::fflush(stderr);
+  return 0;
+}
+
+}  // namespace tws

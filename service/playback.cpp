@@ -1,0 +1,224 @@
+#include "service/playback.h"
+
+#include <glib.h>
+
+#include "common/gref.h"
+#include "service/http_errors.h"
+#include "service/http_range.h"
+#include "service/metrics.h"
+#include "service/playback_path.h"
+#include "service/playlist_file.h"
+#include "service/playlist_signing.h"
+#include "service/segment_stream.h"
+#include "service/signer.h"
+
+namespace tws {
+namespace {
+
+struct QueryParams {
+  std::string expires, key_id, signature;
+};
+
+QueryParams query_params(SoupServerMessage* msg) {
+  QueryParams q;
+  const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
+  if (!query) return q;
+  GHashTable* params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+  if (!params) return q;
+  auto get = [params](const char* name) {
+    const char* v = static_cast<const char*>(g_hash_table_lookup(params, name));
+    return std::string(v ? v : "");
+  };
+  q.expires = get("Expires");
+  q.key_id = get("KeyId");
+  q.signature = get("Signature");
+  g_hash_table_unref(params);
+  return q;
+}
+
+std::unique_ptr<Storage> bucket_storage(const Config& config, const std::string& bucket,
+                                        Failure* failure) {
+  std::string error;
+  auto storage = open_storage(*config.find_bucket(bucket), &error);
+  if (!storage) set_failure(failure, ErrorCode::kStorageError, error);
+  return storage;
+}
+
+std::string etag_of(const ObjectStat& st) {
+  GUnique<gchar> sum(g_compute_checksum_for_string(
+      G_CHECKSUM_SHA256, (st.identity + "/" + std::to_string(st.size)).c_str(), -1));
+  return "\"" + std::string(sum.get()).substr(0, 32) + "\"";
+}
+
+// A whole stored object with ETag and Range.
+void send_object(SoupServerMessage* msg, const std::string& data, const ObjectStat& st,
+                 const char* content_type, const char* cache_control) {
+  SoupMessageHeaders* req = soup_server_message_get_request_headers(msg);
+  SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+  const std::string etag = etag_of(st);
+  soup_message_headers_replace(h, "ETag", etag.c_str());
+  soup_message_headers_replace(h, "Cache-Control", cache_control);
+  soup_message_headers_replace(h, "Accept-Ranges", "bytes");
+  const char* if_none_match = soup_message_headers_get_one(req, "If-None-Match");
+  if (if_none_match && (etag == if_none_match || std::string(if_none_match) == "*")) {
+    soup_server_message_set_status(msg, SOUP_STATUS_NOT_MODIFIED, nullptr);
+    return;
+  }
+  const char* range_header = soup_message_headers_get_one(req, "Range");
+  const ByteRange range = range_header ? parse_byte_range(range_header, data.size()) : ByteRange{};
+  if (range.kind == ByteRange::kUnsatisfiable) {
+    soup_message_headers_replace(h, "Content-Range", range.content_range(data.size()).c_str());
+    soup_server_message_set_status(msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, nullptr);
+    return;
+  }
+  if (range.kind == ByteRange::kSatisfiable) {
+    soup_message_headers_replace(h, "Content-Range", range.content_range(data.size()).c_str());
+    soup_server_message_set_status(msg, SOUP_STATUS_PARTIAL_CONTENT, nullptr);
+    soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY,
+                                     data.data() + range.first, range.last - range.first + 1);
+    return;
+  }
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+  soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY, data.data(), data.size());
+}
+
+// The stored object, or false after answering the request (404, 502).
+bool read_object(SoupServerMessage* msg, Storage* storage, const ObjectUri& uri,
+                 std::string* data, ObjectStat* st) {
+  std::string error;
+  StorageStatus s = storage->stat(uri.key, st, &error);
+  if (s == StorageStatus::kOk) s = storage->get(uri.key, data, &error);
+  if (s == StorageStatus::kOk) return true;
+  if (s == StorageStatus::kNotFound)
+    send_error(msg, ErrorCode::kNotFound, "no such object " + uri.to_string());
+  else
+    send_error(msg, ErrorCode::kStorageError, error);
+  return false;
+}
+
+void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri,
+                    const SigningKey& key, int64_t expires) {
+  Failure failure;
+  auto storage = bucket_storage(ctx.config, uri.bucket, &failure);
+  if (!storage) return send_failure(msg, failure);
+  std::string text;
+  ObjectStat st;
+  if (!read_object(msg, storage.get(), uri, &text, &st)) return;
+  const std::string body = signed_playlist_text(text, uri, key, expires);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-cache");
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+  soup_server_message_set_response(msg, "application/vnd.apple.mpegurl", SOUP_MEMORY_COPY,
+                                   body.data(), body.size());
+}
+
+// The target of a segment key, when it is a segment of a stored tws playlist.
+Transcoder::PlaylistPtr segment_playlist(const Config& config, const ObjectUri& uri,
+                                         int* index, Failure* failure) {
+  SegmentName name;
+  if (!parse_segment_key(uri.key, &name)) {
+    set_failure(failure, ErrorCode::kNotFound, "no such segment " + uri.to_string());
+    return nullptr;
+  }
+  auto playlist = std::make_shared<StoredPlaylist>();
+  const ObjectUri playlist_uri{uri.bucket, playlist_key_for_prefix(name.prefix_key)};
+  if (!load_stored_playlist(config, playlist_uri, playlist.get(), failure)) {
+    if (failure->code == ErrorCode::kInvalidArgument || failure->code == ErrorCode::kInvalidURI)
+      set_failure(failure, ErrorCode::kNotFound, failure->message);
+    return nullptr;
+  }
+  if (playlist->record.token != name.token ||
+      name.index >= int(playlist->plan.segments.size())) {
+    set_failure(failure, ErrorCode::kNotFound,
+                "no such segment " + uri.to_string() + " in " + playlist_uri.to_string());
+    return nullptr;
+  }
+  *index = name.index;
+  return playlist;
+}
+
+void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
+  Failure failure;
+  auto storage = bucket_storage(ctx.config, uri.bucket, &failure);
+  if (!storage) return send_failure(msg, failure);
+  std::string error;
+  ObjectStat st;
+  const StorageStatus status = storage->stat(uri.key, &st, &error);
+  if (status == StorageStatus::kError)
+    return send_error(msg, ErrorCode::kStorageError, error);
+  const bool head = std::string(soup_server_message_get_method(msg)) == "HEAD";
+  if (status == StorageStatus::kOk) {
+    std::string data;
+    if (!read_object(msg, storage.get(), uri, &data, &st)) return;
+    send_object(msg, data, st, "video/mp2t", kImmutable);
+    if (!head) Metrics::global().segment_served_from_storage();
+    int index = 0;
+    Failure ignored;
+    if (auto playlist = segment_playlist(ctx.config, uri, &index, &ignored); playlist && !head)
+      ctx.transcoder->read_ahead(playlist, index);
+    return;
+  }
+  int index = 0;
+  auto playlist = segment_playlist(ctx.config, uri, &index, &failure);
+  if (!playlist) return send_failure(msg, failure);
+  if (head) {  // a HEAD does not start a transcode
+    SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+    soup_message_headers_replace(h, "Cache-Control", kImmutable);
+    soup_message_headers_replace(h, "Content-Type", "video/mp2t");
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+    return;
+  }
+  if (!SegmentStream::start(msg, ctx.transcoder.get(), playlist, index))
+    return send_error(msg, ErrorCode::kServiceUnavailable, "too many transcodes waiting; retry");
+  ctx.transcoder->read_ahead(playlist, index);
+}
+
+void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
+  Failure failure;
+  auto storage = bucket_storage(ctx.config, uri.bucket, &failure);
+  if (!storage) return send_failure(msg, failure);
+  std::string data;
+  ObjectStat st;
+  if (!read_object(msg, storage.get(), uri, &data, &st)) return;
+  send_object(msg, data, st, "text/vtt", "public, max-age=3600");
+}
+
+}  // namespace
+
+void handle_playback(ServerContext& ctx, SoupServerMessage* msg, const std::string& encoded_path) {
+  add_cors_headers(msg);
+  const std::string method = soup_server_message_get_method(msg);
+  SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+  if (method == "OPTIONS") {
+    soup_message_headers_replace(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    soup_message_headers_replace(h, "Access-Control-Allow-Headers", "Range");
+    soup_message_headers_replace(h, "Access-Control-Max-Age", "86400");
+    soup_message_headers_replace(h, "Allow", "GET, HEAD, OPTIONS");
+    soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    return;
+  }
+  if (method != "GET" && method != "HEAD") {
+    soup_message_headers_replace(h, "Allow", "GET, HEAD, OPTIONS");
+    return send_json(msg, 405,
+                     "{\"Code\":\"MethodNotAllowed\",\"Message\":\"use GET or HEAD\","
+                     "\"RequestId\":\"" + new_request_id() + "\"}\n");
+  }
+  ObjectUri uri;
+  Failure failure;
+  if (!parse_playback_path(ctx.config, encoded_path, &uri, &failure))
+    return send_failure(msg, failure);
+  const QueryParams q = query_params(msg);
+  std::string why;
+  const int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+  if (!verify_signature(ctx.config, object_http_path(uri), q.expires, q.key_id, q.signature, now,
+                        &why))
+    return send_error(msg, ErrorCode::kAccessDenied, "access denied: " + why);
+  if (g_str_has_suffix(uri.key.c_str(), ".m3u8"))
+    return serve_playlist(ctx, msg, uri, *ctx.config.find_key(q.key_id),
+                          g_ascii_strtoll(q.expires.c_str(), nullptr, 10));
+  if (g_str_has_suffix(uri.key.c_str(), ".ts")) return serve_segment(ctx, msg, uri);
+  if (g_str_has_suffix(uri.key.c_str(), ".vtt")) return serve_subtitles(ctx, msg, uri);
+  send_error(msg, ErrorCode::kInvalidURI, "only .m3u8, .ts and .vtt objects are served");
+}
+
+}  // namespace tws

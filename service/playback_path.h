@@ -1,0 +1,27 @@
+// What a playback request's path names: the object (`/bucket/key`, percent-encoded) and, for
+// a segment, its target and index (`dir/name-<token>-<k>.ts`, playlist_file.h's naming).
+#pragma once
+
+#include <string>
+
+#include "service/errors.h"
+#include "service/uri.h"
+
+namespace tws {
+
+struct Config;
+
+// Decodes and checks an HTTP path: kInvalidURI (bad encoding, bad key), kUnknownBucket.
+bool parse_playback_path(const Config& config, const std::string& encoded_path, ObjectUri* uri,
+                         Failure* failure);
+
+struct SegmentName {
+  std::string prefix_key;  // the target: its playlist is prefix_key + ".m3u8"
+  std::string token;
+  int index = 0;
+};
+
+// "dir/name-<32 hex>-<k>.ts" -> {"dir/name", token, k}; false for any other key.
+bool parse_segment_key(const std::string& key, SegmentName* name);
+
+}  // namespace tws

@@ -1,0 +1,25 @@
+// What the HTTP handlers of `tws serve` share: the config, the main context and the
+// transcoder. One per process; handlers run on the main context.
+#pragma once
+
+#include <glib.h>
+
+#include <functional>
+#include <memory>
+
+#include "service/config.h"
+#include "service/transcoder.h"
+
+namespace tws {
+
+struct ServerContext {
+  Config config;
+  GMainContext* context = nullptr;
+  std::unique_ptr<Transcoder> transcoder;
+};
+
+// Runs `work` on a new thread, then `done` on `context` (for blocking work such as probing
+// a source; the server's main context stays responsive).
+void run_off_main(GMainContext* context, std::function<void()> work, std::function<void()> done);
+
+}  // namespace tws

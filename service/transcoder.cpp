@@ -1,0 +1,333 @@
+#include "service/transcoder.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "pipelines/segment_job.h"
+#include "service/metrics.h"
+#include "service/playlist_file.h"
+#include "service/segment_publisher.h"
+
+namespace tws {
+
+Transcoder::Transcoder(const Config& config, GMainContext* context)
+    : config_(config), context_(context) {}
+
+Transcoder::~Transcoder() { shutdown(); }
+
+std::string Transcoder::playlist_id(const StoredPlaylist& p) {
+  return p.uri.bucket + "/" + p.uri.key;
+}
+
+std::string Transcoder::flight_key(const StoredPlaylist& p, int index) const {
+  return p.uri.bucket + "/" + segment_key(p.prefix_key, p.record.token, index);
+}
+
+Flight* Transcoder::find_flight(const StoredPlaylist& p, int index) {
+  auto it = flights_.find(flight_key(p, index));
+  return it == flights_.end() ? nullptr : it->second.get();
+}
+
+bool Transcoder::in_storage(const StoredPlaylist& p, int index) {
+  auto& storage = storages_[p.uri.bucket];
+  std::string error;
+  if (!storage) {
+    const BucketConfig* bucket = config_.find_bucket(p.uri.bucket);
+    if (bucket) storage = open_storage(*bucket, &error);
+    if (!storage) return false;
+  }
+  ObjectStat st;
+  return storage->stat(segment_key(p.prefix_key, p.record.token, index), &st, &error) ==
+         StorageStatus::kOk;
+}
+
+bool Transcoder::busy(const StoredPlaylist& p, int index) {
+  const Flight* f = find_flight(p, index);
+  if (f && f->state == Flight::State::kRunning) return true;
+  return in_storage(p, index);
+}
+
+bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* client) {
+  if (shut_down_) return false;
+  const std::string key = flight_key(*playlist, index);
+  auto it = flights_.find(key);
+  if (it == flights_.end()) {
+    size_t clients = 0;
+    for (const auto& [k, f] : flights_) clients += f->clients();
+    if (clients >= kMaxWaitingClients) return false;
+    QueueItem item{playlist_id(*playlist), playlist, index, index, Priority::kWaiting};
+    if (!queue_.push(std::move(item))) return false;
+    it = flights_.emplace(key, std::make_unique<Flight>()).first;
+  } else if (it->second->state == Flight::State::kRunning) {
+    // A running job that reaches the segment soon serves it; one far behind stops before it
+    // and a new job starts at the segment.
+    Job* job = jobs_.at(it->second->job).get();
+    if (index - std::max(job->current, job->first) > kJoinDistance) {
+      truncate(job, index);
+      if (!queue_.push({playlist_id(*playlist), playlist, index, index, Priority::kWaiting}))
+        return false;
+    }
+  }  // else: queued, with a waited-for item of its own (made with the flight)
+  it->second->add_client(client);
+  preempt_for_waiting();
+  pump();
+  return true;
+}
+
+void Transcoder::unwatch(const PlaylistPtr& playlist, int index, FlightClient* client) {
+  if (Flight* f = find_flight(*playlist, index)) f->remove_client(client);
+}
+
+void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
+  const int ahead = playlist->record.transcode_ahead;
+  const int count = int(playlist->plan.segments.size());
+  const int last = std::min(count - 1, index + ahead);
+  if (ahead <= 0 || shut_down_ || index + 1 > last) return;
+  const std::string id = playlist_id(*playlist);
+  int first = index + 1;
+  while (first <= last &&
+         (find_flight(*playlist, first) || queue_.covers(id, first) || in_storage(*playlist, first)))
+    ++first;
+  // Refill when half the window is missing, so a steady viewer gives runs, not single segments.
+  if (first > last || last - first + 1 < std::max(1, ahead / 2)) return;
+  queue_.push({id, playlist, first, last, Priority::kReadAhead});
+  pump();
+}
+
+void Transcoder::pre_transcode(const PlaylistPtr& playlist, int first, int last) {
+  if (shut_down_ || last < first) return;
+  queue_.push({playlist_id(*playlist), playlist, first, last, Priority::kPreTranscode});
+  pump();
+}
+
+void Transcoder::pump() {
+  while (!shut_down_ && jobs_.size() < size_t(config_.workers)) {
+    std::optional<QueueItem> item = queue_.pop();
+    if (!item) return;
+    const StoredPlaylist& p = *item->stored;
+    int first = item->first;
+    while (first <= item->last && busy(p, first)) ++first;
+    if (first > item->last) continue;
+    int last = first;
+    while (last < item->last && last - first + 1 < kMaxRun && !busy(p, last + 1)) ++last;
+    if (last < item->last) {
+      queue_.push({item->playlist, item->stored, last + 1, item->last, item->priority});
+    } else {
+      // Read-ahead queued right after this run continues it in the same pipeline.
+      while (last - first + 1 < kMaxRun) {
+        std::optional<QueueItem> next = queue_.take_starting_at(item->playlist, last + 1);
+        if (!next) break;
+        while (last < next->last && last - first + 1 < kMaxRun && !busy(p, last + 1)) ++last;
+        if (last < next->last) {
+          queue_.push({next->playlist, next->stored, last + 1, next->last, next->priority});
+          break;
+        }
+      }
+    }
+    launch(*item, first, last);
+  }
+}
+
+void Transcoder::launch(const QueueItem& item, int first, int last) {
+  auto job = std::make_unique<Job>();
+  job->id = next_job_++;
+  job->playlist = item.stored;
+  job->playlist_id = item.playlist;
+  job->first = first;
+  job->last = last;
+  job->owned_last = last;
+  job->priority = item.priority;
+  for (int i = first; i <= last; ++i) {
+    auto& flight = flights_[flight_key(*item.stored, i)];
+    if (!flight) flight = std::make_unique<Flight>();
+    flight->state = Flight::State::kRunning;
+    flight->job = job->id;
+  }
+  g_message("transcode %s segments %d..%d (%s)", item.playlist.c_str(), first, last,
+            priority_name(item.priority));
+  Job* raw = job.get();
+  jobs_[job->id] = std::move(job);
+  raw->thread = std::thread([this, raw] { work(raw); });
+}
+
+void Transcoder::preempt_for_waiting() {
+  if (jobs_.size() < size_t(config_.workers) || queue_.top_priority() != Priority::kWaiting)
+    return;
+  // Is some job already giving up its worker?
+  for (const auto& [id, job] : jobs_)
+    if (job->stop_before.load() != INT_MAX) return;
+  Job* victim = nullptr;
+  for (const auto& [id, job] : jobs_)
+    if (job->priority < Priority::kWaiting && (!victim || job->priority < victim->priority))
+      victim = job.get();
+  if (!victim) return;
+  const int at = std::max(victim->current, victim->first) + 1;
+  if (at <= victim->owned_last) truncate(victim, at);
+}
+
+void Transcoder::truncate(Job* job, int at) {
+  if (at > job->owned_last) return;
+  job->stop_before = std::min(job->stop_before.load(), at);
+  const StoredPlaylist& p = *job->playlist;
+  for (int i = at; i <= job->owned_last; ++i) {
+    const std::string key = flight_key(p, i);
+    auto it = flights_.find(key);
+    if (it == flights_.end() || it->second->job != job->id) continue;
+    if (it->second->clients() > 0) {
+      it->second->restart(Failure{ErrorCode::kTranscodeFailed, "the transcode was moved"});
+      queue_.push({job->playlist_id, job->playlist, i, i, Priority::kWaiting});
+    } else {
+      flights_.erase(it);
+    }
+  }
+  queue_.push({job->playlist_id, job->playlist, at, job->owned_last, job->priority});
+  job->owned_last = at - 1;
+}
+
+// Worker thread ------------------------------------------------------------------------------
+
+void Transcoder::work(Job* job) {
+  const StoredPlaylist& p = *job->playlist;
+  Failure failure;
+  SegmentJob segment_job;
+  std::unique_ptr<Storage> storage;
+  if (!prepare_segment_job(config_, p, job->first, job->last, &segment_job, &storage, &failure)) {
+    Event done(Event::kDone, job->id);
+    done.failure = failure;
+    post(std::move(done));
+    return;
+  }
+  SegmentPublisher publisher(storage.get(), p.prefix_key, p.record.token, &segment_job);
+  const SegmentSink inner = publisher.sink();
+  auto stopped = [job](int index) { return job->cancelled || index >= job->stop_before; };
+  auto began = std::chrono::steady_clock::now();
+  SegmentSink sink;
+  sink.begin = [&](int index) {
+    if (stopped(index)) return;
+    began = std::chrono::steady_clock::now();
+    inner.begin(index);
+    post(Event(Event::kBegin, job->id, index));
+  };
+  sink.data = [&](int index, const uint8_t* data, size_t size) {
+    if (stopped(index) || !inner.data(index, data, size)) return false;
+    Event e(Event::kData, job->id, index);
+    e.bytes.reset(g_bytes_new(data, size));
+    post(std::move(e));
+    return true;
+  };
+  sink.end = [&](const SegmentReport& report) {
+    if (stopped(report.index)) return;
+    const size_t before = publisher.published().size();
+    inner.end(report);
+    Event e(Event::kEnd, job->id, report.index);
+    e.ok = publisher.published().size() > before;
+    e.failure = {ErrorCode::kTranscodeFailed, publisher.error()};
+    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    post(std::move(e));
+  };
+  std::string error;
+  const bool ok = run_segment_job(segment_job, sink, &error);
+  publisher.abort_all();
+  Event done(Event::kDone, job->id);
+  done.ok = ok && publisher.error().empty();
+  done.failure = {ErrorCode::kTranscodeFailed,
+                  publisher.error().empty() ? error : publisher.error()};
+  post(std::move(done));
+}
+
+void Transcoder::post(Event event) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(events_mutex_);
+    first = events_.empty();
+    events_.push_back(std::move(event));
+  }
+  if (first)
+    g_main_context_invoke(
+        context_,
+        [](gpointer self) {
+          static_cast<Transcoder*>(self)->drain();
+          return G_SOURCE_REMOVE;
+        },
+        this);
+}
+
+// Main context -------------------------------------------------------------------------------
+
+void Transcoder::drain() {
+  std::deque<Event> events;
+  {
+    std::lock_guard<std::mutex> lock(events_mutex_);
+    events.swap(events_);
+  }
+  if (shut_down_) return;
+  for (Event& e : events) handle(e);
+}
+
+void Transcoder::handle(Event& e) {
+  auto job_it = jobs_.find(e.job);
+  if (job_it == jobs_.end()) return;
+  Job* job = job_it->second.get();
+  if (e.kind == Event::kDone) {
+    job->thread.join();
+    finish_job(e.job, e.ok ? nullptr : &e.failure);
+    return;
+  }
+  if (e.kind == Event::kEnd && e.ok) Metrics::global().segment_transcoded(e.seconds);
+  if (e.kind == Event::kBegin) job->current = e.index;
+  const std::string key = flight_key(*job->playlist, e.index);
+  auto it = flights_.find(key);
+  if (it == flights_.end() || it->second->job != e.job) return;  // moved to another job
+  Flight* flight = it->second.get();
+  switch (e.kind) {
+    case Event::kBegin: break;
+    case Event::kData: flight->append(std::move(e.bytes)); break;
+    case Event::kEnd: {
+      std::unique_ptr<Flight> done = std::move(it->second);
+      flights_.erase(it);
+      if (e.ok)
+        done->complete();
+      else
+        done->fail(e.failure.message.empty()
+                       ? Failure{ErrorCode::kTranscodeFailed,
+                                 "segment " + std::to_string(e.index) + " failed"}
+                       : e.failure);
+      break;
+    }
+    case Event::kDone: break;
+  }
+}
+
+void Transcoder::finish_job(uint64_t id, const Failure* failure) {
+  std::unique_ptr<Job> job = std::move(jobs_.at(id));
+  jobs_.erase(id);
+  const Failure ended{ErrorCode::kTranscodeFailed, "the transcode ended before the segment"};
+  for (int i = job->first; i <= job->owned_last; ++i) {
+    auto it = flights_.find(flight_key(*job->playlist, i));
+    if (it == flights_.end() || it->second->job != id) continue;
+    std::unique_ptr<Flight> flight = std::move(it->second);
+    flights_.erase(it);
+    flight->fail(failure && !failure->message.empty() ? *failure : ended);
+  }
+  if (failure) g_warning("transcode %s segments %d..%d failed: %s", job->playlist_id.c_str(),
+                         job->first, job->last, failure->message.c_str());
+  pump();
+}
+
+void Transcoder::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  queue_.clear();
+  for (auto& [id, job] : jobs_) job->cancelled = true;
+  for (auto& [id, job] : jobs_)
+    if (job->thread.joinable()) job->thread.join();
+  jobs_.clear();
+  std::map<std::string, std::unique_ptr<Flight>> flights = std::move(flights_);
+  flights_.clear();
+  for (auto& [key, flight] : flights)
+    flight->fail(Failure{ErrorCode::kServiceUnavailable, "the service is shutting down"});
+  std::lock_guard<std::mutex> lock(events_mutex_);
+  events_.clear();
+}
+
+}  // namespace tws

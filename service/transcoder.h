@@ -1,0 +1,107 @@
+// The service's transcodes: single flight per segment, a bounded priority queue, at most
+// `[server] workers` pipelines at once (one thread each), runs of segments in one pipeline.
+// Every public method runs on the server's main context; worker threads only post events
+// back to it (libsoup and the flights are not thread-safe).
+#pragma once
+
+#include <glib.h>
+
+#include <atomic>
+#include <climits>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "service/config.h"
+#include "service/job_queue.h"
+#include "service/produce.h"
+#include "service/segment_flight.h"
+#include "service/storage.h"
+
+namespace tws {
+
+class Transcoder {
+ public:
+  static constexpr size_t kMaxQueueItems = 256;
+  static constexpr size_t kMaxWaitingClients = 1024;
+  static constexpr int kMaxRun = 12;         // segments per pipeline run
+  static constexpr int kJoinDistance = 2;    // a running job this close to a segment serves it
+
+  Transcoder(const Config& config, GMainContext* context);
+  ~Transcoder();
+  Transcoder(const Transcoder&) = delete;
+  Transcoder& operator=(const Transcoder&) = delete;
+
+  using PlaylistPtr = std::shared_ptr<const StoredPlaylist>;
+
+  // Attaches a client to segment `index` of `playlist` (which is not in storage): it joins the
+  // segment's flight, or one is queued as waited-for. False: overloaded (503).
+  bool watch(const PlaylistPtr& playlist, int index, FlightClient* client);
+  void unwatch(const PlaylistPtr& playlist, int index, FlightClient* client);
+  // Queues segments after `index` (the record's TranscodeAhead) at read-ahead priority.
+  void read_ahead(const PlaylistPtr& playlist, int index);
+  // Queues segments [first, last] at pre-transcode priority.
+  void pre_transcode(const PlaylistPtr& playlist, int first, int last);
+
+  // Cancels every job (nothing partial is published), joins the workers, fails the flights.
+  void shutdown();
+  int64_t queue_depth() const { return queue_.segments(); }
+
+ private:
+  struct Job {
+    uint64_t id = 0;
+    PlaylistPtr playlist;
+    std::string playlist_id;
+    int first = 0, last = 0;  // as started (the worker's range)
+    Priority priority = Priority::kPreTranscode;
+    std::atomic<int> stop_before{INT_MAX};  // segments from here on are not made
+    std::atomic<bool> cancelled{false};
+    int owned_last = 0;  // main context: the last segment still owned by this job
+    int current = -1;    // main context: the segment being made
+    std::thread thread;
+  };
+  struct Event {
+    enum Kind { kBegin, kData, kEnd, kDone };
+    Event(Kind k, uint64_t j, int i = 0) : kind(k), job(j), index(i) {}
+    Kind kind;
+    uint64_t job = 0;
+    int index = 0;
+    GUnique<GBytes> bytes;
+    bool ok = false;
+    Failure failure;
+    double seconds = 0;
+  };
+
+  static std::string playlist_id(const StoredPlaylist& p);
+  std::string flight_key(const StoredPlaylist& p, int index) const;
+  Flight* find_flight(const StoredPlaylist& p, int index);
+  bool in_storage(const StoredPlaylist& p, int index);
+  bool busy(const StoredPlaylist& p, int index);  // running flight or in storage
+
+  void pump();  // starts queued work while workers are free
+  void launch(const QueueItem& item, int first, int last);
+  void preempt_for_waiting();
+  void truncate(Job* job, int at);
+  void work(Job* job);  // worker thread
+  void post(Event event);  // worker thread
+  void drain();
+  void handle(Event& event);
+  void finish_job(uint64_t id, const Failure* failure);
+
+  const Config& config_;
+  GMainContext* context_;
+  JobQueue queue_{kMaxQueueItems};
+  std::map<std::string, std::unique_ptr<Flight>> flights_;
+  std::map<uint64_t, std::unique_ptr<Job>> jobs_;
+  std::map<std::string, std::unique_ptr<Storage>> storages_;
+  uint64_t next_job_ = 1;
+  bool shut_down_ = false;
+
+  std::mutex events_mutex_;
+  std::deque<Event> events_;  // guarded by events_mutex_
+};
+
+}  // namespace tws
