@@ -120,9 +120,9 @@ int run_server(ServeOptions options) {
   std::fflush(stdout);
 
   GUnique<GMainLoop> loop(g_main_loop_new(ctx.context, FALSE));
-  auto quit = +[](gpointer loop) {
+  auto quit = +[](gpointer loop) -> gboolean {
     g_main_loop_quit(static_cast<GMainLoop*>(loop));
-    return G_SOURCE_REMOVE;
+    return G_SOURCE_CONTINUE;
   };
   const guint sigint = g_unix_signal_add(SIGINT, quit, loop.get());
   const guint sigterm = g_unix_signal_add(SIGTERM, quit, loop.get());
@@ -131,8 +131,9 @@ int run_server(ServeOptions options) {
   g_source_remove(sigterm);
 
   g_message("stopping: no new connections, cancelling transcodes");
-  soup_server_disconnect(server.get());
+  // Transcodes first: their clients are cut while libsoup still holds the connections.
   ctx.transcoder->shutdown();
+  soup_server_disconnect(server.get());
   std::fflush(stderr);
   return 0;
 }

@@ -89,7 +89,7 @@ void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
          (find_flight(*playlist, first) || queue_.covers(id, first) || in_storage(*playlist, first)))
     ++first;
   // Refill when half the window is missing, so a steady viewer gives runs, not single segments.
-  if (first > last || last - first + 1 < std::max(1, ahead / 2)) return;
+  if (first > last || last - first + 1 < std::max(1, (last - index) / 2)) return;
   queue_.push({id, playlist, first, last, Priority::kReadAhead});
   pump();
 }
