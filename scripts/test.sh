@@ -8,12 +8,33 @@ bash scripts/install-deps.sh
 build=${TWS_BUILD_DIR:-build}
 [ -d "$build" ] || meson setup "$build" -Dwerror=true
 ninja -C "$build"
-meson test -C "$build" --print-errorlogs --num-processes 1 "$@"
+status=0
+logs=("$build")
+meson test -C "$build" --print-errorlogs --num-processes 1 "$@" || status=$?
 
 if [ "${TWS_SKIP_SANITIZERS:-0}" != 1 ] && [ $# -eq 0 ]; then
   asan=${build}-asan
   [ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false
   ninja -C "$asan"
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    meson test -C "$asan" --print-errorlogs --num-processes 1 unit
+    meson test -C "$asan" --print-errorlogs --num-processes 1 unit || status=$?
+  logs+=("$asan")
 fi
+
+# One closing line over every test run (meson's own summary is per suite).
+/usr/bin/python3 - "${logs[@]}" <<'PY'
+import json, os, sys
+passed = failed = 0
+for d in sys.argv[1:]:
+    log = os.path.join(d, "meson-logs", "testlog.json")
+    if not os.path.exists(log):
+        continue
+    for line in open(log):
+        r = json.loads(line).get("result")
+        if r == "OK":
+            passed += 1
+        elif r not in ("SKIP", None):
+            failed += 1
+print(f"tests: {passed} passed, {failed} failed")
+PY
+exit $status
