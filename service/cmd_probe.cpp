@@ -3,6 +3,7 @@
 
 #include "pipelines/probe.h"
 #include "service/commands.h"
+#include "service/errors.h"
 
 namespace tws {
 
@@ -16,8 +17,9 @@ int cmd_probe(const Args& args) {
   ObjectUri uri;
   if (!resolve_object_uri(config, line.positional[0], &uri, &error))
     return fail(kExitFailure, error);
-  auto storage = storage_for(config, uri, &error);
-  if (!storage) return fail(kExitFailure, error);
+  Failure failure;
+  auto storage = open_bucket(config, uri.bucket, &failure);
+  if (!storage) return fail(kExitFailure, failure.message);
   ObjectStat stat;
   switch (storage->stat(uri.key, &stat, &error)) {
     case StorageStatus::kOk: break;

@@ -93,16 +93,6 @@ bool load_command_config(const CommandLine& line, Config* config, std::string* e
   return load_config(line.config_file, config, error);
 }
 
-std::unique_ptr<Storage> storage_for(const Config& config, const ObjectUri& uri,
-                                     std::string* error) {
-  const BucketConfig* bucket = config.find_bucket(uri.bucket);
-  if (!bucket) {
-    *error = "unknown bucket \"" + uri.bucket + "\"";
-    return nullptr;
-  }
-  return open_storage(*bucket, error);
-}
-
 bool read_local_file(const std::string& path, std::string* text, std::string* error) {
   gchar* contents = nullptr;
   gsize length = 0;

@@ -47,9 +47,6 @@ bool parse_command_line(const Args& args, const std::vector<std::string>& value_
 // The config named by --config, else ./data/tws.conf (created on first use).
 bool load_command_config(const CommandLine& line, Config* config, std::string* error);
 
-// The storage of a URI's bucket (the bucket was checked by resolve_object_uri).
-std::unique_ptr<Storage> storage_for(const Config& config, const ObjectUri& uri,
-                                     std::string* error);
 
 // Reads a whole local file (the request body).
 bool read_local_file(const std::string& path, std::string* text, std::string* error);

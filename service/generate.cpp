@@ -32,17 +32,8 @@ class Storages {
   Storage* get(const std::string& bucket, Failure* failure) {
     auto it = open_.find(bucket);
     if (it != open_.end()) return it->second.get();
-    const BucketConfig* b = config_.find_bucket(bucket);
-    if (!b) {
-      set_failure(failure, ErrorCode::kUnknownBucket, "unknown bucket \"" + bucket + "\"");
-      return nullptr;
-    }
-    std::string error;
-    auto storage = open_storage(*b, &error);
-    if (!storage) {
-      set_failure(failure, ErrorCode::kStorageError, error);
-      return nullptr;
-    }
+    auto storage = open_bucket(config_, bucket, failure);
+    if (!storage) return nullptr;
     return (open_[bucket] = std::move(storage)).get();
   }
 

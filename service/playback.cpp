@@ -36,14 +36,6 @@ QueryParams query_params(SoupServerMessage* msg) {
   return q;
 }
 
-std::unique_ptr<Storage> bucket_storage(const Config& config, const std::string& bucket,
-                                        Failure* failure) {
-  std::string error;
-  auto storage = open_storage(*config.find_bucket(bucket), &error);
-  if (!storage) set_failure(failure, ErrorCode::kStorageError, error);
-  return storage;
-}
-
 std::string etag_of(const ObjectStat& st) {
   GUnique<gchar> sum(g_compute_checksum_for_string(
       G_CHECKSUM_SHA256, (st.identity + "/" + std::to_string(st.size)).c_str(), -1));
@@ -99,7 +91,7 @@ bool read_object(SoupServerMessage* msg, Storage* storage, const ObjectUri& uri,
 void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri,
                     const SigningKey& key, int64_t expires) {
   Failure failure;
-  auto storage = bucket_storage(ctx.config, uri.bucket, &failure);
+  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
   if (!storage) return send_failure(msg, failure);
   std::string text;
   ObjectStat st;
@@ -139,7 +131,7 @@ Transcoder::PlaylistPtr segment_playlist(const Config& config, const ObjectUri& 
 
 void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
   Failure failure;
-  auto storage = bucket_storage(ctx.config, uri.bucket, &failure);
+  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
   if (!storage) return send_failure(msg, failure);
   std::string error;
   ObjectStat st;
@@ -175,7 +167,7 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
 
 void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
   Failure failure;
-  auto storage = bucket_storage(ctx.config, uri.bucket, &failure);
+  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
   if (!storage) return send_failure(msg, failure);
   std::string data;
   ObjectStat st;

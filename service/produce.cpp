@@ -8,22 +8,6 @@
 #include "service/storage.h"
 
 namespace tws {
-namespace {
-
-std::unique_ptr<Storage> storage_of(const Config& config, const std::string& bucket,
-                                    Failure* failure) {
-  const BucketConfig* b = config.find_bucket(bucket);
-  if (!b) {
-    set_failure(failure, ErrorCode::kUnknownBucket, "unknown bucket \"" + bucket + "\"");
-    return nullptr;
-  }
-  std::string error;
-  auto storage = open_storage(*b, &error);
-  if (!storage) set_failure(failure, ErrorCode::kStorageError, error);
-  return storage;
-}
-
-}  // namespace
 
 bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlaylist* playlist,
                           Failure* failure) {
@@ -32,7 +16,7 @@ bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlay
   p.prefix_key = prefix_of_playlist_key(uri.key);
   if (p.prefix_key.empty())
     return set_failure(failure, ErrorCode::kInvalidURI, uri.to_string() + ": not a .m3u8 key");
-  auto storage = storage_of(config, uri.bucket, failure);
+  auto storage = open_bucket(config, uri.bucket, failure);
   if (!storage) return false;
   std::string text, error;
   switch (storage->get(uri.key, &text, &error)) {
@@ -57,8 +41,8 @@ bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, i
   std::string error;
   if (!parse_object_uri(rec.source_uri, &source, &error))
     return set_failure(failure, ErrorCode::kInvalidURI, "the record's source: " + error);
-  auto source_storage = storage_of(config, source.bucket, failure);
-  auto out = storage_of(config, playlist.uri.bucket, failure);
+  auto source_storage = open_bucket(config, source.bucket, failure);
+  auto out = open_bucket(config, playlist.uri.bucket, failure);
   if (!source_storage || !out) return false;
   ObjectStat stat;
   switch (source_storage->stat(source.key, &stat, &error)) {

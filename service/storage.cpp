@@ -2,6 +2,7 @@
 
 #include "service/config.h"
 #include "service/counting_storage.h"
+#include "service/errors.h"
 #include "service/local_storage.h"
 
 namespace tws {
@@ -12,6 +13,19 @@ std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* e
     return nullptr;
   }
   return std::make_unique<CountingStorage>(std::make_unique<LocalStorage>(bucket.path));
+}
+
+std::unique_ptr<Storage> open_bucket(const Config& config, const std::string& name,
+                                     Failure* failure) {
+  const BucketConfig* bucket = config.find_bucket(name);
+  if (!bucket) {
+    set_failure(failure, ErrorCode::kUnknownBucket, "unknown bucket \"" + name + "\"");
+    return nullptr;
+  }
+  std::string error;
+  auto storage = open_storage(*bucket, &error);
+  if (!storage) set_failure(failure, ErrorCode::kStorageError, error);
+  return storage;
 }
 
 }  // namespace tws

@@ -10,6 +10,8 @@
 namespace tws {
 
 struct BucketConfig;
+struct Config;
+struct Failure;
 
 enum class StorageStatus { kOk, kNotFound, kError };
 
@@ -46,5 +48,9 @@ class Storage {
 
 // The storage of a configured bucket; false with a one-line reason (S3 is not supported yet).
 std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* error);
+
+// The storage of the config's bucket `name`, or nullptr with UnknownBucket / StorageError.
+std::unique_ptr<Storage> open_bucket(const Config& config, const std::string& name,
+                                     Failure* failure);
 
 }  // namespace tws

@@ -473,10 +473,12 @@ def click_ratios(x, boundaries, scale=1.0, rate=44100):
 # ----------------------------------------------------------------------------------------------
 # GStreamer playback
 
-def gst_play(playlist_path, timeout=180):
-    """Plays the playlist with playbin (hlsdemux) from a local HTTP server; returns
-    {ok, error, video: seconds played, audio: seconds played, video_frames}."""
-    cmd = ["/usr/bin/python3", os.path.join(HERE, "gstplay.py"), os.path.abspath(playlist_path)]
+def gst_play(playlist, timeout=180):
+    """Plays the playlist (a local path, served from a local HTTP server, or an http URL) with
+    playbin (hlsdemux); returns {ok, error, video: seconds played, audio: seconds played,
+    video_frames}."""
+    target = playlist if "://" in playlist else os.path.abspath(playlist)
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "gstplay.py"), target]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

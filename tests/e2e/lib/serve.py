@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.parse
 
+import check
 import tws as twslib
 
 SECRET = "e2e-signing-secret-0123456789"
@@ -348,19 +349,7 @@ def ffmpeg_play(url, timeout=300):
 
 def gst_play_url(url, timeout=200):
     """playbin (hlsdemux) on an HTTP URL, via lib/gstplay.py; its JSON result."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    cmd = ["/usr/bin/python3", os.path.join(here, "gstplay.py"), url]
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {timeout} s"}
-    try:
-        res = json.loads(r.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"ok": False, "error": f"rc {r.returncode}: {r.stderr.strip()[-500:]}"}
-    if r.returncode != 0:
-        res["ok"] = False
-    return res
+    return check.gst_play(url, timeout=timeout)
 
 
 def wait_for(pred, timeout, interval=0.2):
