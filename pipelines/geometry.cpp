@@ -145,6 +145,14 @@ OutputGeometry resolve_geometry(int src_w, int src_h, const ResolutionSpec& spec
   g.height = even(h);
   g.picture_width = even(pw);
   g.picture_height = even(ph);
+  if (adaptive) {
+    // Rounding to even must not go above the source either (641 wide gives 640, not 642).
+    const int max_w = std::max(2, src_w & ~1), max_h = std::max(2, src_h & ~1);
+    g.width = std::min(g.width, max_w);
+    g.height = std::min(g.height, max_h);
+    g.picture_width = std::min(g.picture_width, max_w);
+    g.picture_height = std::min(g.picture_height, max_h);
+  }
   return g;
 }
 

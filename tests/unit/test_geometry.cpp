@@ -215,8 +215,10 @@ TEST(GeometryResolve, AdaptiveKeepsTheBoxShape) {
 // ---- odd and tiny sizes ----
 
 TEST(GeometryResolve, OddSizesBecomeEven) {
-  EXPECT_EQ(Resolve(641, 481, ResolutionSpec{}, ScaleType::kStretch, true), Dims(642, 482, 642, 482));
-  EXPECT_EQ(Resolve(639, 479, ResolutionSpec{}, ScaleType::kStretch, true), Dims(640, 480, 640, 480));
+  // Adaptive never goes above the source, not even by rounding to even.
+  EXPECT_EQ(Resolve(641, 481, ResolutionSpec{}, ScaleType::kStretch, true), Dims(640, 480, 640, 480));
+  EXPECT_EQ(Resolve(641, 481, ResolutionSpec{}, ScaleType::kStretch, false), Dims(642, 482, 642, 482));
+  EXPECT_EQ(Resolve(639, 479, ResolutionSpec{}, ScaleType::kStretch, true), Dims(638, 478, 638, 478));
   EXPECT_EQ(Resolve(1920, 1080, Spec(1281, 721), ScaleType::kStretch, false),
             Dims(1282, 722, 1282, 722));
   EXPECT_EQ(Resolve(1920, 1080, Spec(1279, 719), ScaleType::kStretch, false),
