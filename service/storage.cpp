@@ -4,13 +4,17 @@
 #include "service/counting_storage.h"
 #include "service/errors.h"
 #include "service/local_storage.h"
+#include "service/s3/s3_storage.h"
 
 namespace tws {
 
 std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* error) {
   if (bucket.is_s3()) {
-    *error = "bucket \"" + bucket.name + "\": S3 buckets are not supported yet";
-    return nullptr;
+    if (bucket.endpoint.empty()) {
+      *error = "bucket \"" + bucket.name + "\": an S3 bucket needs an endpoint";
+      return nullptr;
+    }
+    return std::make_unique<CountingStorage>(std::make_unique<S3Storage>(bucket));
   }
   return std::make_unique<CountingStorage>(std::make_unique<LocalStorage>(bucket.path));
 }

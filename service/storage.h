@@ -46,7 +46,7 @@ class Storage {
   virtual std::string source_location(const std::string& key) const = 0;
 };
 
-// The storage of a configured bucket; false with a one-line reason (S3 is not supported yet).
+// The storage of a configured bucket (a directory or S3); nullptr with a one-line reason.
 std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* error);
 
 // The storage of the config's bucket `name`, or nullptr with UnknownBucket / StorageError.

@@ -100,11 +100,13 @@ TEST(Config, Errors) {
   EXPECT_FALSE(parse_error("not a key file").empty());
 }
 
-TEST(Config, S3BucketIsKeptButNotUsableYet) {
-  const Config c = parse_ok("[bucket cloud]\nendpoint = http://h:9000\n");
+TEST(Config, S3BucketOpensS3Storage) {
+  const Config c = parse_ok("[bucket cloud]\nendpoint = http://h:9000\nname = videos\n");
   std::string error;
-  EXPECT_EQ(open_storage(*c.find_bucket("cloud"), &error), nullptr);
-  EXPECT_NE(error.find("S3 buckets are not supported yet"), std::string::npos) << error;
+  auto storage = open_storage(*c.find_bucket("cloud"), &error);
+  ASSERT_NE(storage, nullptr) << error;  // nothing is sent before the first request
+  EXPECT_EQ(storage->source_location("a b/c+d.mp4"),
+            "s3://videos/a%20b/c%2Bd.mp4?endpoint=http%3A%2F%2Fh%3A9000&region=us-east-1");
 }
 
 TEST(Config, EmbeddedDefault) {
