@@ -53,6 +53,10 @@ enum {
   PROP_BLOCK_SIZE,
   PROP_CACHE_SIZE,
   PROP_READAHEAD,
+  PROP_ENDPOINT,
+  PROP_REGION,
+  PROP_ACCESS_KEY_ID,
+  PROP_SECRET_ACCESS_KEY,
 };
 
 static GstStaticPadTemplate src_template =
@@ -64,6 +68,7 @@ struct Settings {
   std::string location;  // as set: a path or a URI
   guint block_size = DEFAULT_BLOCK_SIZE;
   guint readahead = DEFAULT_READAHEAD;
+  tws::RangeBackendOptions remote;  // endpoint, region, keys for s3:// locations
   // cache-size is not here: it is the shared cache's own capacity.
 };
 
@@ -125,7 +130,9 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
 
   g_object_class_install_property(
       gobject_class, PROP_LOCATION,
-      g_param_spec_string("location", "Location", "Object to read: a local path or a file:// URI",
+      g_param_spec_string("location", "Location",
+                          "Object to read: a local path, a file:// URI or s3://BUCKET/KEY (key "
+                          "percent-encoded)",
                           DEFAULT_LOCATION,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
@@ -151,6 +158,35 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
                         0, MAX_READAHEAD, DEFAULT_READAHEAD,
                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                  GST_PARAM_MUTABLE_READY)));
+
+  const auto ready_only = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(
+      gobject_class, PROP_ENDPOINT,
+      g_param_spec_string("endpoint", "S3 endpoint",
+                          "For s3:// locations: the store's URL (http://127.0.0.1:9000); unset: "
+                          "the location's endpoint= query, AWS_ENDPOINT_URL, or AWS for the region",
+                          nullptr, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_REGION,
+      g_param_spec_string("region", "S3 region",
+                          "For s3:// locations: the signing region; unset: the location's region= "
+                          "query, AWS_REGION, or us-east-1",
+                          nullptr, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_ACCESS_KEY_ID,
+      g_param_spec_string("access-key-id", "S3 access key ID",
+                          "For s3:// locations: the access key ID; unset: the keys tws registered "
+                          "for the endpoint and bucket, or AWS_ACCESS_KEY_ID",
+                          nullptr, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_SECRET_ACCESS_KEY,
+      g_param_spec_string("secret-access-key", "S3 secret access key",
+                          "For s3:// locations: the secret access key (write-only; used with "
+                          "access-key-id)",
+                          nullptr,
+                          static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
@@ -220,6 +256,20 @@ static void gst_range_src_set_property(GObject* object, guint prop_id, const GVa
       priv->settings.readahead = g_value_get_uint(value);
       break;
     }
+    case PROP_ENDPOINT:
+    case PROP_REGION:
+    case PROP_ACCESS_KEY_ID:
+    case PROP_SECRET_ACCESS_KEY: {
+      const gchar* v = g_value_get_string(value);
+      std::lock_guard lock(priv->settings_lock);
+      tws::RangeBackendOptions& r = priv->settings.remote;
+      std::string& slot = prop_id == PROP_ENDPOINT   ? r.endpoint
+                          : prop_id == PROP_REGION   ? r.region
+                          : prop_id == PROP_ACCESS_KEY_ID ? r.access_key_id
+                                                          : r.secret_access_key;
+      slot = v ? v : "";
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -248,6 +298,17 @@ static void gst_range_src_get_property(GObject* object, guint prop_id, GValue* v
     case PROP_READAHEAD: {
       std::lock_guard lock(priv->settings_lock);
       g_value_set_uint(value, priv->settings.readahead);
+      break;
+    }
+    case PROP_ENDPOINT:
+    case PROP_REGION:
+    case PROP_ACCESS_KEY_ID: {
+      std::lock_guard lock(priv->settings_lock);
+      const tws::RangeBackendOptions& r = priv->settings.remote;
+      const std::string& v = prop_id == PROP_ENDPOINT ? r.endpoint
+                             : prop_id == PROP_REGION ? r.region
+                                                      : r.access_key_id;
+      g_value_set_string(value, v.empty() ? nullptr : v.c_str());
       break;
     }
     default:
@@ -300,7 +361,7 @@ static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
   }
 
   tws::BackendError err;
-  std::shared_ptr<tws::RangeBackend> backend = tws::make_range_backend(settings.location, &err);
+  std::shared_ptr<tws::RangeBackend> backend = tws::make_range_backend(settings.location, &err, settings.remote);
   if (!backend) {
     gst_range_src_post_error(self, err, true);
     return FALSE;
@@ -455,7 +516,7 @@ static GstFlowReturn gst_range_src_fill(GstBaseSrc* bsrc, guint64 offset, guint 
 static GstURIType gst_range_src_uri_get_type(GType) { return GST_URI_SRC; }
 
 static const gchar* const* gst_range_src_uri_get_protocols(GType) {
-  static const gchar* protocols[] = {"file", nullptr};
+  static const gchar* protocols[] = {"file", "s3", nullptr};
   return protocols;
 }
 

@@ -4,14 +4,16 @@
 
 #include "common/gref.h"
 #include "file_backend.h"
+#include "s3_backend.h"
 
 namespace tws {
 
 bool range_backend_supports_scheme(const char* scheme) {
-  return scheme && g_ascii_strcasecmp(scheme, "file") == 0;
+  return scheme && (g_ascii_strcasecmp(scheme, "file") == 0 || g_ascii_strcasecmp(scheme, "s3") == 0);
 }
 
-std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error) {
+std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error,
+                                                 const RangeBackendOptions& options) {
   if (location.empty()) {
     error->set(BackendErrorCode::kNotFound, "No location given");
     return nullptr;
@@ -32,6 +34,7 @@ std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, Ba
     }
     return std::make_unique<FileBackend>(path.get(), location);
   }
+  if (g_ascii_strcasecmp(scheme.get(), "s3") == 0) return make_s3_backend(location, options, error);
   error->set(BackendErrorCode::kUnsupported,
              std::string("Unsupported location scheme \"") + scheme.get() + "\": " + location);
   return nullptr;

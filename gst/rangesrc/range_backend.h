@@ -66,12 +66,21 @@ class RangeBackend {
   virtual const std::string& location() const = 0;
 };
 
-// A backend for `location`: a local path or a file:// URI (s3:// and http(s):// later).
-// Nothing is opened yet. nullptr with *error set (kUnsupported, kNotFound for an invalid
-// file URI) when no backend serves the location.
-std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error);
+// Settings for remote backends (rangesrc's properties); empty = not set.
+struct RangeBackendOptions {
+  std::string endpoint;  // S3: "http://127.0.0.1:9000"
+  std::string region;
+  std::string access_key_id;
+  std::string secret_access_key;
+};
 
-// True when some backend serves URIs of this scheme ("file").
+// A backend for `location`: a local path, a file:// URI or an s3:// URI (s3_backend.h).
+// Nothing is opened yet. nullptr with *error set (kUnsupported, kNotFound for an invalid
+// file or s3 URI) when no backend serves the location.
+std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error,
+                                                 const RangeBackendOptions& options = {});
+
+// True when some backend serves URIs of this scheme ("file", "s3").
 bool range_backend_supports_scheme(const char* scheme);
 
 }  // namespace tws

@@ -1,0 +1,94 @@
+#include "s3_backend.h"
+
+#include <cstring>
+
+#include "common/s3/s3_registry.h"
+
+namespace tws {
+
+S3Backend::S3Backend(s3::Target target, std::string key, std::string location)
+    : client_(std::move(target)),
+      key_(std::move(key)),
+      location_(std::move(location)),
+      cancellable_(adopt_ref(g_cancellable_new())) {}
+
+void S3Backend::cancel() { g_cancellable_cancel(cancellable_.get()); }
+void S3Backend::reset_cancel() { g_cancellable_reset(cancellable_.get()); }
+
+void S3Backend::set_error(const s3::Error& e, BackendError* error) const {
+  const std::string what = "s3://" + client_.target().bucket + "/" + key_;
+  switch (e.result) {
+    case s3::Result::kNotFound:
+      error->set(BackendErrorCode::kNotFound, "No such object: " + what, e.message);
+      break;
+    case s3::Result::kDenied:
+      error->set(BackendErrorCode::kPermissionDenied, "Access denied: " + what, e.message);
+      break;
+    case s3::Result::kCancelled:
+      error->set(BackendErrorCode::kCancelled, "Cancelled", e.message);
+      break;
+    default:
+      error->set(BackendErrorCode::kIo, "Could not read " + what + ": " + e.message, e.message);
+      break;
+  }
+}
+
+bool S3Backend::open(ObjectInfo* info, BackendError* error) {
+  s3::HeadInfo head;
+  s3::Error e;
+  if (client_.head(key_, &head, &e, cancellable_.get()) != s3::Result::kOk) {
+    set_error(e, error);
+    return false;
+  }
+  size_ = head.size;
+  info->size = head.size;
+  info->identity = head.etag.empty() ? "lm:" + head.last_modified : head.etag;
+  return true;
+}
+
+gssize S3Backend::read(guint64 offset, gsize length, guint8* dest, BackendError* error) {
+  if (offset >= size_ || length == 0) return 0;
+  length = std::min<guint64>(length, size_ - offset);
+  std::string data;
+  s3::Error e;
+  if (client_.get_range(key_, offset, length, &data, &e, cancellable_.get()) != s3::Result::kOk) {
+    set_error(e, error);
+    return -1;
+  }
+  gsize n = std::min<gsize>(data.size(), length);
+  memcpy(dest, data.data(), n);
+  return static_cast<gssize>(n);
+}
+
+std::unique_ptr<RangeBackend> make_s3_backend(const std::string& location,
+                                              const RangeBackendOptions& options,
+                                              BackendError* error) {
+  s3::Location loc;
+  std::string why;
+  if (!s3::parse_location(location, &loc, &why)) {
+    error->set(BackendErrorCode::kNotFound, "Invalid S3 location: " + location, why);
+    return nullptr;
+  }
+  auto env = [](const char* name) {
+    const char* v = g_getenv(name);
+    return std::string(v ? v : "");
+  };
+  s3::Target t;
+  t.bucket = loc.bucket;
+  t.endpoint = !options.endpoint.empty() ? options.endpoint
+               : !loc.endpoint.empty()   ? loc.endpoint
+                                         : env("AWS_ENDPOINT_URL");
+  t.region = !options.region.empty() ? options.region
+             : !loc.region.empty()   ? loc.region
+                                     : env("AWS_REGION");
+  if (t.region.empty()) t.region = "us-east-1";
+  if (t.endpoint.empty()) t.endpoint = "https://s3." + t.region + ".amazonaws.com";
+  if (!options.access_key_id.empty()) {
+    t.creds = {options.access_key_id, options.secret_access_key};
+  } else if (!s3::lookup_credentials(t.endpoint, t.bucket, &t.creds)) {
+    t.creds = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")};
+  }
+  return std::make_unique<S3Backend>(std::move(t), loc.key, location);
+}
+
+}  // namespace tws
