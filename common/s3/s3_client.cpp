@@ -3,6 +3,7 @@
 #include <libsoup/soup.h>
 
 #include <ctime>
+#include <functional>
 
 #include "common/gref.h"
 
@@ -96,6 +97,66 @@ std::vector<std::string> xml_elements(const std::string& xml, const std::string&
   return out;
 }
 
+Result send_with_retries(const std::function<GRef<SoupMessage>()>& make, const std::string& what,
+                         int max_tries, unsigned backoff, GCancellable* cancel,
+                         Client::Response* response, Error* error) {
+  for (int attempt = 1;; ++attempt) {
+    if (cancel && g_cancellable_is_cancelled(cancel)) {
+      *error = {Result::kCancelled, 0, "Cancelled", what + ": cancelled"};
+      return error->result;
+    }
+    GRef<SoupMessage> msg = make();
+    if (!msg) {
+      *error = {Result::kError, 0, "InvalidRequest", what + ": invalid URL"};
+      return error->result;
+    }
+    GError* raw = nullptr;
+    GUnique<GBytes> reply(soup_session_send_and_read(thread_session(), msg.get(), cancel, &raw));
+    GUnique<GError> err(raw);
+    bool retry = false;
+    if (!reply) {
+      if (g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        *error = {Result::kCancelled, 0, "Cancelled", what + ": cancelled"};
+        return error->result;
+      }
+      *error = {Result::kUnavailable, 0, "Unreachable",
+                what + ": " + one_line(err ? err->message : "connection failed")};
+      retry = true;
+    } else {
+      guint status = soup_message_get_status(msg.get());
+      gsize n = 0;
+      const char* data = static_cast<const char*>(g_bytes_get_data(reply.get(), &n));
+      response->msg = msg;
+      response->status = status;
+      response->body.assign(data ? data : "", n);
+      if (status >= 200 && status < 300) return Result::kOk;
+      auto codes = xml_elements(response->body, "Code");
+      auto messages = xml_elements(response->body, "Message");
+      const char* reason = soup_message_get_reason_phrase(msg.get());
+      std::string code = !codes.empty() ? codes[0]
+                         : status == 404 ? "NotFound"
+                         : status == 403 ? "Forbidden"
+                                         : (reason && *reason ? reason : "Error");
+      std::string text = what + ": " + std::to_string(status) + " " + code;
+      if (!messages.empty()) text += ": " + one_line(messages[0]);
+      Result r = status == 404                   ? Result::kNotFound
+                 : status == 401 || status == 403 ? Result::kDenied
+                                                  : Result::kError;
+      *error = {r, int(status), code, text};
+      retry = status >= 500 || status == 429;
+      if (!retry) return r;
+    }
+    if (attempt >= max_tries) return error->result;
+    g_debug("%s (try %d of %d), retrying in %u ms", error->message.c_str(), attempt, max_tries,
+            backoff);
+    if (!sleep_cancellable(backoff, cancel)) {
+      *error = {Result::kCancelled, 0, "Cancelled", what + ": cancelled"};
+      return error->result;
+    }
+    backoff *= 2;
+  }
+}
+
 Client::Client(Target target) : target_(std::move(target)) {
   if (target_.region.empty()) target_.region = "us-east-1";
   GUri* uri = g_uri_parse(target_.endpoint.c_str(), G_URI_FLAGS_ENCODED, nullptr);
@@ -135,21 +196,13 @@ Result Client::request(const char* method, const std::string& key, const Params&
                                                         target_.endpoint + "\""};
     return error->result;
   }
-  unsigned backoff = backoff_ms;
-  for (int attempt = 1;; ++attempt) {
-    if (cancel && g_cancellable_is_cancelled(cancel)) {
-      *error = {Result::kCancelled, 0, "Cancelled", what + ": cancelled"};
-      return error->result;
-    }
+  auto make = [&]() -> GRef<SoupMessage> {
     Params sign_headers = headers;
     sign_headers.emplace_back("host", host_header);
     Signed s = sign(SignInput{method, path, query, sign_headers, payload_hash}, target_.creds,
                     target_.region, amz_date(std::time(nullptr)));
     GRef<SoupMessage> msg = adopt_ref(soup_message_new(method, url.c_str()));
-    if (!msg) {
-      *error = {Result::kError, 0, "InvalidRequest", what + ": invalid URL " + url};
-      return error->result;
-    }
+    if (!msg) return msg;
     SoupMessageHeaders* req = soup_message_get_request_headers(msg.get());
     for (const auto& [name, value] : s.headers)
       if (g_ascii_strcasecmp(name.c_str(), "host") != 0)
@@ -159,65 +212,61 @@ Result Client::request(const char* method, const std::string& key, const Params&
       soup_message_set_request_body_from_bytes(msg.get(), "application/octet-stream",
                                                bytes.get());
     }
-    GError* raw = nullptr;
-    GUnique<GBytes> reply(soup_session_send_and_read(thread_session(), msg.get(), cancel, &raw));
-    GUnique<GError> err(raw);
-    bool retry = false;
-    if (!reply) {
-      if (g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        *error = {Result::kCancelled, 0, "Cancelled", what + ": cancelled"};
-        return error->result;
-      }
-      *error = {Result::kUnavailable, 0, "Unreachable",
-                what + ": " + one_line(err ? err->message : "connection failed")};
-      retry = true;
-    } else {
-      guint status = soup_message_get_status(msg.get());
-      gsize n = 0;
-      const char* data = static_cast<const char*>(g_bytes_get_data(reply.get(), &n));
-      response->msg = msg;
-      response->status = status;
-      response->body.assign(data ? data : "", n);
-      if (status >= 200 && status < 300) return Result::kOk;
-      auto codes = xml_elements(response->body, "Code");
-      auto messages = xml_elements(response->body, "Message");
-      const char* reason = soup_message_get_reason_phrase(msg.get());
-      std::string code = !codes.empty() ? codes[0]
-                         : status == 404 ? "NotFound"
-                         : status == 403 ? "Forbidden"
-                                         : (reason ? reason : "Error");
-      std::string text = what + ": " + std::to_string(status) + " " + code;
-      if (!messages.empty()) text += ": " + one_line(messages[0]);
-      Result r = status == 404                   ? Result::kNotFound
-                 : status == 401 || status == 403 ? Result::kDenied
-                                                  : Result::kError;
-      *error = {r, int(status), code, text};
-      if (status == 416) return Result::kError;
-      retry = status >= 500 || status == 429;
-      if (!retry) return r;
-    }
-    if (attempt >= max_tries) return error->result;
-    g_debug("%s (try %d of %d), retrying in %u ms", error->message.c_str(), attempt, max_tries,
-            backoff);
-    if (!sleep_cancellable(backoff, cancel)) {
-      *error = {Result::kCancelled, 0, "Cancelled", what + ": cancelled"};
-      return error->result;
-    }
-    backoff *= 2;
-  }
+    return msg;
+  };
+  return send_with_retries(make, what, max_tries, backoff_ms, cancel, response, error);
 }
 
-Result Client::head(const std::string& key, HeadInfo* info, Error* error,
-                    GCancellable* cancel) const {
-  Response r;
-  Result res = request("HEAD", key, {}, {}, nullptr, &r, error, cancel);
-  if (res != Result::kOk) return res;
+namespace {
+
+void fill_head(const Client::Response& r, HeadInfo* info) {
   SoupMessageHeaders* h = soup_message_get_response_headers(r.msg.get());
   info->size = uint64_t(soup_message_headers_get_content_length(h));
   const char* etag = soup_message_headers_get_one(h, "ETag");
   const char* lm = soup_message_headers_get_one(h, "Last-Modified");
   info->etag = etag ? etag : "";
   info->last_modified = lm ? lm : "";
+}
+
+std::string range_header(uint64_t offset, uint64_t length) {
+  return "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+}
+
+// The bytes of a ranged GET: 206 the part, 200 (range ignored) sliced, 416 past the end.
+Result range_result(Result res, Client::Response& r, uint64_t offset, uint64_t length,
+                    std::string* data, Error* error) {
+  if (res != Result::kOk) {
+    if (error->http_status == 416) {
+      *error = {};
+      return Result::kOk;
+    }
+    return res;
+  }
+  if (r.status == 206) {
+    *data = std::move(r.body);
+    if (data->size() > length) data->resize(length);
+  } else if (offset < r.body.size()) {
+    *data = r.body.substr(offset, length);
+  }
+  return Result::kOk;
+}
+
+GRef<SoupMessage> plain_message(const char* method, const std::string& url,
+                                const std::string& range) {
+  GRef<SoupMessage> msg = adopt_ref(soup_message_new(method, url.c_str()));
+  if (msg && !range.empty())
+    soup_message_headers_replace(soup_message_get_request_headers(msg.get()), "Range",
+                                 range.c_str());
+  return msg;
+}
+
+}  // namespace
+
+Result Client::head(const std::string& key, HeadInfo* info, Error* error,
+                    GCancellable* cancel) const {
+  Response r;
+  Result res = request("HEAD", key, {}, {}, nullptr, &r, error, cancel);
+  if (res == Result::kOk) fill_head(r, info);
   return res;
 }
 
@@ -234,23 +283,28 @@ Result Client::get_range(const std::string& key, uint64_t offset, uint64_t lengt
   data->clear();
   if (length == 0) return Result::kOk;
   Response r;
-  const std::string range =
-      "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
-  Result res = request("GET", key, {}, {{"Range", range}}, nullptr, &r, error, cancel);
-  if (res != Result::kOk) {
-    if (error->http_status == 416) {  // at or past the end
-      *error = {};
-      return Result::kOk;
-    }
-    return res;
-  }
-  if (r.status == 206) {
-    *data = std::move(r.body);
-    if (data->size() > length) data->resize(length);
-  } else if (offset < r.body.size()) {  // 200: the server sent the whole object
-    *data = r.body.substr(offset, length);
-  }
-  return Result::kOk;
+  Result res = request("GET", key, {}, {{"Range", range_header(offset, length)}}, nullptr, &r,
+                       error, cancel);
+  return range_result(res, r, offset, length, data, error);
+}
+
+Result http_head(const std::string& url, HeadInfo* info, Error* error, GCancellable* cancel) {
+  Client::Response r;
+  Result res = send_with_retries([&] { return plain_message("HEAD", url, ""); }, "HEAD " + url, 3,
+                                 200, cancel, &r, error);
+  if (res == Result::kOk) fill_head(r, info);
+  return res;
+}
+
+Result http_get_range(const std::string& url, uint64_t offset, uint64_t length,
+                      std::string* data, Error* error, GCancellable* cancel) {
+  data->clear();
+  if (length == 0) return Result::kOk;
+  Client::Response r;
+  const std::string range = range_header(offset, length);
+  Result res = send_with_retries([&] { return plain_message("GET", url, range); }, "GET " + url, 3,
+                                 200, cancel, &r, error);
+  return range_result(res, r, offset, length, data, error);
 }
 
 Result Client::put(const std::string& key, const std::string& data, Error* error,

@@ -84,6 +84,13 @@ class Client {
   int port_ = -1;
 };
 
+// Plain HTTP(S) without signing, with the same per-thread session and retries: rangesrc's
+// http(s):// backend. HEAD gives size and ETag (or Last-Modified); a ranged GET as above.
+Result http_head(const std::string& url, HeadInfo* info, Error* error,
+                 GCancellable* cancel = nullptr);
+Result http_get_range(const std::string& url, uint64_t offset, uint64_t length,
+                      std::string* data, Error* error, GCancellable* cancel = nullptr);
+
 // Text between <tag> and </tag> of each element `tag` in `xml`, XML entities decoded.
 std::vector<std::string> xml_elements(const std::string& xml, const std::string& tag);
 

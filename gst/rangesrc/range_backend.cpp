@@ -9,7 +9,9 @@
 namespace tws {
 
 bool range_backend_supports_scheme(const char* scheme) {
-  return scheme && (g_ascii_strcasecmp(scheme, "file") == 0 || g_ascii_strcasecmp(scheme, "s3") == 0);
+  return scheme && (g_ascii_strcasecmp(scheme, "file") == 0 || g_ascii_strcasecmp(scheme, "s3") == 0 ||
+                    g_ascii_strcasecmp(scheme, "http") == 0 ||
+                    g_ascii_strcasecmp(scheme, "https") == 0);
 }
 
 std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error,
@@ -35,6 +37,8 @@ std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, Ba
     return std::make_unique<FileBackend>(path.get(), location);
   }
   if (g_ascii_strcasecmp(scheme.get(), "s3") == 0) return make_s3_backend(location, options, error);
+  if (g_ascii_strcasecmp(scheme.get(), "http") == 0 || g_ascii_strcasecmp(scheme.get(), "https") == 0)
+    return std::make_unique<HttpBackend>(location);
   error->set(BackendErrorCode::kUnsupported,
              std::string("Unsupported location scheme \"") + scheme.get() + "\": " + location);
   return nullptr;

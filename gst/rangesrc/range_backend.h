@@ -74,13 +74,14 @@ struct RangeBackendOptions {
   std::string secret_access_key;
 };
 
-// A backend for `location`: a local path, a file:// URI or an s3:// URI (s3_backend.h).
+// A backend for `location`: a local path, a file:// URI, an s3:// URI or an http(s):// URL
+// (s3_backend.h).
 // Nothing is opened yet. nullptr with *error set (kUnsupported, kNotFound for an invalid
 // file or s3 URI) when no backend serves the location.
 std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error,
                                                  const RangeBackendOptions& options = {});
 
-// True when some backend serves URIs of this scheme ("file", "s3").
+// True when some backend serves URIs of this scheme ("file", "s3", "http", "https").
 bool range_backend_supports_scheme(const char* scheme);
 
 }  // namespace tws

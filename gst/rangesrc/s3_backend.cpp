@@ -1,5 +1,6 @@
 #include "s3_backend.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/s3/s3_registry.h"
@@ -15,8 +16,9 @@ S3Backend::S3Backend(s3::Target target, std::string key, std::string location)
 void S3Backend::cancel() { g_cancellable_cancel(cancellable_.get()); }
 void S3Backend::reset_cancel() { g_cancellable_reset(cancellable_.get()); }
 
-void S3Backend::set_error(const s3::Error& e, BackendError* error) const {
-  const std::string what = "s3://" + client_.target().bucket + "/" + key_;
+namespace {
+
+void set_backend_error(const std::string& what, const s3::Error& e, BackendError* error) {
   switch (e.result) {
     case s3::Result::kNotFound:
       error->set(BackendErrorCode::kNotFound, "No such object: " + what, e.message);
@@ -31,6 +33,51 @@ void S3Backend::set_error(const s3::Error& e, BackendError* error) const {
       error->set(BackendErrorCode::kIo, "Could not read " + what + ": " + e.message, e.message);
       break;
   }
+}
+
+gssize copy_out(const std::string& data, gsize length, guint8* dest) {
+  gsize n = std::min<gsize>(data.size(), length);
+  memcpy(dest, data.data(), n);
+  return static_cast<gssize>(n);
+}
+
+}  // namespace
+
+void S3Backend::set_error(const s3::Error& e, BackendError* error) const {
+  set_backend_error("s3://" + client_.target().bucket + "/" + key_, e, error);
+}
+
+HttpBackend::HttpBackend(std::string url)
+    : url_(std::move(url)), cancellable_(adopt_ref(g_cancellable_new())) {}
+
+void HttpBackend::cancel() { g_cancellable_cancel(cancellable_.get()); }
+void HttpBackend::reset_cancel() { g_cancellable_reset(cancellable_.get()); }
+
+bool HttpBackend::open(ObjectInfo* info, BackendError* error) {
+  s3::HeadInfo head;
+  s3::Error e;
+  if (s3::http_head(url_, &head, &e, cancellable_.get()) != s3::Result::kOk) {
+    set_backend_error(url_, e, error);
+    return false;
+  }
+  size_ = head.size;
+  info->size = head.size;
+  info->identity = !head.etag.empty()            ? head.etag
+                   : !head.last_modified.empty() ? "lm:" + head.last_modified
+                                                 : "size:" + std::to_string(head.size);
+  return true;
+}
+
+gssize HttpBackend::read(guint64 offset, gsize length, guint8* dest, BackendError* error) {
+  if (offset >= size_ || length == 0) return 0;
+  length = std::min<guint64>(length, size_ - offset);
+  std::string data;
+  s3::Error e;
+  if (s3::http_get_range(url_, offset, length, &data, &e, cancellable_.get()) != s3::Result::kOk) {
+    set_backend_error(url_, e, error);
+    return -1;
+  }
+  return copy_out(data, length, dest);
 }
 
 bool S3Backend::open(ObjectInfo* info, BackendError* error) {
@@ -55,9 +102,7 @@ gssize S3Backend::read(guint64 offset, gsize length, guint8* dest, BackendError*
     set_error(e, error);
     return -1;
   }
-  gsize n = std::min<gsize>(data.size(), length);
-  memcpy(dest, data.data(), n);
-  return static_cast<gssize>(n);
+  return copy_out(data, length, dest);
 }
 
 std::unique_ptr<RangeBackend> make_s3_backend(const std::string& location,

@@ -37,6 +37,26 @@ class S3Backend final : public RangeBackend {
   guint64 size_ = 0;
 };
 
+// RangeBackend for http:// and https:// resources (read-only): open() is a HEAD (size from
+// Content-Length, identity the ETag, else Last-Modified), read() one GET with Range. A
+// server that ignores Range is still read correctly (the part is cut from the whole body),
+// only slowly.
+class HttpBackend final : public RangeBackend {
+ public:
+  explicit HttpBackend(std::string url);
+
+  bool open(ObjectInfo* info, BackendError* error) override;
+  gssize read(guint64 offset, gsize length, guint8* dest, BackendError* error) override;
+  void cancel() override;
+  void reset_cancel() override;
+  const std::string& location() const override { return url_; }
+
+ private:
+  std::string url_;
+  GRef<GCancellable> cancellable_;
+  guint64 size_ = 0;
+};
+
 // An S3Backend for an s3:// location; nullptr with *error (kNotFound) when it is malformed
 // or no endpoint is known.
 std::unique_ptr<RangeBackend> make_s3_backend(const std::string& location,
