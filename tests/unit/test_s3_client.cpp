@@ -318,3 +318,65 @@ TEST(S3Storage, WriterPutsOnlyOnCommitAndStatUsesEtag) {
   EXPECT_TRUE(s3::lookup_credentials(fake.endpoint(), "videos", &creds));
   EXPECT_EQ(creds.access_key_id, "AK");
 }
+
+namespace {
+
+// Runs `rangesrc location=LOCATION PROPS ! fakesink` to EOS or error; the message type.
+GstMessageType run_rangesrc(const std::string& description) {
+  GError* raw = nullptr;
+  GRef<GstElement> pipeline = adopt_ref(gst_parse_launch(description.c_str(), &raw));
+  GUnique<GError> err(raw);
+  if (!pipeline) return GST_MESSAGE_UNKNOWN;
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  GRef<GstBus> bus = adopt_ref(gst_element_get_bus(pipeline.get()));
+  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
+      bus.get(), 20 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  return msg ? GST_MESSAGE_TYPE(msg.get()) : GST_MESSAGE_UNKNOWN;
+}
+
+}  // namespace
+
+TEST(S3RangeSrc, ReadsAnObjectWithElementProperties) {
+  FakeS3 fake;
+  std::string body(300000, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = char(i * 7);
+  {
+    std::lock_guard lock(fake.mutex_);
+    fake.objects["/videos/in/a b+c.bin"] = body;
+  }
+  EXPECT_EQ(run_rangesrc("rangesrc location=\"s3://videos/in/a%20b%2Bc.bin\" endpoint=" +
+                         fake.endpoint() +
+                         " region=eu-west-1 access-key-id=AKX secret-access-key=SKX "
+                         "block-size=65536 ! fakesink"),
+            GST_MESSAGE_EOS);
+  std::lock_guard lock(fake.mutex_);
+  ASSERT_GE(fake.seen.size(), 2u);
+  EXPECT_EQ(fake.seen[0].method, "HEAD");
+  EXPECT_EQ(fake.seen[1].method, "GET");
+  EXPECT_EQ(fake.seen[1].range.rfind("bytes=0-", 0), 0u);
+  EXPECT_NE(fake.seen[1].auth.find("Credential=AKX/"), std::string::npos);
+  EXPECT_NE(fake.seen[1].auth.find("/eu-west-1/s3/"), std::string::npos);
+}
+
+TEST(S3RangeSrc, MissingObjectIsAnError) {
+  FakeS3 fake;
+  EXPECT_EQ(run_rangesrc("rangesrc location=s3://videos/none.bin endpoint=" + fake.endpoint() +
+                         " ! fakesink"),
+            GST_MESSAGE_ERROR);
+}
+
+TEST(HttpRangeSrc, ReadsByRangedGets) {
+  FakeS3 fake;
+  {
+    std::lock_guard lock(fake.mutex_);
+    fake.objects["/videos/x.bin"] = std::string(100000, 'x');
+  }
+  EXPECT_EQ(run_rangesrc("rangesrc location=" + fake.endpoint() + "/videos/x.bin ! fakesink"),
+            GST_MESSAGE_EOS);
+  std::lock_guard lock(fake.mutex_);
+  ASSERT_GE(fake.seen.size(), 2u);
+  EXPECT_EQ(fake.seen[0].method, "HEAD");
+  EXPECT_TRUE(fake.seen[1].auth.empty());
+  EXPECT_FALSE(fake.seen[1].range.empty());
+}
