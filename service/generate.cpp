@@ -119,7 +119,7 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request,
   switch (source_storage->stat(request.source.key, &stat, &error)) {
     case StorageStatus::kOk: break;
     case StorageStatus::kNotFound:
-      return set_failure(failure, ErrorCode::kInvalidSource,
+      return set_failure(failure, ErrorCode::kNotFound,
                          "no such object " + request.source.to_string());
     case StorageStatus::kError: return set_failure(failure, ErrorCode::kStorageError, error);
   }
