@@ -163,11 +163,12 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
     const std::string group = *g;
     const std::string where = "[" + group + "]";
     if (group == "server") {
-      if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers"}, error)) return false;
+      if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url"}, error)) return false;
       listen_given = g_key_file_has_key(kf.get(), *g, "listen", nullptr);
       public_url_given = g_key_file_has_key(kf.get(), *g, "public-url", nullptr);
       config->listen = get_string(kf.get(), *g, "listen", config->listen);
       config->public_url = get_string(kf.get(), *g, "public-url", config->public_url);
+      config->warmup_url = get_string(kf.get(), *g, "warmup-url", "");
       const std::string workers = get_string(kf.get(), *g, "workers", "2");
       char* end = nullptr;
       long w = strtol(workers.c_str(), &end, 10);
@@ -222,6 +223,13 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
   if (!g_str_has_prefix(config->public_url.c_str(), "http://") &&
       !g_str_has_prefix(config->public_url.c_str(), "https://")) {
     *error = "[server] public-url: must start with http:// or https://";
+    return false;
+  }
+  while (!config->warmup_url.empty() && config->warmup_url.back() == '/')
+    config->warmup_url.pop_back();
+  if (!config->warmup_url.empty() && !g_str_has_prefix(config->warmup_url.c_str(), "http://") &&
+      !g_str_has_prefix(config->warmup_url.c_str(), "https://")) {
+    *error = "[server] warmup-url: must start with http:// or https://";
     return false;
   }
   return true;

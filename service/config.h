@@ -25,6 +25,10 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string public_url = "http://127.0.0.1:8080";  // no trailing '/'
   int workers = 2;
+  // [server] warmup-url: a cluster's balancer (no trailing '/'). When set, read-ahead is a
+  // signed warm-up GET through it (the node owning the segment by the hash makes it); empty:
+  // read-ahead transcodes locally.
+  std::string warmup_url;
   std::vector<BucketConfig> buckets;
   std::vector<SigningKey> keys;  // new URLs are signed with the first
   std::vector<std::string> api_tokens;

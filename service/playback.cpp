@@ -139,6 +139,12 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
   if (status == StorageStatus::kError)
     return send_error(msg, ErrorCode::kStorageError, error);
   const bool head = std::string(soup_server_message_get_method(msg)) == "HEAD";
+  // A cluster node's read-ahead (Transcoder::read_ahead, [server] warmup-url): answered at
+  // once without a body; a missing segment is queued here at read-ahead priority.
+  const bool warmup = !head && soup_message_headers_get_one(
+      soup_server_message_get_request_headers(msg), "X-Tws-Warmup");
+  if (warmup && status == StorageStatus::kOk)
+    return soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
   if (status == StorageStatus::kOk) {
     std::string data;
     if (!read_object(msg, storage.get(), uri, &data, &st)) return;
@@ -153,6 +159,10 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
   int index = 0;
   auto playlist = segment_playlist(ctx.config, uri, &index, &failure);
   if (!playlist) return send_failure(msg, failure);
+  if (warmup) {
+    ctx.transcoder->warm(playlist, index);
+    return soup_server_message_set_status(msg, SOUP_STATUS_ACCEPTED, nullptr);
+  }
   if (head) {  // a HEAD does not start a transcode
     SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
     soup_message_headers_replace(h, "Cache-Control", kImmutable);

@@ -7,6 +7,7 @@
 #include "service/metrics.h"
 #include "service/playlist_file.h"
 #include "service/segment_publisher.h"
+#include "service/signer.h"
 
 namespace tws {
 
@@ -84,6 +85,22 @@ void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
   const int last = std::min(count - 1, index + ahead);
   if (ahead <= 0 || shut_down_ || index + 1 > last) return;
   const std::string id = playlist_id(*playlist);
+  if (!config_.warmup_url.empty()) {
+    // Cluster: the node that owns each segment (by the balancer's hash) makes it. The owner
+    // checks its storage; a warm-up is sent again only after kWarmupRepeat.
+    constexpr int64_t kWarmupRepeat = 30 * G_USEC_PER_SEC;
+    const int64_t now = g_get_monotonic_time();
+    if (warmed_.size() > 4096) std::erase_if(warmed_, [&](const auto& w) {
+      return now - w.second > kWarmupRepeat;
+    });
+    for (int i = index + 1; i <= last; ++i) {
+      auto [it, fresh] = warmed_.emplace(flight_key(*playlist, i), now);
+      if (!fresh && now - it->second < kWarmupRepeat) continue;
+      it->second = now;
+      if (!find_flight(*playlist, i)) send_warmup(*playlist, i);
+    }
+    return;
+  }
   int first = index + 1;
   while (first <= last &&
          (find_flight(*playlist, first) || queue_.covers(id, first) || in_storage(*playlist, first)))
@@ -91,6 +108,43 @@ void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
   // Refill when half the window is missing, so a steady viewer gives runs, not single segments.
   if (first > last || last - first + 1 < std::max(1, (last - index) / 2)) return;
   queue_.push({id, playlist, first, last, Priority::kReadAhead});
+  pump();
+}
+
+void Transcoder::send_warmup(const StoredPlaylist& p, int index) {
+  if (!warmup_session_) {
+    warmup_session_ = adopt_ref(soup_session_new_with_options(
+        "timeout", 30, "idle-timeout", 60, "user-agent", "tws-warmup", nullptr));
+  }
+  std::string url, error;
+  const ObjectUri uri{p.uri.bucket, segment_key(p.prefix_key, p.record.token, index)};
+  if (!signed_url(config_, uri, g_get_real_time() / G_USEC_PER_SEC + 600, &url, &error)) {
+    g_warning("warm-up %s: %s", uri.to_string().c_str(), error.c_str());
+    return;
+  }
+  url = config_.warmup_url + url.substr(config_.public_url.size());  // through the balancer
+  GRef<SoupMessage> msg = adopt_ref(soup_message_new("GET", url.c_str()));
+  if (!msg) return;
+  soup_message_headers_replace(soup_message_get_request_headers(msg.get()), "X-Tws-Warmup", "1");
+  // The answer (202/204, no body) is read and dropped; nothing here refers to `this`.
+  soup_session_send_and_read_async(
+      warmup_session_.get(), msg.get(), G_PRIORITY_LOW, nullptr,
+      [](GObject* session, GAsyncResult* result, gpointer) {
+        GError* err = nullptr;
+        GBytes* body = soup_session_send_and_read_finish(SOUP_SESSION(session), result, &err);
+        if (body) g_bytes_unref(body);
+        if (err) {
+          g_message("warm-up failed: %s", err->message);
+          g_error_free(err);
+        }
+      },
+      nullptr);
+}
+
+void Transcoder::warm(const PlaylistPtr& playlist, int index) {
+  const std::string id = playlist_id(*playlist);
+  if (shut_down_ || find_flight(*playlist, index) || queue_.covers(id, index)) return;
+  queue_.push({id, playlist, index, index, Priority::kReadAhead});
   pump();
 }
 
@@ -318,6 +372,7 @@ void Transcoder::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   queue_.clear();
+  if (warmup_session_) soup_session_abort(warmup_session_.get());
   for (auto& [id, job] : jobs_) job->cancelled = true;
   for (auto& [id, job] : jobs_)
     if (job->thread.joinable()) job->thread.join();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libsoup/soup.h>
 
 #include <atomic>
 #include <climits>
@@ -15,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "common/gref.h"
 #include "service/config.h"
 #include "service/job_queue.h"
 #include "service/produce.h"
@@ -41,8 +43,12 @@ class Transcoder {
   // segment's flight, or one is queued as waited-for. False: overloaded (503).
   bool watch(const PlaylistPtr& playlist, int index, FlightClient* client);
   void unwatch(const PlaylistPtr& playlist, int index, FlightClient* client);
-  // Queues segments after `index` (the record's TranscodeAhead) at read-ahead priority.
+  // Queues segments after `index` (the record's TranscodeAhead) at read-ahead priority. With
+  // `[server] warmup-url` it sends each a warm-up GET through the balancer instead.
   void read_ahead(const PlaylistPtr& playlist, int index);
+  // A warm-up GET for segment `index` (not in storage): queued at read-ahead priority unless
+  // running or queued already.
+  void warm(const PlaylistPtr& playlist, int index);
   // Queues segments [first, last] at pre-transcode priority.
   void pre_transcode(const PlaylistPtr& playlist, int first, int last);
 
@@ -99,6 +105,10 @@ class Transcoder {
   std::map<std::string, std::unique_ptr<Storage>> storages_;
   uint64_t next_job_ = 1;
   bool shut_down_ = false;
+  // Warm-ups through the balancer: the session, and when each segment's was last sent.
+  GRef<SoupSession> warmup_session_;
+  std::map<std::string, int64_t> warmed_;
+  void send_warmup(const StoredPlaylist& p, int index);
 
   std::mutex events_mutex_;
   std::deque<Event> events_;  // guarded by events_mutex_
