@@ -158,7 +158,7 @@ Signed sign(SignInput in, const Credentials& creds, const std::string& region,
                                               service),
                                   out.string_to_sign));
   out.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" + scope +
-                      ",SignedHeaders=" + signed_headers + ",Signature=" + out.signature;
+                      ", SignedHeaders=" + signed_headers + ", Signature=" + out.signature;
   out.headers = std::move(in.headers);
   out.headers.emplace_back("Authorization", out.authorization);
   return out;
