@@ -49,11 +49,10 @@ bool write_object(Storage* storage, const ObjectUri& where, const std::string& t
   if (skip_existing) {
     const StorageStatus s = storage->get(where.key, existing, &error);
     if (s == StorageStatus::kOk) return true;
-    if (s == StorageStatus::kError) return set_failure(failure, ErrorCode::kStorageError, error);
+    if (s == StorageStatus::kError) return storage_failure(failure, error);
     existing->clear();
   }
-  if (!storage->put(where.key, text, &error))
-    return set_failure(failure, ErrorCode::kStorageError, error);
+  if (!storage->put(where.key, text, &error)) return storage_failure(failure, error);
   return true;
 }
 
@@ -121,7 +120,7 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request,
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kNotFound,
                          "no such object " + request.source.to_string());
-    case StorageStatus::kError: return set_failure(failure, ErrorCode::kStorageError, error);
+    case StorageStatus::kError: return storage_failure(failure, error);
   }
   SourceInfo info;
   if (!probe_source(source_storage->source_location(request.source.key), &info, &error))

@@ -4,6 +4,7 @@
 
 #include "common/gref.h"
 #include "service/json_text.h"
+#include "service/storage.h"
 
 namespace tws {
 
@@ -72,6 +73,12 @@ void send_failure(SoupServerMessage* msg, const Failure& failure) {
     soup_message_headers_replace(headers, "Retry-After", std::to_string(kRetryAfterSeconds).c_str());
   soup_message_headers_replace(headers, "Cache-Control", "no-store");
   send_json(msg, http_status_of(failure.code), json_to_text(root.get(), false) + "\n");
+}
+
+void send_storage_error(SoupServerMessage* msg, const std::string& storage_error) {
+  Failure failure;
+  storage_failure(&failure, storage_error);
+  send_failure(msg, failure);
 }
 
 }  // namespace tws

@@ -20,6 +20,10 @@ inline void send_error(SoupServerMessage* msg, ErrorCode code, const std::string
   send_failure(msg, Failure{code, message});
 }
 
+// A storage error (service/storage.h): 503 ServiceUnavailable with Retry-After when the store
+// could not be reached, else 502 StorageError.
+void send_storage_error(SoupServerMessage* msg, const std::string& storage_error);
+
 // Any JSON body with a status.
 void send_json(SoupServerMessage* msg, int status, const std::string& json);
 

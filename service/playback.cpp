@@ -74,7 +74,7 @@ void send_object(SoupServerMessage* msg, const std::string& data, const ObjectSt
   soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY, data.data(), data.size());
 }
 
-// The stored object, or false after answering the request (404, 502).
+// The stored object, or false after answering the request (404, 502, 503).
 bool read_object(SoupServerMessage* msg, Storage* storage, const ObjectUri& uri,
                  std::string* data, ObjectStat* st) {
   std::string error;
@@ -84,7 +84,7 @@ bool read_object(SoupServerMessage* msg, Storage* storage, const ObjectUri& uri,
   if (s == StorageStatus::kNotFound)
     send_error(msg, ErrorCode::kNotFound, "no such object " + uri.to_string());
   else
-    send_error(msg, ErrorCode::kStorageError, error);
+    send_storage_error(msg, error);
   return false;
 }
 
@@ -136,8 +136,7 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
   std::string error;
   ObjectStat st;
   const StorageStatus status = storage->stat(uri.key, &st, &error);
-  if (status == StorageStatus::kError)
-    return send_error(msg, ErrorCode::kStorageError, error);
+  if (status == StorageStatus::kError) return send_storage_error(msg, error);
   const bool head = std::string(soup_server_message_get_method(msg)) == "HEAD";
   // A cluster node's read-ahead (Transcoder::read_ahead, [server] warmup-url): answered at
   // once without a body; a missing segment is queued here at read-ahead priority.

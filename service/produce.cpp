@@ -23,7 +23,7 @@ bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlay
     case StorageStatus::kOk: break;
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kNotFound, "no playlist at " + uri.to_string());
-    case StorageStatus::kError: return set_failure(failure, ErrorCode::kStorageError, error);
+    case StorageStatus::kError: return storage_failure(failure, error);
   }
   if (!parse_media_playlist(text, &p.record, &error))
     return set_failure(failure, ErrorCode::kInvalidArgument, uri.to_string() + ": " + error);
@@ -51,7 +51,7 @@ bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, i
       return set_failure(failure, ErrorCode::kSourceChanged,
                          "source changed since the playlist was made (" + rec.source_uri +
                              " is gone)");
-    case StorageStatus::kError: return set_failure(failure, ErrorCode::kStorageError, error);
+    case StorageStatus::kError: return storage_failure(failure, error);
   }
   if (stat.size != rec.source_size || stat.identity != rec.source_identity)
     return set_failure(failure, ErrorCode::kSourceChanged,

@@ -8,6 +8,22 @@
 
 namespace tws {
 
+std::string storage_unavailable_message(const std::string& error) {
+  if (is_storage_unavailable(error)) return error;
+  return kStorageUnavailablePrefix + error;
+}
+
+bool is_storage_unavailable(const std::string& error) {
+  return error.rfind(kStorageUnavailablePrefix, 0) == 0;
+}
+
+bool storage_failure(Failure* failure, const std::string& error) {
+  return set_failure(failure,
+                     is_storage_unavailable(error) ? ErrorCode::kServiceUnavailable
+                                                   : ErrorCode::kStorageError,
+                     error);
+}
+
 std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* error) {
   if (bucket.is_s3()) {
     if (bucket.endpoint.empty()) {

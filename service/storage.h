@@ -15,6 +15,23 @@ struct Failure;
 
 enum class StorageStatus { kOk, kNotFound, kError };
 
+// Two kinds of failure (kError, or false from the bool calls), as API.md's error table wants
+// them told apart:
+//  - the store answered an error (403 AccessDenied, 400 InvalidBucketName, a bad key, a local
+//    I/O error): 502 StorageError, the message naming the store's error code;
+//  - the store could not be reached, timed out, or kept answering 5xx after the retries:
+//    503 ServiceUnavailable with Retry-After (worth trying again later).
+// The second kind is marked in the one-line error message itself, so that it survives every
+// layer that passes storage errors on as text (CountingStorage, writers, segment publishing):
+// the message starts with kStorageUnavailablePrefix. Backends make such messages with
+// storage_unavailable_message(); callers turn any storage error into a Failure with
+// storage_failure().
+inline constexpr const char* kStorageUnavailablePrefix = "storage unavailable: ";
+std::string storage_unavailable_message(const std::string& error);
+bool is_storage_unavailable(const std::string& error);
+// Sets *failure to ServiceUnavailable or StorageError (by the message) and returns false.
+bool storage_failure(Failure* failure, const std::string& error);
+
 struct ObjectStat {
   uint64_t size = 0;
   std::string identity;  // changes whenever the object does: "mtime:<ns>" for files, else ETag

@@ -18,10 +18,19 @@ s3::Target target_of(const BucketConfig& b) {
   return t;
 }
 
+// The one-line error of a failed request: marked unavailable (503 upstream) when the store
+// could not be reached or still answered 5xx (or 429) after the client's retries; otherwise the store
+// answered an error (502), e.message naming its Code ("403 AccessDenied").
+std::string message_of(s3::Result r, const s3::Error& e) {
+  const bool unavailable = r == s3::Result::kUnavailable ||
+                           (r == s3::Result::kError && (e.http_status >= 500 || e.http_status == 429));
+  return unavailable ? storage_unavailable_message(e.message) : e.message;
+}
+
 StorageStatus status_of(s3::Result r, const s3::Error& e, std::string* error) {
   if (r == s3::Result::kOk) return StorageStatus::kOk;
   if (r == s3::Result::kNotFound) return StorageStatus::kNotFound;
-  *error = e.message;
+  *error = message_of(r, e);
   return StorageStatus::kError;
 }
 
@@ -44,8 +53,9 @@ class S3Writer : public StorageWriter {
     }
     done_ = true;
     s3::Error e;
-    bool ok = client_->put(key_, buffer_, &e) == s3::Result::kOk;
-    if (!ok) *error = e.message;
+    const s3::Result r = client_->put(key_, buffer_, &e);
+    const bool ok = r == s3::Result::kOk;
+    if (!ok) *error = message_of(r, e);
     std::string().swap(buffer_);
     return ok;
   }
@@ -96,8 +106,9 @@ StorageStatus S3Storage::get(const std::string& key, std::string* data, std::str
 bool S3Storage::put(const std::string& key, const std::string& data, std::string* error) {
   if (!check_key(key, error)) return false;
   s3::Error e;
-  if (client_.put(key, data, &e) == s3::Result::kOk) return true;
-  *error = e.message;
+  const s3::Result r = client_.put(key, data, &e);
+  if (r == s3::Result::kOk) return true;
+  *error = message_of(r, e);
   return false;
 }
 
@@ -125,8 +136,9 @@ bool S3Storage::list(const std::string& prefix, std::vector<std::string>* keys,
     return false;
   }
   s3::Error e;
-  if (client_.list(prefix, keys, &e) != s3::Result::kOk) {
-    *error = e.message;
+  const s3::Result r = client_.list(prefix, keys, &e);
+  if (r != s3::Result::kOk) {
+    *error = message_of(r, e);
     return false;
   }
   std::sort(keys->begin(), keys->end());

@@ -12,8 +12,13 @@
 #include "common/gref.h"
 #include "common/s3/s3_client.h"
 #include "common/s3/s3_registry.h"
+#include "gst/rangesrc/block_cache.h"
+#include "gst/rangesrc/s3_backend.h"
 #include "service/config.h"
+#include "service/http_errors.h"
+#include "service/produce.h"
 #include "service/s3/s3_storage.h"
+#include "service/uri.h"
 
 using namespace tws;
 
@@ -163,8 +168,8 @@ TEST(S3Client, PutGetHeadRangeDeleteWithAwkwardKey) {
     EXPECT_EQ(fake.seen[0].path, "/videos/dir/a b+c \xc3\xbc.bin");
     EXPECT_EQ(fake.seen[0].content_sha, s3::sha256_hex("0123456789"));
     EXPECT_EQ(fake.seen[0].auth.rfind("AWS4-HMAC-SHA256 Credential=AK/", 0), 0u);
-    EXPECT_NE(fake.seen[0].auth.find("/us-east-1/s3/aws4_request,SignedHeaders=host;"
-                                     "x-amz-content-sha256;x-amz-date,Signature="),
+    EXPECT_NE(fake.seen[0].auth.find("/us-east-1/s3/aws4_request, SignedHeaders=host;"
+                                     "x-amz-content-sha256;x-amz-date, Signature="),
               std::string::npos);
   }
   std::string data;
@@ -242,19 +247,28 @@ TEST(S3Client, ListFollowsContinuationTokens) {
   EXPECT_NE(fake.seen[0].query.find("prefix=p%2F"), std::string::npos);
 }
 
-TEST(S3Client, UnreachableEndpointIsUnavailable) {
-  // A port nobody listens on: bind one, close it.
+namespace {
+
+// A port nobody listens on: bind one, close it.
+int dead_port() {
   GSocket* sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
                                nullptr);
   GInetAddress* lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
   GSocketAddress* addr = g_inet_socket_address_new(lo, 0);
-  ASSERT_TRUE(g_socket_bind(sock, addr, FALSE, nullptr));
+  EXPECT_TRUE(g_socket_bind(sock, addr, FALSE, nullptr));
   GSocketAddress* bound = g_socket_get_local_address(sock, nullptr);
   int port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
   g_object_unref(bound);
   g_object_unref(addr);
   g_object_unref(lo);
   g_object_unref(sock);
+  return port;
+}
+
+}  // namespace
+
+TEST(S3Client, UnreachableEndpointIsUnavailable) {
+  const int port = dead_port();
   s3::Client c(s3::Target{"http://127.0.0.1:" + std::to_string(port), "", "videos", {}, false});
   c.backoff_ms = 5;
   std::string data;
@@ -321,6 +335,173 @@ TEST(S3Storage, WriterPutsOnlyOnCommitAndStatUsesEtag) {
 
 namespace {
 
+BucketConfig s3_bucket(const std::string& endpoint) {
+  BucketConfig b;
+  b.name = "cloud";
+  b.endpoint = endpoint;
+  b.remote_name = "videos";
+  b.access_key_id = "AK";
+  b.secret_access_key = "SK";
+  return b;
+}
+
+// What a client of `tws serve` gets for a storage error: status, Code, Retry-After, Message.
+struct Answer {
+  guint status = 0;
+  std::string retry_after, body;
+};
+
+Answer http_answer_for(const std::string& storage_error) {
+  GMainContext* ctx = g_main_context_new();
+  g_main_context_push_thread_default(ctx);
+  SoupServer* server = soup_server_new(nullptr, nullptr);
+  soup_server_add_handler(
+      server, nullptr,
+      [](SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
+        send_storage_error(msg, *static_cast<const std::string*>(data));
+      },
+      const_cast<std::string*>(&storage_error), nullptr);
+  soup_server_listen_local(server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, nullptr);
+  GSList* uris = soup_server_get_uris(server);
+  GUnique<gchar> url(g_uri_to_string(static_cast<GUri*>(uris->data)));
+  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  SoupSession* session = soup_session_new();
+  SoupMessage* msg = soup_message_new("GET", url.get());
+  Answer a;
+  bool done = false;
+  struct Ctx {
+    Answer* a;
+    bool* done;
+  } c{&a, &done};
+  soup_session_send_and_read_async(
+      session, msg, G_PRIORITY_DEFAULT, nullptr,
+      [](GObject* source, GAsyncResult* res, gpointer data) {
+        auto* c = static_cast<Ctx*>(data);
+        GUnique<GBytes> bytes(
+            soup_session_send_and_read_finish(SOUP_SESSION(source), res, nullptr));
+        SoupMessage* m = soup_session_get_async_result_message(SOUP_SESSION(source), res);
+        c->a->status = soup_message_get_status(m);
+        const char* ra =
+            soup_message_headers_get_one(soup_message_get_response_headers(m), "Retry-After");
+        c->a->retry_after = ra ? ra : "";
+        if (bytes) {
+          gsize n = 0;
+          const char* d = static_cast<const char*>(g_bytes_get_data(bytes.get(), &n));
+          c->a->body.assign(d ? d : "", n);
+        }
+        *c->done = true;
+      },
+      &c);
+  while (!done) g_main_context_iteration(ctx, TRUE);
+  g_object_unref(msg);
+  g_object_unref(session);
+  g_object_unref(server);
+  g_main_context_pop_thread_default(ctx);
+  g_main_context_unref(ctx);
+  return a;
+}
+
+}  // namespace
+
+// API.md: 502 StorageError when the store answers an error (its Code in the message), 503
+// ServiceUnavailable with Retry-After when it cannot be reached or keeps failing.
+TEST(S3StorageErrors, UnreachableEndpointIs503WithRetryAfter) {
+  S3Storage storage(s3_bucket("http://127.0.0.1:" + std::to_string(dead_port())));
+  std::string error;
+  ObjectStat st;
+  ASSERT_EQ(storage.stat("in/a.mp4", &st, &error), StorageStatus::kError);
+  EXPECT_TRUE(is_storage_unavailable(error)) << error;
+  Failure f;
+  EXPECT_FALSE(storage_failure(&f, error));
+  EXPECT_EQ(f.code, ErrorCode::kServiceUnavailable);
+  EXPECT_EQ(http_status_of(f.code), 503);
+  EXPECT_FALSE(storage.put("out/a.m3u8", "x", &error));
+  EXPECT_TRUE(is_storage_unavailable(error)) << error;
+  const Answer a = http_answer_for(error);
+  EXPECT_EQ(a.status, 503u);
+  EXPECT_EQ(a.retry_after, std::to_string(kRetryAfterSeconds));
+  EXPECT_NE(a.body.find("\"Code\":\"ServiceUnavailable\""), std::string::npos) << a.body;
+
+  // Through the service's own code path (produce.cpp): loading a stored playlist.
+  Config config;
+  config.buckets.push_back(s3_bucket("http://127.0.0.1:" + std::to_string(dead_port())));
+  StoredPlaylist playlist;
+  EXPECT_FALSE(load_stored_playlist(config, ObjectUri{"cloud", "out/v/v.m3u8"}, &playlist, &f));
+  EXPECT_EQ(f.code, ErrorCode::kServiceUnavailable) << f.message;
+}
+
+TEST(S3StorageErrors, ServerErrorAfterRetriesIs503) {
+  FakeS3 fake;
+  S3Storage storage(s3_bucket(fake.endpoint()));
+  {
+    std::lock_guard lock(fake.mutex_);
+    fake.fail_next = 100;  // every try
+  }
+  std::string data, error;
+  ASSERT_EQ(storage.get("in/a.mp4", &data, &error), StorageStatus::kError);
+  EXPECT_TRUE(is_storage_unavailable(error)) << error;
+  EXPECT_NE(error.find("500 InternalError"), std::string::npos) << error;
+  {
+    std::lock_guard lock(fake.mutex_);
+    EXPECT_EQ(fake.seen.size(), size_t(storage.client().max_tries));  // retried, then gave up
+  }
+  Failure f;
+  storage_failure(&f, error);
+  EXPECT_EQ(f.code, ErrorCode::kServiceUnavailable);
+  const Answer a = http_answer_for(error);
+  EXPECT_EQ(a.status, 503u);
+  EXPECT_EQ(a.retry_after, std::to_string(kRetryAfterSeconds));
+
+  // A writer's commit (a segment's one PUT) says the same.
+  auto w = storage.open_writer("out/v/v-0.ts", &error);
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->write("abc", 3, &error));
+  EXPECT_FALSE(w->commit(&error));
+  EXPECT_TRUE(is_storage_unavailable(error)) << error;
+}
+
+TEST(S3StorageErrors, AccessDeniedIs502NamingTheStoresCode) {
+  FakeS3 fake;
+  S3Storage storage(s3_bucket(fake.endpoint()));
+  {
+    std::lock_guard lock(fake.mutex_);
+    fake.fail_next = 1;
+    fake.fail_status = 403;
+    fake.fail_code = "AccessDenied";
+  }
+  // A GET: the answer's XML body names the Code (a HEAD answer has no body: "403 Forbidden").
+  std::string data, error;
+  ASSERT_EQ(storage.get("in/a.mp4", &data, &error), StorageStatus::kError);
+  EXPECT_FALSE(is_storage_unavailable(error)) << error;
+  EXPECT_NE(error.find("403 AccessDenied"), std::string::npos) << error;
+  {
+    std::lock_guard lock(fake.mutex_);
+    EXPECT_EQ(fake.seen.size(), 1u);  // final, not retried
+  }
+  Failure f;
+  storage_failure(&f, error);
+  EXPECT_EQ(f.code, ErrorCode::kStorageError);
+  EXPECT_EQ(http_status_of(f.code), 502);
+  const Answer a = http_answer_for(error);
+  EXPECT_EQ(a.status, 502u);
+  EXPECT_EQ(a.retry_after, "");
+  EXPECT_NE(a.body.find("\"Code\":\"StorageError\""), std::string::npos) << a.body;
+  EXPECT_NE(a.body.find("AccessDenied"), std::string::npos) << a.body;
+
+  // A 400-class answer other than 404 is the store's error too (502), e.g. on PUT.
+  {
+    std::lock_guard lock(fake.mutex_);
+    fake.fail_next = 1;
+    fake.fail_status = 400;
+    fake.fail_code = "InvalidBucketName";
+  }
+  EXPECT_FALSE(storage.put("out/a.m3u8", "x", &error));
+  EXPECT_FALSE(is_storage_unavailable(error)) << error;
+  EXPECT_NE(error.find("InvalidBucketName"), std::string::npos) << error;
+}
+
+namespace {
+
 // Runs `rangesrc location=LOCATION PROPS ! fakesink` to EOS or error; the message type.
 GstMessageType run_rangesrc(const std::string& description) {
   GError* raw = nullptr;
@@ -357,6 +538,34 @@ TEST(S3RangeSrc, ReadsAnObjectWithElementProperties) {
   EXPECT_EQ(fake.seen[1].range.rfind("bytes=0-", 0), 0u);
   EXPECT_NE(fake.seen[1].auth.find("Credential=AKX/"), std::string::npos);
   EXPECT_NE(fake.seen[1].auth.find("/eu-west-1/s3/"), std::string::npos);
+}
+
+// What /metrics adds for rangesrc (http_server.cpp): GETs and bytes from the shared block
+// cache's backend reads, HEADs from the backends' open(): exactly the requests the store saw.
+TEST(S3RangeSrc, EveryStoreRequestIsCountedOnce) {
+  FakeS3 fake;
+  const std::string body(200000, 'z');
+  {
+    std::lock_guard lock(fake.mutex_);
+    fake.objects["/videos/in/counted once.bin"] = body;
+  }
+  const BlockCacheStats before = BlockCache::shared().stats();
+  const guint64 heads_before = remote_head_requests();
+  EXPECT_EQ(run_rangesrc("rangesrc location=\"s3://videos/in/counted%20once.bin\" endpoint=" +
+                         fake.endpoint() +
+                         " access-key-id=AK secret-access-key=SK block-size=65536 ! fakesink"),
+            GST_MESSAGE_EOS);
+  const BlockCacheStats after = BlockCache::shared().stats();
+  size_t gets = 0, heads = 0;
+  {
+    std::lock_guard lock(fake.mutex_);
+    for (const Seen& s : fake.seen) (s.method == "GET" ? gets : heads)++;
+  }
+  EXPECT_GT(gets, 0u);
+  EXPECT_EQ(after.backend_requests - before.backend_requests, gets);
+  EXPECT_EQ(after.backend_bytes - before.backend_bytes, body.size());
+  EXPECT_EQ(remote_head_requests() - heads_before, heads);
+  EXPECT_EQ(heads, 1u);
 }
 
 TEST(S3RangeSrc, MissingObjectIsAnError) {
