@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "gst/rangesrc/block_cache.h"
+#include "gst/rangesrc/s3_backend.h"
 #include "service/access_log.h"
 #include "service/api.h"
 #include "service/http_errors.h"
@@ -28,8 +29,11 @@ void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpoint
   }
   if (path == "/metrics") {
     const BlockCacheStats cache = BlockCache::shared().stats();
-    const std::string text = Metrics::global().text(ctx.transcoder->queue_depth(),
-                                                    cache.backend_requests, cache.backend_bytes);
+    // rangesrc's reads (source probing and transcoding), each request counted once: GETs and
+    // bytes by the block cache every read goes through, HEADs by the S3/http backends.
+    const std::string text =
+        Metrics::global().text(ctx.transcoder->queue_depth(), cache.backend_requests,
+                               cache.backend_bytes, remote_head_requests());
     soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
     soup_server_message_set_response(msg, "text/plain; version=0.0.4", SOUP_MEMORY_COPY,
                                      text.data(), text.size());

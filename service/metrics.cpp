@@ -33,7 +33,7 @@ void Metrics::http_response(int status) {
 }
 
 std::string Metrics::text(int64_t queue_depth, uint64_t extra_gets,
-                          uint64_t extra_bytes_in) const {
+                          uint64_t extra_bytes_in, uint64_t extra_heads) const {
   std::ostringstream out;
   out << "# HELP tws_segments_transcoded_total Segments transcoded and published.\n"
       << "# TYPE tws_segments_transcoded_total counter\n"
@@ -68,6 +68,7 @@ std::string Metrics::text(int64_t queue_depth, uint64_t extra_gets,
   for (size_t i = 0; i < 5; ++i) {
     uint64_t n = storage_ops_[i].load();
     if (i == size_t(StorageOp::kGet)) n += extra_gets;
+    if (i == size_t(StorageOp::kHead)) n += extra_heads;
     out << "tws_storage_requests_total{op=\"" << kOps[i] << "\"} " << n << "\n";
   }
   out << "# HELP tws_storage_bytes_total Bytes read from (in) and written to (out) object storage.\n"

@@ -28,7 +28,9 @@ class Metrics {
 
   // The exposition text. queue_depth: segments waiting for a worker now. The rangesrc block
   // cache's backend reads (extra_gets, extra_bytes_in) add to the storage counters.
-  std::string text(int64_t queue_depth, uint64_t extra_gets, uint64_t extra_bytes_in) const;
+  // extra_heads: rangesrc's HEADs (S3/http backends' open()), added to op="head".
+  std::string text(int64_t queue_depth, uint64_t extra_gets, uint64_t extra_bytes_in,
+                   uint64_t extra_heads = 0) const;
 
   static constexpr std::array<double, 10> kTranscodeBuckets = {0.5, 1,  2,  3,  5,
                                                                8,   13, 20, 30, 60};

@@ -1,6 +1,7 @@
 #include "s3_backend.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "common/s3/s3_registry.h"
@@ -53,7 +54,14 @@ HttpBackend::HttpBackend(std::string url)
 void HttpBackend::cancel() { g_cancellable_cancel(cancellable_.get()); }
 void HttpBackend::reset_cancel() { g_cancellable_reset(cancellable_.get()); }
 
+namespace {
+std::atomic<guint64> g_head_requests{0};
+}  // namespace
+
+guint64 remote_head_requests() { return g_head_requests.load(); }
+
 bool HttpBackend::open(ObjectInfo* info, BackendError* error) {
+  g_head_requests++;
   s3::HeadInfo head;
   s3::Error e;
   if (s3::http_head(url_, &head, &e, cancellable_.get()) != s3::Result::kOk) {
@@ -81,6 +89,7 @@ gssize HttpBackend::read(guint64 offset, gsize length, guint8* dest, BackendErro
 }
 
 bool S3Backend::open(ObjectInfo* info, BackendError* error) {
+  g_head_requests++;
   s3::HeadInfo head;
   s3::Error e;
   if (client_.head(key_, &head, &e, cancellable_.get()) != s3::Result::kOk) {

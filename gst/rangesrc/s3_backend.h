@@ -57,6 +57,13 @@ class HttpBackend final : public RangeBackend {
   guint64 size_ = 0;
 };
 
+// HEAD requests made by the S3 and http(s) backends' open() in this process (whether they
+// succeeded or not). Their GETs are counted by the block cache they all read through
+// (BlockCacheStats::backend_requests / backend_bytes, one per read() call), so together
+// these are every request rangesrc makes to a store, each counted once: the service adds
+// both to tws_storage_requests_total{op="head"|"get"} and tws_storage_bytes_total{dir="in"}.
+guint64 remote_head_requests();
+
 // An S3Backend for an s3:// location; nullptr with *error (kNotFound) when it is malformed
 // or no endpoint is known.
 std::unique_ptr<RangeBackend> make_s3_backend(const std::string& location,
