@@ -100,11 +100,14 @@ def gst_reference(src, outdir):
     """A continuous encode cut by hlssink2 (splitmuxsink + mpegtsmux) every 2 s on IDR frames:
     the shape tws must produce. Returns the playlist path."""
     os.makedirs(outdir, exist_ok=True)
+    # Unbounded queues: x264enc holds frames while splitmuxsink waits for both streams; a
+    # bounded audio queue could fill and stall the demuxer's one thread (seen under load).
+    q = "queue max-size-time=0 max-size-buffers=0 max-size-bytes=0"
     pipeline = (
         f"filesrc location={src} ! decodebin name=d "
-        "d. ! queue ! videoconvert ! x264enc key-int-max=50 bframes=2 speed-preset=veryfast "
+        f"d. ! {q} ! videoconvert ! x264enc key-int-max=50 bframes=2 speed-preset=veryfast "
         "! h264parse config-interval=-1 ! hls.video "
-        "d. ! queue ! audioconvert ! audioresample ! audio/x-raw,rate=44100,channels=2 "
+        f"d. ! {q} ! audioconvert ! audioresample ! audio/x-raw,rate=44100,channels=2 "
         "! avenc_aac bitrate=64000 ! aacparse ! hls.audio "
         f"hlssink2 name=hls target-duration=2 playlist-length=0 max-files=0 "
         f"location={outdir}/x-{TOKEN}-%d.ts playlist-location={outdir}/x.m3u8")
