@@ -34,6 +34,8 @@ namespace {
 
 constexpr int64_t kAudioPreroll = 2048;  // samples decoded and encoded before A_k, then dropped
 constexpr auto kStallTimeout = std::chrono::seconds(60);
+constexpr guint kSourceBlock = 1 << 20;  // rangesrc block, bytes
+constexpr guint kSourceReadahead = 4;    // rangesrc sequential read-ahead, blocks
 
 // One decode pipeline per stream (rangesrc ! decodebin3 ! branch ! appsink), each sought to
 // its own position: video to its first frame, audio to its pre-roll. The block cache makes
@@ -216,7 +218,10 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   GstElement* src = make_element("rangesrc", nullptr, error);
   GstElement* dbin = make_element("decodebin3", nullptr, error);
   if (!src || !dbin) return false;
-  g_object_set(src, "location", job_.source.c_str(), nullptr);
+  // A segment job reads its stretch of the source front to back: 1 MiB blocks and 4 blocks of
+  // read-ahead make one backend request per 5 MiB (a few GETs per segment from S3).
+  g_object_set(src, "location", job_.source.c_str(), "block-size", guint(kSourceBlock),
+               "readahead", guint(kSourceReadahead), nullptr);
   chain->decodebin = add_ref(dbin);
   gst_bin_add_many(GST_BIN(chain->pipeline.get()), src, dbin, nullptr);
   if (!gst_element_link(src, dbin)) {
