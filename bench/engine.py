@@ -33,6 +33,21 @@ PRESET = "veryfast"
 CRF = 23
 
 
+def build_setup(build_arg, tws_arg=None):
+    """The tws binary of a meson build, the variables that make it find the build's plugin
+    (and a registry of its own), and the build's cached bench media folder. Exits when the
+    binary is missing. Shared by every benchmark in bench/."""
+    build = os.path.abspath(build_arg)
+    tws = os.path.abspath(tws_arg or os.path.join(build, "service", "tws"))
+    if not os.path.exists(tws):
+        sys.exit(f"no tws binary at {tws} (build first, or pass --tws)")
+    env = {"GST_PLUGIN_PATH_1_0": os.path.join(build, "gst"),
+           "GST_REGISTRY_1_0": os.path.join(build, "bench-registry.bin")}
+    media_dir = os.path.join(build, "bench", "media")
+    os.makedirs(media_dir, exist_ok=True)
+    return tws, env, media_dir
+
+
 def run_measured(cmd, env=None, cwd=None):
     """Runs cmd; returns (wall seconds, cpu seconds, peak RSS in MiB). Raises on failure."""
     t0 = time.monotonic()
@@ -91,16 +106,8 @@ def main():
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
 
-    build = os.path.abspath(args.build)
-    tws = os.path.abspath(args.tws or os.path.join(build, "service", "tws"))
-    if not os.path.exists(tws):
-        sys.exit(f"no tws binary at {tws} (build first, or pass --tws)")
-    env = dict(os.environ)
-    env["GST_PLUGIN_PATH_1_0"] = os.path.join(build, "gst")
-    env["GST_REGISTRY_1_0"] = os.path.join(build, "bench-registry.bin")
-
-    media_dir = os.path.join(build, "bench", "media")
-    os.makedirs(media_dir, exist_ok=True)
+    tws, build_env, media_dir = build_setup(args.build, args.tws)
+    env = dict(os.environ, **build_env)
     print(f"cores: {os.cpu_count()}, source: 1080p25 60 s, keyframes every 10 s; target 720p "
           f"x264 {PRESET} CRF {CRF}, AAC 128k 44.1 kHz; best of {max(1, args.repeat)}", flush=True)
     figures = {}

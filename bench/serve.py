@@ -131,15 +131,9 @@ def main():
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
 
-    build = os.path.abspath(args.build)
-    exe = os.path.abspath(args.tws or os.path.join(build, "service", "tws"))
-    if not os.path.exists(exe):
-        sys.exit(f"no tws binary at {exe} (build first, or pass --tws)")
+    exe, build_env, media_dir = engine.build_setup(args.build, args.tws)
     os.environ["TWS"] = exe
-    os.environ["GST_PLUGIN_PATH_1_0"] = os.path.join(build, "gst")
-    os.environ["GST_REGISTRY_1_0"] = os.path.join(build, "bench-registry.bin")
-    media_dir = os.path.join(build, "bench", "media")
-    os.makedirs(media_dir, exist_ok=True)
+    os.environ.update(build_env)
     print(f"cores: {os.cpu_count()}; source 1080p25 60 s, keyframes every 10 s; target 720p x264 "
           f"{engine.PRESET} CRF {engine.CRF}, AAC 128k 44.1 kHz, Duration {SEG}, TranscodeAhead 0; "
           f"best of {max(1, args.repeat)}", flush=True)
