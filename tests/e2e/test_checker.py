@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
@@ -96,6 +97,44 @@ def click_source(workdir):
     return p
 
 
+def playlist_ended(pl):
+    try:
+        return "#EXT-X-ENDLIST" in open(pl).read()
+    except FileNotFoundError:
+        return False
+
+
+def run_until_playlist_ends(cmd, pl, timeout=300):
+    """Runs a gst-launch-1.0 hlssink2 pipeline to its end. hlssink2 writes #EXT-X-ENDLIST once
+    splitmuxsink has closed the last fragment and passed its EOS on; the pipeline's own EOS can
+    still be lost after that (GStreamer 1.22's bin misses the EOS of a fragment sink that is
+    changing state: seen under load, gst-launch then waits forever). So the finished playlist
+    is the end: the process gets a moment to exit by itself, then is stopped."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None and not playlist_ended(pl):
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(cmd, timeout)
+            time.sleep(0.05)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, cmd,
+                                                stderr=proc.stderr.read().decode(errors="replace"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    if not playlist_ended(pl):
+        raise RuntimeError(f"{pl}: hlssink2 ended without #EXT-X-ENDLIST")
+
+
 def gst_reference(src, outdir):
     """A continuous encode cut by hlssink2 (splitmuxsink + mpegtsmux) every 2 s on IDR frames:
     the shape tws must produce. Returns the playlist path."""
@@ -111,9 +150,8 @@ def gst_reference(src, outdir):
         "! avenc_aac bitrate=64000 ! aacparse ! hls.audio "
         f"hlssink2 name=hls target-duration=2 playlist-length=0 max-files=0 "
         f"location={outdir}/x-{TOKEN}-%d.ts playlist-location={outdir}/x.m3u8")
-    subprocess.run(["gst-launch-1.0", "-q"] + pipeline.split(), check=True, timeout=300,
-                   capture_output=True)
     pl = os.path.join(outdir, "x.m3u8")
+    run_until_playlist_ends(["gst-launch-1.0", "-q"] + pipeline.split(), pl)
     text = open(pl).read().replace("#EXT-X-VERSION:3", "#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD")
     open(pl, "w").write(text)
     return pl
