@@ -291,6 +291,16 @@ void JobRunner::on_decoded_pad(DecodeChain* chain, GstPad* pad) {
   }
 }
 
+// videoflip's video-direction for a clockwise turn in degrees; null for none.
+static const char* video_direction(int degrees) {
+  switch (((degrees % 360) + 360) % 360) {
+    case 90: return "90r";
+    case 180: return "180";
+    case 270: return "90l";
+    default: return nullptr;
+  }
+}
+
 // Adds a chain of elements after `pad`, ending in an appsink whose samples go to `on_sample`.
 template <typename Grid>
 static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> chain, Grid* grid,
@@ -304,6 +314,8 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
   struct Ctx {
     Grid* grid;
     std::atomic<int64_t>* progress;
+    GstElement* pipeline;
+    bool stopping = false;  // streaming thread only
   };
   GstAppSinkCallbacks callbacks{};
   callbacks.eos = [](GstAppSink*, gpointer data) { static_cast<Ctx*>(data)->grid->finish(); };
@@ -311,10 +323,20 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
     auto* ctx = static_cast<Ctx*>(data);
     GRef<GstSample> sample = adopt_ref(gst_app_sink_pull_sample(appsink));
     ++*ctx->progress;
-    if (!sample) return GST_FLOW_EOS;
-    return ctx->grid->push(sample.get()) ? GST_FLOW_OK : GST_FLOW_EOS;
+    if (sample && ctx->grid->push(sample.get())) return GST_FLOW_OK;
+    // The grid is complete. The demuxer would go on reading the source to its end for the
+    // streams nobody decodes (an EOS from this branch stops only this stream): stop the
+    // chain now, from another thread (a streaming thread cannot change its own pipeline).
+    if (!ctx->stopping) {
+      ctx->stopping = true;
+      gst_element_call_async(
+          ctx->pipeline,
+          [](GstElement* pipeline, gpointer) { gst_element_set_state(pipeline, GST_STATE_NULL); },
+          nullptr, nullptr);
+    }
+    return GST_FLOW_EOS;
   };
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress},
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress, bin},
                              [](gpointer data) { delete static_cast<Ctx*>(data); });
   for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
   GRef<GstPad> first = adopt_ref(gst_element_get_static_pad(chain.front(), "sink"));
@@ -326,11 +348,18 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   std::string error;
   GstElement* convert = make_element("videoconvert", nullptr, &error);
   GstElement* deinterlace = make_element("deinterlace", nullptr, &error);
-  GstElement* flip = make_element("videoflip", nullptr, &error);
   GstElement* scale = make_element("videoconvertscale", nullptr, &error);
   GstElement* filter = make_element("capsfilter", nullptr, &error);
-  if (!convert || !deinterlace || !flip || !scale || !filter) return fail(error);
-  gst_util_set_object_arg(G_OBJECT(flip), "video-direction", "auto");
+  if (!convert || !deinterlace || !scale || !filter) return fail(error);
+  std::vector<GstElement*> elements{convert, deinterlace};
+  // The turn is known from the probe (the source's orientation tag) and the target. videoflip
+  // copies every frame even when it turns nothing, so it is there only when it turns.
+  if (const char* direction = video_direction(v.source_rotation + v.rotation)) {
+    GstElement* flip = make_element("videoflip", nullptr, &error);
+    if (!flip) return fail(error);
+    gst_util_set_object_arg(G_OBJECT(flip), "video-direction", direction);
+    elements.push_back(flip);
+  }
   // stretch means stretch: no letterboxing to keep the aspect (fill pads with videobox).
   g_object_set(scale, "add-borders", FALSE, nullptr);
   const int pw = v.picture_width > 0 ? v.picture_width : v.width;
@@ -339,7 +368,8 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
       "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, pw, "height",
       G_TYPE_INT, ph, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
-  std::vector<GstElement*> elements{convert, deinterlace, flip, scale, filter};
+  elements.push_back(scale);
+  elements.push_back(filter);
   if (pw != v.width || ph != v.height) {
     // fill pads (negative), crop cuts (positive), centred.
     GstElement* box = make_element("videobox", nullptr, &error);

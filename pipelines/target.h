@@ -24,6 +24,7 @@ struct VideoTarget {
   int bframes = -1;             // -1: the preset's
   int refs = -1;                // -1: the preset's
   int rotation = 0;             // extra clockwise rotation requested by the target
+  int source_rotation = 0;      // clockwise rotation the source's orientation tag asks for
   std::string preset = "veryfast";
 };
 

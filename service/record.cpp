@@ -57,6 +57,7 @@ void add_body(JsonBuilder* b, const PlaylistRecord& r) {
     add_int(b, "BFrames", v.bframes);
     add_int(b, "Refs", v.refs);
     add_int(b, "Rotation", v.rotation);
+    add_int(b, "SourceRotation", v.source_rotation);
     add_string(b, "Preset", v.preset);
     json_builder_end_object(b);
   }
@@ -139,7 +140,9 @@ bool read_video(JsonObject* o, VideoTarget* v, std::string* error) {
       !f.string("ScaleType", &scale, error) || !read_rate(f, "FrameRate", &v->frame_rate, error) ||
       !f.string("PixelFormat", &v->pixel_format, error) ||
       !read_int(f, "BFrames", &v->bframes, error) || !read_int(f, "Refs", &v->refs, error) ||
-      !read_int(f, "Rotation", &v->rotation, error) || !f.string("Preset", &v->preset, error))
+      !read_int(f, "Rotation", &v->rotation, error) ||
+      !read_int(f, "SourceRotation", &v->source_rotation, error) ||
+      !f.string("Preset", &v->preset, error))
     return false;
   std::string why;
   if (!parse_scale_type(scale, &v->scale_type, &why)) {

@@ -39,6 +39,7 @@ VideoTarget resolve_video(const VideoRequest& req, const VideoStreamInfo& src,
   v.bframes = req.bframes;
   v.refs = req.refs;
   v.rotation = req.rotation;
+  v.source_rotation = src.rotation;
   v.preset = preset;
   return v;
 }

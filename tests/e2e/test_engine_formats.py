@@ -294,15 +294,35 @@ def check_geometry(name, src, v):
 SCALE_SIZES = {"stretch": (160, 160), "fit": (160, 120), "fill": (160, 160), "crop": (160, 160)}
 
 
-def luma_rows(seg_path, w, h):
-    """Mean luma of each row of the first decoded frame."""
+def luma_plane(path, w, h, autorotate=False):
+    """Luma of the first decoded frame, h rows of w. Without autorotate, the picture as coded;
+    with it, as ffmpeg shows it (turned by the file's display matrix)."""
     import numpy as np
-    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", seg_path, "-frames:v", "1",
-                        "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True, timeout=120)
+    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error"] + ([] if autorotate else ["-noautorotate"]) +
+                       ["-i", path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                       capture_output=True, timeout=120)
     y = np.frombuffer(r.stdout, dtype=np.uint8)
     if y.size != w * h:
         raise RuntimeError(f"decoded {y.size} luma samples, want {w * h}")
-    return y.reshape(h, w).astype(float).mean(axis=1)
+    return y.reshape(h, w).astype(float)
+
+
+def luma_rows(seg_path, w, h):
+    """Mean luma of each row of the first decoded frame."""
+    return luma_plane(seg_path, w, h).mean(axis=1)
+
+
+SIDES = ["top", "right", "bottom", "left"]  # clockwise
+
+
+def white_side(path, w, h, autorotate=False):
+    """Which half of the first frame is white: 'top', 'bottom', 'left' or 'right' (the one
+    whose mean luma exceeds the opposite half's by the most)."""
+    y = luma_plane(path, w, h, autorotate)
+    halves = {"top": y[: h // 2].mean(), "bottom": y[h // 2:].mean(),
+              "left": y[:, : w // 2].mean(), "right": y[:, w // 2:].mean()}
+    opposite = {"top": "bottom", "bottom": "top", "left": "right", "right": "left"}
+    return max(halves, key=lambda s: halves[s] - halves[opposite[s]])
 
 
 def scale_case(scale_type):
@@ -345,6 +365,37 @@ def rotation_case():
         vp = (st.response.get("VideoPlaylist") or [{}])[0]
         if vp.get("Resolution") not in (None, "180x240"):
             f.append(f"response Resolution {vp.get('Resolution')}, want 180x240")
+    return f
+
+
+def orientation_case(source, rotation, want_size):
+    """The picture itself is turned, not only the frame size: the source's white half lands
+    where ffmpeg shows it (the oracle for the orientation tag: upright as players display it),
+    then turned clockwise by the target's Rotation."""
+    f = []
+    src = media.source(source)
+    sv = next(s for s in check._ffprobe_json(["-show_streams", src])["streams"]
+              if s["codec_type"] == "video")
+    shown = (int(sv["width"]), int(sv["height"]))
+    if any(abs(int(float(d.get("rotation", 0)))) % 180 == 90 for d in sv.get("side_data_list", [])):
+        shown = shown[::-1]
+    displayed = white_side(src, *shown, autorotate=True)
+    want_side = SIDES[(SIDES.index(displayed) + rotation // 90) % 4]
+    with Env("orient") as env:
+        # The height asked for is the expected one: the width follows from the turned aspect.
+        extra = {"Resolution": f"x{want_size[1]}", **({"Rotation": rotation} if rotation else {})}
+        st = Stream(env, src, f"orient{rotation}", audio=False, extra_video=extra,
+                    segment_length=5, initial=())
+        st.make_playlist()
+        st.make_segments([0])
+        seg = st.segment_paths()[0]
+        v, _ = output_streams(seg)
+        got = (int(v["width"]), int(v["height"]))
+        if got != want_size:
+            f.append(f"size {got}, want {want_size}")
+        elif (side := white_side(seg, *got)) != want_side:
+            f.append(f"the white half came out at the {side}, want {want_side} (ffmpeg shows the "
+                     f"source with it at the {displayed}; Rotation {rotation})")
     return f
 
 
@@ -397,6 +448,15 @@ def main():
         run.case("fixed offset: segment 0 of every stream starts at the same PTS (source start "
                  "rebased to 0)", fixed_offset_case)
     run.case("rotation: upright, fitted into a square box", rotation_case)
+    run.case("orientation: no tag, no Rotation: the picture as coded", orientation_case,
+             "orient", 0, (320, 240))
+    run.case("orientation: a source tagged rotate 90 comes out as players show it",
+             orientation_case, "orient_rot90", 0, (240, 320))
+    for rotation, size in ((90, (240, 320)), (180, (320, 240)), (270, (240, 320))):
+        run.case(f"orientation: target Rotation {rotation} turns the picture clockwise",
+                 orientation_case, "orient", rotation, size)
+    run.case("orientation: the tag and a target Rotation 90 add up", orientation_case,
+             "orient_rot90", 90, (320, 240))
     for scale_type in ("stretch", "fit", "fill", "crop"):
         run.case(f"scale {scale_type}: 320x240 into 160x160", scale_case, scale_type)
     work = tempfile.mkdtemp(prefix="tws-bad-sources-")

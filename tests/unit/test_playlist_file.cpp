@@ -35,6 +35,7 @@ PlaylistRecord make_record(double duration, Rate rate, int audio_rate) {
     r.video.bframes = 0;
     r.video.refs = 4;
     r.video.rotation = 270;
+    r.video.source_rotation = 90;
     r.video.preset = "fast";
   }
   r.has_audio = audio_rate > 0;
@@ -122,6 +123,7 @@ void expect_round_trip(const PlaylistRecord& rec) {
     EXPECT_EQ(back.video.bframes, rec.video.bframes);
     EXPECT_EQ(back.video.refs, rec.video.refs);
     EXPECT_EQ(back.video.rotation, rec.video.rotation);
+    EXPECT_EQ(back.video.source_rotation, rec.video.source_rotation);
     EXPECT_EQ(back.video.preset, rec.video.preset);
   }
   if (rec.has_audio) {

@@ -109,11 +109,21 @@ RECIPES = {
     # Sources for the ScaleType tests: plain 4:3, short.
     "scale43": ("src-scale.mp4", "320x240 H.264, 4 s, for ScaleType tests",
                 _video_in("320x240", "25", 4) + _audio_in(4, 44100) + _x264(50) + AAC, "av"),
+    # Orientation sources: 320x240, the top half white, the bottom half black, so where the
+    # white half lands tells which way a picture was turned.
+    "orient": ("src-orient.mp4", "320x240, top half white (orientation tests)",
+               ["-f", "lavfi", "-i", "color=black:size=320x240:rate=25:duration=2",
+                "-vf", "drawbox=x=0:y=0:w=320:h=120:color=white:t=fill"] + _x264(50), "video"),
+    "orient_rot90": ("src-orient-rot90.mp4",
+                     "320x240, top half white, display rotation 90 (orientation tests)",
+                     ["-f", "lavfi", "-i", "color=black:size=320x240:rate=25:duration=2",
+                      "-vf", "drawbox=x=0:y=0:w=320:h=120:color=white:t=fill"] + _x264(50), "video"),
 }
 
 # Applied to the encoded file with stream copy: ffmpeg 5.1 writes the display matrix for the
 # "rotate" tag only when copying.
-REMUX = {"rotated": ["-metadata:s:v:0", "rotate=90"]}
+REMUX = {"rotated": ["-metadata:s:v:0", "rotate=90"],
+         "orient_rot90": ["-metadata:s:v:0", "rotate=90"]}
 
 FORMATS = ["avi", "mov", "mp4", "mkv", "webm", "flv", "mpg", "ts_offset", "wmv", "ogg", "rotated",
            "ntsc", "nonsquare", "interlaced", "tenbit", "video_only", "short", "mp3", "flac", "wav", "m4a"]
