@@ -1,6 +1,6 @@
 // One segment job: two pipelines joined by the output grids.
 //
-//   decode:  rangesrc ! decodebin3 ! (video) videoconvert ! deinterlace ! videoflip ! videoconvertscale
+//   decode:  rangesrc ! decodebin3 ! (video) videoconvert ! deinterlace ! [videoflip] ! videoconvertscale
 //            ! capsfilter [! videobox] ! appsink      (audio) audioconvert ! audioresample ! capsfilter ! appsink
 //   grids:   FrameGrid / SampleGrid put decoded media on the global output timeline
 //   encode:  appsrc ! x264enc|x265enc ! parse ! queue ! hlssegmux.video
