@@ -49,17 +49,22 @@ def source_info(path):
     return {"duration": float(j["format"]["duration"]), "video": v, "audio": a}
 
 
+def display_rotation(v):
+    """Rotation in degrees of a video stream's display matrix (ffprobe side data), 0 without."""
+    rot = 0
+    for sd in v.get("side_data_list", []):
+        if "rotation" in sd:
+            rot = int(float(sd["rotation"]))
+    return rot
+
+
 def display_aspect(v):
     """Display aspect ratio of a source video stream (SAR and rotation applied)."""
     w, h = int(v["width"]), int(v["height"])
     sar = v.get("sample_aspect_ratio", "1:1")
     num, den = (int(x) for x in sar.split(":")) if sar not in ("0:1", "N/A", None) else (1, 1)
     dar = w * num / (h * den)
-    rot = 0
-    for sd in v.get("side_data_list", []):
-        if "rotation" in sd:
-            rot = int(sd["rotation"])
-    return 1 / dar if rot % 180 else dar
+    return 1 / dar if display_rotation(v) % 180 else dar
 
 
 def output_streams(seg_path):
@@ -377,7 +382,7 @@ def orientation_case(source, rotation, want_size):
     sv = next(s for s in check._ffprobe_json(["-show_streams", src])["streams"]
               if s["codec_type"] == "video")
     shown = (int(sv["width"]), int(sv["height"]))
-    if any(abs(int(float(d.get("rotation", 0)))) % 180 == 90 for d in sv.get("side_data_list", [])):
+    if display_rotation(sv) % 180:
         shown = shown[::-1]
     displayed = white_side(src, *shown, autorotate=True)
     want_side = SIDES[(SIDES.index(displayed) + rotation // 90) % 4]

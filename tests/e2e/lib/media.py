@@ -42,6 +42,11 @@ def _x264(gop, bframes=2):
 
 AAC = ["-c:a", "aac", "-b:a", "64k", "-ac", "2"]
 
+# 320x240, the top half white, the bottom half black: where the white half lands tells which
+# way a picture was turned (orientation tests).
+_ORIENT = (["-f", "lavfi", "-i", "color=black:size=320x240:rate=25:duration=2",
+            "-vf", "drawbox=x=0:y=0:w=320:h=120:color=white:t=fill"] + _x264(50))
+
 # name -> (file name, description, ffmpeg arguments after the inputs' options, kind)
 # kind: "av" (video + audio), "video" (video only), "audio" (audio only)
 RECIPES = {
@@ -109,15 +114,11 @@ RECIPES = {
     # Sources for the ScaleType tests: plain 4:3, short.
     "scale43": ("src-scale.mp4", "320x240 H.264, 4 s, for ScaleType tests",
                 _video_in("320x240", "25", 4) + _audio_in(4, 44100) + _x264(50) + AAC, "av"),
-    # Orientation sources: 320x240, the top half white, the bottom half black, so where the
-    # white half lands tells which way a picture was turned.
-    "orient": ("src-orient.mp4", "320x240, top half white (orientation tests)",
-               ["-f", "lavfi", "-i", "color=black:size=320x240:rate=25:duration=2",
-                "-vf", "drawbox=x=0:y=0:w=320:h=120:color=white:t=fill"] + _x264(50), "video"),
+    # Orientation sources (_ORIENT), untagged and tagged rotate=90 (REMUX).
+    "orient": ("src-orient.mp4", "320x240, top half white (orientation tests)", _ORIENT, "video"),
     "orient_rot90": ("src-orient-rot90.mp4",
                      "320x240, top half white, display rotation 90 (orientation tests)",
-                     ["-f", "lavfi", "-i", "color=black:size=320x240:rate=25:duration=2",
-                      "-vf", "drawbox=x=0:y=0:w=320:h=120:color=white:t=fill"] + _x264(50), "video"),
+                     _ORIENT, "video"),
 }
 
 # Applied to the encoded file with stream copy: ffmpeg 5.1 writes the display matrix for the
