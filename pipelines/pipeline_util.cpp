@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/gref.h"
+#include "pipelines/codec_level.h"
 
 namespace tws {
 
@@ -44,6 +45,8 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, std::stri
   if (v.max_bitrate > 0) add("vbv-maxrate=" + std::to_string(v.max_bitrate / 1000));
   if (v.buffer_size > 0 || v.max_bitrate > 0)
     add("vbv-bufsize=" + std::to_string((v.buffer_size > 0 ? v.buffer_size : 2 * v.max_bitrate) / 1000));
+  // The level the master playlist announces (codec_level.h), not the one x264/x265 guess.
+  add((h265 ? "level-idc=" : "level=") + level_option(v));
   if (!h265) {
     if (v.bitrate > 0) {
       gst_util_set_object_arg(G_OBJECT(enc), "pass", "cbr");
@@ -55,7 +58,7 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, std::stri
     // Only what the target sets: x264enc passes the preset's values for the rest.
     if (v.bframes >= 0) g_object_set(enc, "bframes", guint(v.bframes), nullptr);
     if (v.refs >= 1) g_object_set(enc, "ref", guint(v.refs), nullptr);
-    if (!options.empty()) g_object_set(enc, "option-string", options.c_str(), nullptr);
+    g_object_set(enc, "option-string", options.c_str(), nullptr);
   } else {
     if (v.bitrate > 0)
       g_object_set(enc, "bitrate", guint(std::max(1, v.bitrate / 1000)), nullptr);

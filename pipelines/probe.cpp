@@ -43,12 +43,14 @@ void read_orientation(const GstTagList* tags, VideoStreamInfo* v) {
   if (o == "rotate-270") v->rotation = 270;
 }
 
-std::string language(const GstTagList* tags) {
+std::string tag_string(const GstTagList* tags, const char* tag) {
   gchar* value = nullptr;
-  if (!tags || !gst_tag_list_get_string(tags, GST_TAG_LANGUAGE_CODE, &value)) return "";
+  if (!tags || !gst_tag_list_get_string(tags, tag, &value)) return "";
   GUnique<gchar> owned(value);
   return value;
 }
+
+std::string language(const GstTagList* tags) { return tag_string(tags, GST_TAG_LANGUAGE_CODE); }
 
 void fill_streams(GstDiscovererInfo* dinfo, SourceInfo* info) {
   GList* list = gst_discoverer_info_get_stream_list(dinfo);
@@ -84,12 +86,14 @@ void fill_streams(GstDiscovererInfo* dinfo, SourceInfo* info) {
       a.bitrate = gst_discoverer_audio_info_get_bitrate(ai);
       const gchar* lang = gst_discoverer_audio_info_get_language(ai);
       a.language = lang ? lang : language(tags);
+      a.title = tag_string(tags, GST_TAG_TITLE);
       info->audio.push_back(a);
     } else if (GST_IS_DISCOVERER_SUBTITLE_INFO(s)) {
       SubtitleStreamInfo t;
       t.codec = caps_name(caps.get());
       const gchar* lang = gst_discoverer_subtitle_info_get_language(GST_DISCOVERER_SUBTITLE_INFO(s));
       t.language = lang ? lang : language(tags);
+      t.title = tag_string(tags, GST_TAG_TITLE);
       info->subtitles.push_back(t);
     } else if (GST_IS_DISCOVERER_CONTAINER_INFO(s) && info->container.empty()) {
       info->container = caps_name(caps.get());
@@ -273,6 +277,8 @@ std::string source_info_to_json(const SourceInfo& info) {
     json_builder_add_int_value(b.get(), a.bitrate);
     json_builder_set_member_name(b.get(), "Language");
     json_builder_add_string_value(b.get(), a.language.c_str());
+    json_builder_set_member_name(b.get(), "Title");
+    json_builder_add_string_value(b.get(), a.title.c_str());
     json_builder_end_object(b.get());
   }
   json_builder_end_array(b.get());
@@ -284,6 +290,8 @@ std::string source_info_to_json(const SourceInfo& info) {
     json_builder_add_string_value(b.get(), t.codec.c_str());
     json_builder_set_member_name(b.get(), "Language");
     json_builder_add_string_value(b.get(), t.language.c_str());
+    json_builder_set_member_name(b.get(), "Title");
+    json_builder_add_string_value(b.get(), t.title.c_str());
     json_builder_end_object(b.get());
   }
   json_builder_end_array(b.get());

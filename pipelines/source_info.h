@@ -32,11 +32,13 @@ struct AudioStreamInfo {
   int channels = 0;
   int64_t bitrate = 0;
   std::string language;  // ISO 639 code from tags, "" unknown
+  std::string title;     // the stream's title tag, "" none
 };
 
 struct SubtitleStreamInfo {
-  std::string codec;
+  std::string codec;     // caps name, e.g. "text/x-raw", "application/x-ass"
   std::string language;
+  std::string title;
 };
 
 struct SourceInfo {

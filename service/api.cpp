@@ -44,13 +44,16 @@ void create_playlists(ServerContext& ctx, SoupServerMessage* msg, const std::str
   run_off_main(
       ctx.context,
       [config, request, result] {
-        result->ok = generate_playlists(*config, *request, &result->response, &result->failure);
+        std::vector<ObjectUri> written;
+        result->ok = generate_playlists(*config, *request, &result->response, &result->failure,
+                                        &written);
         if (!result->ok) return;
-        for (const TargetRequest& t : request->targets) {
+        for (const ObjectUri& uri : written) {
           auto stored = std::make_shared<StoredPlaylist>();
           Failure ignored;
-          const ObjectUri uri{t.uri.bucket, playlist_key_for_prefix(t.uri.key)};
-          if (!load_stored_playlist(*config, uri, stored.get(), &ignored)) continue;
+          if (!load_stored_playlist(*config, uri, stored.get(), &ignored) ||
+              stored->record.has_subtitle)
+            continue;
           const int n = initial_segment_count(stored->plan, stored->record.initial_transcode);
           if (n > 0) result->pre_transcode.emplace_back(stored, n);
         }

@@ -3,14 +3,17 @@
 #include <glib.h>
 
 #include "common/gref.h"
+#include "service/access_log.h"
 #include "service/http_errors.h"
 #include "service/http_range.h"
+#include "service/master_bandwidth.h"
 #include "service/metrics.h"
 #include "service/playback_path.h"
 #include "service/playlist_file.h"
 #include "service/playlist_signing.h"
 #include "service/segment_stream.h"
 #include "service/signer.h"
+#include "service/subtitle_segments.h"
 
 namespace tws {
 namespace {
@@ -96,6 +99,8 @@ void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
   std::string text;
   ObjectStat st;
   if (!read_object(msg, storage.get(), uri, &text, &st)) return;
+  if (text.find("#EXT-X-STREAM-INF:") != std::string::npos)
+    text = refine_master_bandwidth(ctx.config, uri, text);
   const std::string body = signed_playlist_text(text, uri, key, expires);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
                                "no-cache");
@@ -119,7 +124,7 @@ Transcoder::PlaylistPtr segment_playlist(const Config& config, const ObjectUri& 
       set_failure(failure, ErrorCode::kNotFound, failure->message);
     return nullptr;
   }
-  if (playlist->record.token != name.token ||
+  if (playlist->record.token != name.token || name.extension != segment_extension(playlist->record) ||
       name.index >= int(playlist->plan.segments.size())) {
     set_failure(failure, ErrorCode::kNotFound,
                 "no such segment " + uri.to_string() + " in " + playlist_uri.to_string());
@@ -174,14 +179,63 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
   ctx.transcoder->read_ahead(playlist, index);
 }
 
+// A WebVTT segment of a subtitle rendition: from storage, else made now (off the main loop:
+// a stream inside the source is read with GStreamer), stored, then served. Other .vtt objects
+// (a SourceSubtitles file) are served as stored.
 void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
   Failure failure;
   auto storage = open_bucket(ctx.config, uri.bucket, &failure);
   if (!storage) return send_failure(msg, failure);
-  std::string data;
+  std::string error;
   ObjectStat st;
-  if (!read_object(msg, storage.get(), uri, &data, &st)) return;
-  send_object(msg, data, st, "text/vtt", "public, max-age=3600");
+  const StorageStatus status = storage->stat(uri.key, &st, &error);
+  if (status == StorageStatus::kError) return send_storage_error(msg, error);
+  SegmentName name;
+  const bool segment = parse_segment_key(uri.key, &name);
+  if (status == StorageStatus::kOk) {
+    std::string data;
+    if (!read_object(msg, storage.get(), uri, &data, &st)) return;
+    return send_object(msg, data, st, "text/vtt", segment ? kImmutable : "public, max-age=3600");
+  }
+  int index = 0;
+  auto playlist = segment_playlist(ctx.config, uri, &index, &failure);
+  if (!playlist) return send_failure(msg, failure);
+  SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+  if (std::string(soup_server_message_get_method(msg)) == "HEAD") {
+    soup_message_headers_replace(h, "Cache-Control", kImmutable);
+    soup_message_headers_replace(h, "Content-Type", "text/vtt");
+    return soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+  }
+  struct Made {
+    std::string text;
+    ObjectStat stat;
+    bool ok = false;
+    Failure failure;
+  };
+  auto made = std::make_shared<Made>();
+  GRef<SoupServerMessage> held = add_ref(msg);
+  soup_server_message_pause(msg);
+  const Config* config = &ctx.config;
+  run_off_main(
+      ctx.context,
+      [config, playlist, index, uri, made] {
+        made->ok = subtitle_segment_text(*config, *playlist, index, &made->text, &made->failure);
+        if (!made->ok) return;
+        // Stored so that the next viewer gets it from storage; a failed put only costs that.
+        std::string why;
+        Failure ignored;
+        if (auto out = open_bucket(*config, uri.bucket, &ignored)) out->put(uri.key, made->text, &why);
+        made->stat.size = made->text.size();
+        made->stat.identity = "made:" + playlist->record.token + "/" + std::to_string(index);
+      },
+      [held, made] {
+        if (message_finished(held.get())) return;
+        if (made->ok)
+          send_object(held.get(), made->text, made->stat, "text/vtt", kImmutable);
+        else
+          send_failure(held.get(), made->failure);
+        soup_server_message_unpause(held.get());
+      });
 }
 
 }  // namespace

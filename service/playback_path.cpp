@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include <cstring>
+
 #include "service/config.h"
 #include "service/token.h"
 
@@ -27,8 +29,11 @@ bool parse_playback_path(const Config& config, const std::string& encoded_path, 
 }
 
 bool parse_segment_key(const std::string& key, SegmentName* name) {
-  if (!g_str_has_suffix(key.c_str(), ".ts")) return false;
-  const std::string stem = key.substr(0, key.size() - 3);
+  const char* extension = g_str_has_suffix(key.c_str(), ".ts")    ? ".ts"
+                          : g_str_has_suffix(key.c_str(), ".vtt") ? ".vtt"
+                                                                  : nullptr;
+  if (!extension) return false;
+  const std::string stem = key.substr(0, key.size() - strlen(extension));
   const auto dash = stem.rfind('-');
   if (dash == std::string::npos || dash + 1 == stem.size() || stem.size() - dash - 1 > 7)
     return false;
@@ -44,6 +49,7 @@ bool parse_segment_key(const std::string& key, SegmentName* name) {
   name->prefix_key = prefix;
   name->token = token;
   name->index = std::stoi(digits);
+  name->extension = extension;
   return true;
 }
 

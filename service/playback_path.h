@@ -19,9 +19,10 @@ struct SegmentName {
   std::string prefix_key;  // the target: its playlist is prefix_key + ".m3u8"
   std::string token;
   int index = 0;
+  std::string extension;  // ".ts" or ".vtt"
 };
 
-// "dir/name-<32 hex>-<k>.ts" -> {"dir/name", token, k}; false for any other key.
+// "dir/name-<32 hex>-<k>.ts" (or ".vtt") -> {"dir/name", token, k, ext}; false for any other key.
 bool parse_segment_key(const std::string& key, SegmentName* name);
 
 }  // namespace tws

@@ -19,17 +19,22 @@ std::string prefix_of_playlist_key(const std::string& playlist_key) {
   return playlist_key.substr(0, playlist_key.size() - 5);
 }
 
-std::string segment_file_name(const std::string& prefix_key, const std::string& token,
-                              int index) {
+std::string segment_file_name(const std::string& prefix_key, const std::string& token, int index,
+                              const char* extension) {
   const auto slash = prefix_key.rfind('/');
   const std::string name = slash == std::string::npos ? prefix_key : prefix_key.substr(slash + 1);
-  return name + "-" + token + "-" + std::to_string(index) + ".ts";
+  return name + "-" + token + "-" + std::to_string(index) + extension;
 }
 
-std::string segment_key(const std::string& prefix_key, const std::string& token, int index) {
+std::string segment_key(const std::string& prefix_key, const std::string& token, int index,
+                        const char* extension) {
   const auto slash = prefix_key.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : prefix_key.substr(0, slash + 1);
-  return dir + segment_file_name(prefix_key, token, index);
+  return dir + segment_file_name(prefix_key, token, index, extension);
+}
+
+const char* segment_extension(const PlaylistRecord& record) {
+  return record.has_subtitle ? ".vtt" : ".ts";
 }
 
 std::string media_playlist_text(const std::string& prefix_key, const PlaylistRecord& record,
@@ -44,7 +49,8 @@ std::string media_playlist_text(const std::string& prefix_key, const PlaylistRec
       << kRecordPrefix << canonical_json(json.get()) << "\n";
   for (const PlannedSegment& s : plan.segments) {
     out << "#EXTINF:" << format_extinf(s.extinf) << ",\n"
-        << percent_encode_path(segment_file_name(prefix_key, record.token, s.index)) << "\n";
+        << percent_encode_path(
+               segment_file_name(prefix_key, record.token, s.index, segment_extension(record))) << "\n";
   }
   out << "#EXT-X-ENDLIST\n";
   return out.str();

@@ -16,9 +16,14 @@ constexpr const char* kRecordPrefix = "## tws-record: ";
 std::string playlist_key_for_prefix(const std::string& prefix_key);
 // "dir/name.m3u8" -> "dir/name"; "" when the key does not end with ".m3u8".
 std::string prefix_of_playlist_key(const std::string& playlist_key);
-// The segment's file name ("name-<token>-<k>.ts") and its key next to the playlist.
-std::string segment_file_name(const std::string& prefix_key, const std::string& token, int index);
-std::string segment_key(const std::string& prefix_key, const std::string& token, int index);
+// The segment's file name ("name-<token>-<k>.ts", ".vtt" for a subtitle rendition) and its
+// key next to the playlist.
+std::string segment_file_name(const std::string& prefix_key, const std::string& token, int index,
+                              const char* extension = ".ts");
+std::string segment_key(const std::string& prefix_key, const std::string& token, int index,
+                        const char* extension = ".ts");
+// ".vtt" for a subtitle rendition's record, else ".ts".
+const char* segment_extension(const PlaylistRecord& record);
 
 // The playlist text of `plan` (made from record.plan) for the target at `prefix_key`.
 std::string media_playlist_text(const std::string& prefix_key, const PlaylistRecord& record,

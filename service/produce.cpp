@@ -6,6 +6,7 @@
 #include "service/playlist_file.h"
 #include "service/segment_publisher.h"
 #include "service/storage.h"
+#include "service/subtitle_segments.h"
 
 namespace tws {
 
@@ -73,6 +74,7 @@ bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, i
 bool make_segments(const Config& config, const StoredPlaylist& playlist, int first, int last,
                    std::vector<std::string>* stored, Failure* failure) {
   const PlaylistRecord& rec = playlist.record;
+  if (rec.has_subtitle) return make_subtitle_segments(config, playlist, first, last, stored, failure);
   SegmentJob job;
   std::unique_ptr<Storage> out_storage;
   if (!prepare_segment_job(config, playlist, first, last, &job, &out_storage, failure))

@@ -1,5 +1,6 @@
 #include "service/record.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/gref.h"
@@ -72,6 +73,17 @@ void add_body(JsonBuilder* b, const PlaylistRecord& r) {
     add_int(b, "Stream", a.stream);
     json_builder_end_object(b);
   }
+  if (r.has_subtitle) {
+    const SubtitleTrack& t = r.subtitle;
+    json_builder_set_member_name(b, "Subtitle");
+    json_builder_begin_object(b);
+    add_string(b, "URI", t.uri);
+    add_int(b, "Size", int64_t(t.size));
+    add_string(b, "Identity", t.identity);
+    add_int(b, "Stream", t.stream);
+    add_string(b, "Language", t.language);
+    json_builder_end_object(b);
+  }
   const PlanInput& p = r.plan;
   json_builder_set_member_name(b, "Plan");
   json_builder_begin_object(b);
@@ -97,6 +109,8 @@ JsonNodePtr build(const PlaylistRecord& r, bool full) {
     json_builder_begin_object(b.get());
     add_double(b.get(), "InitialTranscode", r.initial_transcode);
     add_int(b.get(), "TranscodeAhead", r.transcode_ahead);
+    if (!r.tags.empty()) add_string(b.get(), "Tags", r.tags);
+    if (!r.user_data.empty()) add_string(b.get(), "UserData", r.user_data);
     json_builder_end_object(b.get());
     add_string(b.get(), "Token", r.token);
   }
@@ -169,6 +183,21 @@ bool read_audio(JsonObject* o, AudioTarget* a, std::string* error) {
   return true;
 }
 
+bool read_subtitle(JsonObject* o, SubtitleTrack* t, std::string* error) {
+  JsonFields f(o, "Subtitle");
+  int64_t size = 0;
+  if (!f.string("URI", &t->uri, error) || !f.integer("Size", &size, error) ||
+      !f.string("Identity", &t->identity, error) || !read_int(f, "Stream", &t->stream, error) ||
+      !f.string("Language", &t->language, error))
+    return false;
+  t->size = uint64_t(std::max<int64_t>(size, 0));
+  if (t->uri.empty() == (t->stream < 0)) {
+    *error = "Subtitle: needs a URI or a Stream";
+    return false;
+  }
+  return true;
+}
+
 bool read_plan(JsonObject* o, PlanInput* p, std::string* error) {
   JsonFields f(o, "Plan");
   JsonArray* initial = nullptr;
@@ -213,15 +242,16 @@ bool record_from_json(JsonNode* node, PlaylistRecord* record, std::string* error
   PlaylistRecord r;
   r.version = 0;
   JsonFields f(json_node_get_object(node), "");
-  JsonObject *source = nullptr, *video = nullptr, *audio = nullptr, *plan = nullptr,
-             *serve = nullptr;
+  JsonObject *source = nullptr, *video = nullptr, *audio = nullptr, *subtitle = nullptr,
+             *plan = nullptr, *serve = nullptr;
   if (!read_int(f, "Version", &r.version, error)) return false;
   if (r.version != PlaylistRecord::kVersion) {
     *error = "unsupported record version " + std::to_string(r.version);
     return false;
   }
   if (!f.object("Source", &source, error) || !f.object("Video", &video, error) ||
-      !f.object("Audio", &audio, error) || !f.object("Plan", &plan, error) ||
+      !f.object("Audio", &audio, error) || !f.object("Subtitle", &subtitle, error) ||
+      !f.object("Plan", &plan, error) ||
       !f.object("Serve", &serve, error) || !f.string("Token", &r.token, error))
     return false;
   if (!source || !plan || r.token.empty()) {
@@ -241,13 +271,21 @@ bool record_from_json(JsonNode* node, PlaylistRecord* record, std::string* error
   r.source_size = uint64_t(size);
   r.has_video = video != nullptr;
   r.has_audio = audio != nullptr;
+  r.has_subtitle = subtitle != nullptr;
   if ((video && !read_video(video, &r.video, error)) ||
-      (audio && !read_audio(audio, &r.audio, error)) || !read_plan(plan, &r.plan, error))
+      (audio && !read_audio(audio, &r.audio, error)) ||
+      (subtitle && !read_subtitle(subtitle, &r.subtitle, error)) ||
+      !read_plan(plan, &r.plan, error))
     return false;
+  if (r.has_subtitle && (r.has_video || r.has_audio)) {
+    *error = "a subtitle record has no Video or Audio";
+    return false;
+  }
   if (serve) {
     JsonFields sv(serve, "Serve");
     if (!sv.number("InitialTranscode", &r.initial_transcode, error) ||
-        !read_int(sv, "TranscodeAhead", &r.transcode_ahead, error))
+        !read_int(sv, "TranscodeAhead", &r.transcode_ahead, error) ||
+        !sv.string("Tags", &r.tags, error) || !sv.string("UserData", &r.user_data, error))
       return false;
   }
   *record = std::move(r);

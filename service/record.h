@@ -12,6 +12,15 @@
 
 namespace tws {
 
+// A subtitle rendition's text: a SourceSubtitles file, or a text stream inside the source.
+struct SubtitleTrack {
+  std::string uri;          // the file (oss://bucket/key); "" for a stream of the source
+  uint64_t size = 0;        // the file's bytes and storage identity, when the playlist was made
+  std::string identity;
+  int stream = -1;          // index among the source's subtitle streams; -1 for a file
+  std::string language;     // ISO 639 code, "" unknown
+};
+
 struct PlaylistRecord {
   static constexpr int kVersion = 1;
   int version = kVersion;
@@ -23,10 +32,14 @@ struct PlaylistRecord {
   VideoTarget video;
   bool has_audio = false;
   AudioTarget audio;
+  bool has_subtitle = false;  // a WebVTT rendition: no video, no audio
+  SubtitleTrack subtitle;
   PlanInput plan;
   // How the service pre-transcodes and reads ahead; not part of the token.
   double initial_transcode = 30;  // seconds, <0: all
   int transcode_ahead = 0;        // segments
+  // The request's Tags and UserData, kept as they came (JSON text); not part of the token.
+  std::string tags, user_data;
   std::string token;
 };
 

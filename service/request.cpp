@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <set>
 
@@ -15,9 +16,17 @@ namespace {
 
 constexpr int kMaxTargets = 6;
 constexpr int kMaxInitialSegments = 6;
+constexpr guint kMaxSourceSubtitles = 2;
+constexpr size_t kMaxUserData = 1024;
 
 std::string path_of(const std::string& base, const char* member) {
   return base.empty() ? member : base + "." + member;
+}
+
+// "out/a/master.m3u8" -> "out/a/" (what every target's key must start with).
+std::string master_directory(const std::string& master_key) {
+  const auto slash = master_key.rfind('/');
+  return slash == std::string::npos ? "" : master_key.substr(0, slash + 1);
 }
 
 bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
@@ -85,7 +94,10 @@ bool uri_field(const JsonFields& f, const char* member, bool required, ObjectUri
 bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v,
                  std::string* error) {
   JsonObject* tv = nullptr;
-  if (!JsonFields(video, path).object("TranscodeVideo", &tv, error)) return false;
+  const JsonFields outer(video, path);
+  if (!outer.object("TranscodeVideo", &tv, error) ||
+      !outer.boolean("DisableVideo", &v->disabled, error))
+    return false;
   if (!tv) {
     v->crf = 23;  // all defaults
     return true;
@@ -141,6 +153,30 @@ bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v,
          option_field(f, "FrameRateOption", &v->adaptive_frame_rate, error);
 }
 
+// A Stream list: indexes (0 = the first), a value >= 100 meaning all; duplicates dropped.
+bool stream_indexes(JsonArray* streams, const std::string& name, std::vector<int>* out,
+                    bool* all, std::string* error) {
+  out->clear();
+  *all = false;
+  const guint n = json_array_get_length(streams);
+  if (n > 16) {
+    *error = name + ": at most 16 values";
+    return false;
+  }
+  for (guint i = 0; i < n; ++i) {
+    double s = -1;
+    if (!json_node_number(json_array_get_element(streams, i), &s) || s < 0 ||
+        s != std::floor(s)) {
+      *error = name + ": must be stream indexes (0 = the first, >= 100 = all)";
+      return false;
+    }
+    if (s >= 100) *all = true;
+    else if (std::find(out->begin(), out->end(), int(s)) == out->end()) out->push_back(int(s));
+  }
+  if (*all) out->clear();
+  return true;
+}
+
 bool parse_audio(JsonObject* audio, const std::string& path, AudioRequest* a,
                  std::string* error) {
   JsonFields outer(audio, path);
@@ -148,23 +184,10 @@ bool parse_audio(JsonObject* audio, const std::string& path, AudioRequest* a,
   JsonArray* streams = nullptr;
   if (!outer.object("TranscodeAudio", &ta, error) || !outer.array("Stream", &streams, error))
     return false;
-  if (streams) {
-    std::set<int64_t> chosen;
-    for (guint i = 0; i < json_array_get_length(streams); ++i) {
-      double s = -1;
-      if (!json_node_number(json_array_get_element(streams, i), &s) || s < 0 ||
-          s != std::floor(s)) {
-        *error = outer.name("Stream") + ": must be stream indexes (0 = the first)";
-        return false;
-      }
-      chosen.insert(s >= 100 ? 0 : int64_t(s));  // >= 100: all; the first for now
-    }
-    if (chosen.size() > 1) {
-      *error = outer.name("Stream") + ": one audio stream per target is supported yet";
-      return false;
-    }
-    if (!chosen.empty()) a->stream = int(*chosen.begin());
-  }
+  if (streams && !stream_indexes(streams, outer.name("Stream"), &a->streams,
+                                 &a->all_streams, error))
+    return false;
+  if (!outer.boolean("DisableAudio", &a->disabled, error)) return false;
   if (!ta) return true;
   const std::string at = path_of(path, "TranscodeAudio");
   JsonFields f(ta, at);
@@ -233,17 +256,93 @@ bool parse_target(JsonNode* node, const std::string& path, TargetRequest* t,
       !f.object("Subtitle", &subtitle, error))
     return false;
   if (subtitle) {
-    *error = f.name("Subtitle") + ": subtitles are not supported yet";
-    return false;
+    JsonArray* streams = nullptr;
+    const JsonFields sf(subtitle, f.name("Subtitle"));
+    if (!sf.array("Stream", &streams, error)) return false;
+    if (streams && !stream_indexes(streams, sf.name("Stream"), &t->subtitle.streams,
+                                   &t->subtitle.all_streams, error))
+      return false;
+    t->has_subtitle = true;
   }
   if (!video && !audio) {
     *error = path + ": needs Video or Audio";
     return false;
   }
-  t->has_video = video != nullptr;
-  t->has_audio = audio != nullptr;
-  return (!video || parse_video(video, f.name("Video"), &t->video, error)) &&
-         (!audio || parse_audio(audio, f.name("Audio"), &t->audio, error));
+  if ((video && !parse_video(video, f.name("Video"), &t->video, error)) ||
+      (audio && !parse_audio(audio, f.name("Audio"), &t->audio, error)))
+    return false;
+  t->has_video = video != nullptr && !t->video.disabled;
+  t->has_audio = audio != nullptr && !t->audio.disabled;
+  if (!t->has_video && !t->has_audio) {
+    *error = path + ": DisableVideo and DisableAudio leave nothing to make";
+    return false;
+  }
+  return true;
+}
+
+bool parse_source_subtitles(const JsonFields& f, std::vector<SourceSubtitle>* out,
+                            std::string* error) {
+  JsonArray* list = nullptr;
+  if (!f.array("SourceSubtitles", &list, error)) return false;
+  const guint n = list ? json_array_get_length(list) : 0;
+  if (n > kMaxSourceSubtitles) {
+    *error = "SourceSubtitles: at most 2 files";
+    return false;
+  }
+  for (guint i = 0; i < n; ++i) {
+    const std::string path = "SourceSubtitles[" + std::to_string(i) + "]";
+    JsonNode* node = json_array_get_element(list, i);
+    if (!JSON_NODE_HOLDS_OBJECT(node)) {
+      *error = path + ": must be an object";
+      return false;
+    }
+    JsonFields sf(json_node_get_object(node), path);
+    SourceSubtitle sub;
+    bool present = false;
+    if (!uri_field(sf, "URI", true, &sub.uri, &present, error) ||
+        !sf.string("Language", &sub.language, error))
+      return false;
+    if (sub.language.size() > 16 ||
+        !std::all_of(sub.language.begin(), sub.language.end(),
+                     [](char c) { return g_ascii_isalnum(c) || c == '-'; })) {
+      *error = sf.name("Language") + ": must be a language code such as \"eng\" or \"pt-BR\"";
+      return false;
+    }
+    out->push_back(std::move(sub));
+  }
+  return true;
+}
+
+// Tags: an object of strings; UserData: a string. Both kept in the records as given.
+bool parse_user_fields(JsonObject* root, PlaylistRequest* r, std::string* error) {
+  const JsonFields f(root, "");
+  if (!f.string("UserData", &r->user_data, error)) return false;
+  if (r->user_data.size() > kMaxUserData) {
+    *error = "UserData: at most 1024 bytes";
+    return false;
+  }
+  JsonObject* tags = nullptr;
+  if (!f.object("Tags", &tags, error)) return false;
+  if (!tags) return true;
+  if (json_object_get_size(tags) > 16) {
+    *error = "Tags: at most 16 tags";
+    return false;
+  }
+  GList* members = json_object_get_members(tags);
+  for (GList* m = members; m; m = m->next) {
+    JsonNode* v = json_object_get_member(tags, static_cast<const char*>(m->data));
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING ||
+        strlen(static_cast<const char*>(m->data)) > 128 ||
+        strlen(json_node_get_string(v)) > 256) {
+      *error = std::string("Tags.") + static_cast<const char*>(m->data) +
+               ": must be a string of at most 256 bytes (names at most 128)";
+      g_list_free(members);
+      return false;
+    }
+  }
+  g_list_free(members);
+  r->tags = json_to_text(json_object_get_member(root, "Tags"), false);
+  return true;
 }
 
 }  // namespace
@@ -267,12 +366,9 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
       !uri_field(f, "MasterURI", false, &r.master, &r.has_master, error))
     return false;
   if (r.has_master && !g_str_has_suffix(r.master.key.c_str(), ".m3u8")) r.master.key += ".m3u8";
-  JsonArray* subtitles = nullptr;
-  if (!f.array("SourceSubtitles", &subtitles, error)) return false;
-  if (subtitles && json_array_get_length(subtitles) > 0) {
-    *error = "SourceSubtitles: subtitles are not supported yet";
+  if (!parse_source_subtitles(f, &r.subtitles, error) ||
+      !parse_user_fields(json_node_get_object(root.get()), &r, error))
     return false;
-  }
   if (!f.number("SourceStartTime", &r.source_start, error) ||
       !f.number("SourceDuration", &r.source_duration, error))
     return false;
@@ -306,8 +402,10 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
         return false;
       }
     }
-    if (r.has_master && t.uri.bucket != r.master.bucket) {
-      *error = path + ".URI: must be in the MasterURI's bucket";
+    if (r.has_master && (t.uri.bucket != r.master.bucket ||
+                         !t.uri.key.starts_with(master_directory(r.master.key)))) {
+      *error = path + ".URI: must be under the MasterURI's directory (" +
+               ObjectUri{r.master.bucket, master_directory(r.master.key)}.to_string() + ")";
       return false;
     }
     if (r.has_master && t.uri.key + ".m3u8" == r.master.key) {
@@ -318,6 +416,10 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
   }
   if (n > 1 && !r.has_master) {
     *error = "MasterURI: required with more than one target";
+    return false;
+  }
+  if (!r.subtitles.empty() && !r.has_master) {
+    *error = "MasterURI: required with SourceSubtitles";
     return false;
   }
   *request = std::move(r);

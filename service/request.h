@@ -23,6 +23,7 @@ struct VideoRequest {
   std::string pixel_format = "yuv420p";
   int bframes = -1, refs = -1, rotation = 0;  // -1: the x264/x265 preset's
   bool adaptive_resolution = true, adaptive_bitrate = true, adaptive_frame_rate = true;
+  bool disabled = false;  // DisableVideo
 };
 
 struct AudioRequest {
@@ -30,7 +31,17 @@ struct AudioRequest {
   int bitrate = 128000;
   int sample_rate = 44100;
   int channels = 0;  // 0: min(source, 2)
-  int stream = 0;    // index among the source's audio streams
+  // Audio.Stream: indexes among the source's audio streams, in the order given; empty: the
+  // first; all_streams: every one (a value >= 100).
+  std::vector<int> streams;
+  bool all_streams = false;
+  bool disabled = false;  // DisableAudio
+};
+
+// Targets[].Subtitle.Stream: which subtitle streams inside the source become renditions.
+struct SubtitleRequest {
+  std::vector<int> streams;  // indexes among the source's subtitle streams
+  bool all_streams = true;   // the default: every text subtitle stream
 };
 
 struct TargetRequest {
@@ -43,6 +54,14 @@ struct TargetRequest {
   VideoRequest video;
   bool has_audio = false;
   AudioRequest audio;
+  bool has_subtitle = false;  // a Subtitle object was given
+  SubtitleRequest subtitle;
+};
+
+// SourceSubtitles[]: a WebVTT, SRT or ASS/SSA file in a bucket.
+struct SourceSubtitle {
+  ObjectUri uri;
+  std::string language;  // "" unknown
 };
 
 struct PlaylistRequest {
@@ -51,7 +70,9 @@ struct PlaylistRequest {
   ObjectUri master;  // key ends with ".m3u8"
   double source_start = 0, source_duration = 0;  // 0 duration: to the end
   bool skip_existing = false;                    // OverwritePolicy
+  std::vector<SourceSubtitle> subtitles;
   std::vector<TargetRequest> targets;
+  std::string tags, user_data;  // Tags (a JSON object, as text) and UserData, kept as given
 };
 
 bool parse_playlist_request(const std::string& json, PlaylistRequest* request,

@@ -50,11 +50,21 @@ AudioTarget resolve_audio(const AudioRequest& req, const AudioStreamInfo& src) {
   a.bitrate = req.bitrate;
   a.sample_rate = req.sample_rate;
   a.channels = req.channels > 0 ? req.channels : (src.channels > 0 ? std::min(src.channels, 2) : 2);
-  a.stream = req.stream;
+  a.stream = req.streams.empty() ? 0 : req.streams.front();
   return a;
 }
 
 }  // namespace
+
+std::vector<int> audio_streams_of(const TargetRequest& target, const SourceInfo& source) {
+  if (!target.has_audio || source.audio.empty()) return {};
+  if (target.audio.all_streams) {
+    std::vector<int> all(source.audio.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = int(i);
+    return all;
+  }
+  return target.audio.streams.empty() ? std::vector<int>{0} : target.audio.streams;
+}
 
 bool clipped_duration(const PlaylistRequest& request, const SourceInfo& source, double* duration,
                       std::string* error) {
@@ -82,12 +92,15 @@ bool resolve_target(const PlaylistRequest& request, size_t index, const SourceIn
   if (r.has_video) r.video = resolve_video(t.video, source.video.front(), preset);
   r.has_audio = t.has_audio && !source.audio.empty();
   if (r.has_audio) {
-    if (t.audio.stream >= int(source.audio.size())) {
-      *error = path + ".Audio.Stream: the source has " + std::to_string(source.audio.size()) +
-               " audio stream(s)";
-      return false;
+    for (int s : t.audio.streams) {
+      if (s >= int(source.audio.size())) {
+        *error = path + ".Audio.Stream: " + std::to_string(s) + " is out of range: the source has " +
+                 std::to_string(source.audio.size()) + " audio stream(s)";
+        return false;
+      }
     }
-    r.audio = resolve_audio(t.audio, source.audio[size_t(t.audio.stream)]);
+    const int first = t.audio.streams.empty() ? 0 : t.audio.streams.front();
+    r.audio = resolve_audio(t.audio, source.audio[size_t(first)]);
   }
   if (!r.has_video && !r.has_audio) {
     *error = path + ": the source has none of the streams the target asks for";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "pipelines/plan.h"
 #include "pipelines/source_info.h"
@@ -21,6 +22,10 @@ struct ResolvedTarget {
 };
 
 constexpr int kDefaultFrameRate = 25;  // when neither the target nor the source gives one
+
+// The source audio streams a target asks for (Audio.Stream; all of them for >= 100; the first
+// by default), none when it has no audio.
+std::vector<int> audio_streams_of(const TargetRequest& target, const SourceInfo& source);
 
 // The media duration of the request's clip of the source; false when the clip is empty.
 bool clipped_duration(const PlaylistRequest& request, const SourceInfo& source, double* duration,

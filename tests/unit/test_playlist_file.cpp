@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelines/codec_level.h"
 #include "service/master_playlist.h"
 #include "service/playlist_file.h"
 #include "service/token.h"
@@ -211,20 +212,83 @@ TEST(MasterPlaylist, Text) {
   h.height = 360;
   h.frame_rate = {25, 1};
   h.crf = 23;
-  const std::vector<MasterVariant> variants = {make_variant("out/720p/720p.m3u8", v, &a),
-                                               make_variant("out/360p/360p.m3u8", h, nullptr)};
+  const std::vector<MasterVariant> variants = {
+      make_variant("out/720p/720p.m3u8", v, &a, nullptr),
+      make_variant("out/360p/360p.m3u8", h, nullptr, nullptr)};
   EXPECT_EQ(variants[0].bandwidth, (2500000 + 128000) * 105 / 100);
+  EXPECT_EQ(variants[0].average_bandwidth, (2000000 + 128000) * 105 / 100);
   EXPECT_GT(variants[1].bandwidth, 0);
   const std::vector<std::string> lines =
-      lines_of(master_playlist_text("out/master.m3u8", variants));
+      lines_of(master_playlist_text("out/master.m3u8", variants, {}));
   ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0], "#EXTM3U");
-  EXPECT_EQ(lines[3], "#EXT-X-STREAM-INF:BANDWIDTH=2759400,RESOLUTION=1280x720,"
-                      "FRAME-RATE=29.970,CODECS=\"avc1.640028,mp4a.40.2\"");
+  EXPECT_EQ(lines[3], "#EXT-X-STREAM-INF:BANDWIDTH=2759400,AVERAGE-BANDWIDTH=2234400,"
+                      "RESOLUTION=1280x720,FRAME-RATE=29.970,CODECS=\"avc1.64001f,mp4a.40.2\"");
   EXPECT_EQ(lines[4], "720p/720p.m3u8");
-  EXPECT_NE(lines[5].find("RESOLUTION=640x360,FRAME-RATE=25.000,CODECS=\"hvc1.1.6.L120.90\""),
+  EXPECT_NE(lines[5].find("RESOLUTION=640x360,FRAME-RATE=25.000,CODECS=\"hvc1.1.6.L63.90\""),
             std::string::npos);
   EXPECT_EQ(lines[6], "360p/360p.m3u8");
+}
+
+TEST(MasterPlaylist, AudioAndSubtitleRenditions) {
+  VideoTarget v;
+  v.width = 1920;
+  v.height = 1080;
+  v.frame_rate = {25, 1};
+  v.crf = 26;
+  AudioTarget a;
+  a.bitrate = 128000;
+  MasterVariant variant = make_variant("out/1080p.m3u8", v, nullptr, &a);
+  variant.subtitle_group = true;
+  MasterMedia eng{false, "out/master-audio-0.m3u8", "English \"main\"", "eng", 2, true};
+  MasterMedia fra{false, "out/master-audio-1.m3u8", "fra", "fra", 2, false};
+  MasterMedia sub{true, "out/master-sub-0.m3u8", "eng", "eng", 0, false};
+  const std::vector<std::string> lines =
+      lines_of(master_playlist_text("out/master.m3u8", {variant}, {eng, fra, sub}));
+  ASSERT_EQ(lines.size(), 8u);
+  EXPECT_EQ(lines[3], "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"English 'main'\","
+                      "LANGUAGE=\"eng\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\","
+                      "URI=\"master-audio-0.m3u8\"");
+  EXPECT_NE(lines[4].find("DEFAULT=NO"), std::string::npos);
+  EXPECT_EQ(lines[5], "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"eng\",LANGUAGE=\"eng\","
+                      "DEFAULT=NO,AUTOSELECT=YES,URI=\"master-sub-0.m3u8\"");
+  // The audio group's rate counts in the variant's peak; CODECS names the AAC of the group.
+  EXPECT_EQ(variant.bandwidth, (estimated_video_peak(v) + 128000) * 105 / 100);
+  EXPECT_NE(lines[6].find("CODECS=\"avc1.640028,mp4a.40.2\",AUDIO=\"audio\",SUBTITLES=\"subs\""),
+            std::string::npos)
+      << lines[6];
+  EXPECT_EQ(lines[7], "1080p.m3u8");
+}
+
+TEST(CodecLevel, LowestLevelThatHoldsTheTarget) {
+  VideoTarget v;
+  v.frame_rate = {25, 1};
+  auto level = [&](int w, int h) {
+    v.width = w;
+    v.height = h;
+    return video_level_idc(v);
+  };
+  EXPECT_EQ(level(1920, 1080), 40);
+  EXPECT_EQ(level(1280, 720), 31);
+  EXPECT_EQ(level(720, 404), 30);
+  EXPECT_EQ(level(320, 240), 13);  // 300 MBs x 25 = 7500 MB/s
+  EXPECT_EQ(level(3840, 2160), 51);
+  v.frame_rate = {50, 1};
+  EXPECT_EQ(level(1920, 1080), 42);
+  v.frame_rate = {25, 1};
+  v.max_bitrate = 30000000;  // above 4.0's 25 Mbit/s for High
+  EXPECT_EQ(level(1920, 1080), 41);
+  v.max_bitrate = 0;
+  v.refs = 16;  // 16 + 1 frames of 8160 MBs fit only 5.1's frame buffer
+  EXPECT_EQ(level(1920, 1080), 51);
+  v.refs = -1;
+  EXPECT_EQ(video_codecs_string(v), "avc1.640028");
+  EXPECT_EQ(level_option(v), "4.0");
+  v.preset = "ultrafast";
+  EXPECT_EQ(video_codecs_string(v), "avc1.42c028");
+  v.codec = "h265";
+  EXPECT_EQ(video_codecs_string(v), "hvc1.1.6.L120.90");
+  EXPECT_EQ(level_option(v), "4.0");
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ TEST(Request, FullTarget) {
   EXPECT_EQ(t.audio.bitrate, 96000);
   EXPECT_EQ(t.audio.sample_rate, 48000);
   EXPECT_EQ(t.audio.channels, 1);
-  EXPECT_EQ(t.audio.stream, 1);
+  EXPECT_EQ(t.audio.streams, std::vector<int>{1});
   EXPECT_FALSE(r.targets[1].has_video);
   EXPECT_TRUE(r.targets[1].has_audio);
 }
@@ -172,7 +172,26 @@ TEST(Request, ErrorsNameTheField) {
        "Targets[1].URI: the same as Targets[0].URI"},
       {R"({"SourceURI": "oss://media/a", "MasterURI": "oss://other/m", "Targets": [
           {"URI": "oss://media/o1", "Video": {}}]})",
-       "Targets[0].URI: must be in the MasterURI's bucket"},
+       "Targets[0].URI: must be under the MasterURI's directory (oss://other/)"},
+      {R"({"SourceURI": "oss://media/a", "MasterURI": "oss://media/hls/m", "Targets": [
+          {"URI": "oss://media/elsewhere/o1", "Video": {}}]})",
+       "Targets[0].URI: must be under the MasterURI's directory (oss://media/hls/)"},
+      {one_target(R"("Video": {})", R"("SourceSubtitles": [{"URI": "oss://media/en.vtt"}], )"),
+       "MasterURI: required with SourceSubtitles"},
+      {one_target(R"("Video": {})", R"("MasterURI": "oss://media/m", "SourceSubtitles": [{}], )"),
+       "SourceSubtitles[0].URI: required"},
+      {one_target(R"("Video": {})", R"("MasterURI": "oss://media/m", "SourceSubtitles": [
+          {"URI": "oss://media/a.vtt"}, {"URI": "oss://media/b.vtt"}, {"URI": "oss://media/c.vtt"}], )"),
+       "SourceSubtitles: at most 2 files"},
+      {one_target(R"("Video": {})", R"("MasterURI": "oss://media/m", "SourceSubtitles": [
+          {"URI": "oss://media/a.vtt", "Language": "en glish"}], )"),
+       "SourceSubtitles[0].Language: must be a language code"},
+      {one_target(R"("Video": {})", R"("Tags": {"a": 1}, )"), "Tags.a: must be a string"},
+      {one_target(R"("Video": {})", R"("UserData": 7, )"), "UserData: must be a string"},
+      {one_target(R"("Video": {"DisableVideo": true})"),
+       "Targets[0]: DisableVideo and DisableAudio leave nothing to make"},
+      {one_target(R"("Video": {}, "Subtitle": {"Stream": ["x"]})"),
+       "Targets[0].Subtitle.Stream: must be stream indexes"},
       {R"({"SourceURI": "oss://media/a", "Targets": [{"Video": {}}]})", "Targets[0].URI: required"},
       {R"({"SourceURI": "oss://media/a", "Targets": [{"URI": "oss://media/o/", "Video": {}}]})",
        "Targets[0].URI: "},
@@ -187,6 +206,31 @@ TEST(Request, ErrorsNameTheField) {
     seven += std::string(i ? "," : "") + R"({"URI": "oss://media/o)" + std::to_string(i) +
              R"(", "Video": {}})";
   EXPECT_EQ(parse_error(seven + "]}"), "Targets: must have 1 to 6 targets");
+}
+
+TEST(Request, StreamsSubtitlesAndUserFields) {
+  PlaylistRequest r = parse_ok(one_target(
+      R"("Video": {}, "Audio": {"Stream": [1, 0, 1]}, "Subtitle": {"Stream": [2]})",
+      R"("MasterURI": "oss://media/out/m.m3u8", "SourceSubtitles": [{"URI": "oss://media/en.srt",
+         "Language": "pt-BR"}], "Tags": {"k": "v"}, "UserData": "u", )"));
+  const TargetRequest& t = r.targets[0];
+  EXPECT_EQ(t.audio.streams, (std::vector<int>{1, 0}));
+  EXPECT_FALSE(t.audio.all_streams);
+  ASSERT_TRUE(t.has_subtitle);
+  EXPECT_EQ(t.subtitle.streams, std::vector<int>{2});
+  EXPECT_FALSE(t.subtitle.all_streams);
+  ASSERT_EQ(r.subtitles.size(), 1u);
+  EXPECT_EQ(r.subtitles[0].uri, (ObjectUri{"media", "en.srt"}));
+  EXPECT_EQ(r.subtitles[0].language, "pt-BR");
+  EXPECT_EQ(r.tags, R"({"k":"v"})");
+  EXPECT_EQ(r.user_data, "u");
+
+  r = parse_ok(one_target(R"("Video": {}, "Audio": {"Stream": [0, 100]})"));
+  EXPECT_TRUE(r.targets[0].audio.all_streams);
+  EXPECT_TRUE(r.targets[0].audio.streams.empty());
+  r = parse_ok(one_target(R"("Video": {}, "Audio": {"DisableAudio": true})"));
+  EXPECT_TRUE(r.targets[0].has_video);
+  EXPECT_FALSE(r.targets[0].has_audio);
 }
 
 TEST(Request, FrameRates) {

@@ -120,7 +120,11 @@ TEST(PlaybackPath, ObjectsAndSegments) {
   EXPECT_EQ(name.token, token);
   EXPECT_EQ(name.index, 12);
   EXPECT_FALSE(parse_segment_key("out/720p-" + token + "-012.ts", &name));
-  EXPECT_FALSE(parse_segment_key("out/720p-" + token + "-1.vtt", &name));
+  EXPECT_FALSE(parse_segment_key("out/720p-" + token + "-1.webvtt", &name));
+  ASSERT_TRUE(parse_segment_key("out/m-sub-0-" + token + "-3.vtt", &name));
+  EXPECT_EQ(name.prefix_key, "out/m-sub-0");
+  EXPECT_EQ(name.index, 3);
+  EXPECT_EQ(name.extension, ".vtt");
   EXPECT_FALSE(parse_segment_key("out/720p-" + token.substr(1) + "-1.ts", &name));
   EXPECT_FALSE(parse_segment_key(token + "-1.ts", &name));
 }

@@ -492,6 +492,191 @@ def gst_play(playlist, timeout=180):
     return res
 
 
+# ----------------------------------------------------------------------------------------------
+# Master playlists, WebVTT, playback and tone helpers (test_master.py)
+
+_ATTR = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^",]*)')
+
+
+def parse_attribute_list(text):
+    """An HLS attribute list ('A=1,B="x,y",C=z') -> {name: value}, quoted values without their
+    quotes (they may hold commas). Raises CheckError on text that is not an attribute list or
+    on a repeated attribute."""
+    out = {}
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _ATTR.match(text, pos)
+        if not m:
+            raise CheckError(f"attribute list {text!r}: cannot parse at {text[pos:pos + 30]!r}")
+        name, value = m.group(1), m.group(2)
+        if name in out:
+            raise CheckError(f"attribute list {text!r}: {name} given twice")
+        out[name] = value[1:-1] if value.startswith('"') else value
+        pos = m.end()
+        if pos < len(text):
+            if text[pos] != ",":
+                raise CheckError(f"attribute list {text!r}: expected ',' at {text[pos:pos + 30]!r}")
+            pos += 1
+    return out
+
+
+def parse_master_text(text):
+    """Parses a master playlist. Returns {header, version, media: [attrs], variants:
+    [{attrs, uri}], other_tags: [line]}. A STREAM-INF's URI is the next line that is neither
+    empty nor a comment/tag. Raises CheckError on a STREAM-INF without a URI."""
+    lines = [l.strip() for l in text.splitlines()]
+    out = {"header": lines[0] if lines else "", "version": None, "media": [], "variants": [],
+           "other_tags": []}
+    pending = None
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line.startswith("#EXT-X-VERSION:"):
+            out["version"] = int(line.split(":", 1)[1])
+        elif line.startswith("#EXT-X-MEDIA:"):
+            out["media"].append(parse_attribute_list(line.split(":", 1)[1]))
+        elif line.startswith("#EXT-X-STREAM-INF:"):
+            if pending is not None:
+                raise CheckError(f"master: #EXT-X-STREAM-INF without a URI before {line!r}")
+            pending = parse_attribute_list(line.split(":", 1)[1])
+        elif line.startswith("#"):
+            out["other_tags"].append(line)
+        else:
+            if pending is None:
+                raise CheckError(f"master: URI line {line!r} without #EXT-X-STREAM-INF")
+            out["variants"].append({"attrs": pending, "uri": line})
+            pending = None
+    if pending is not None:
+        raise CheckError("master: the last #EXT-X-STREAM-INF has no URI")
+    return out
+
+
+_VTT_TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})$")
+
+
+def vtt_time(s):
+    """'00:01:02.345' or '01:02.345' -> seconds (float). Raises CheckError otherwise."""
+    m = _VTT_TIME.match(s.strip())
+    if not m:
+        raise CheckError(f"WebVTT timestamp {s.strip()!r} is not [hh:]mm:ss.ttt")
+    h, mi, se, ms = (int(g) if g else 0 for g in m.groups())
+    return h * 3600 + mi * 60 + se + ms / 1000.0
+
+
+def parse_webvtt(text):
+    """Parses a WebVTT file. Returns {first_line, header: [lines before the first blank line],
+    timestamp_map: {"MPEGTS": int, "LOCAL": seconds} or None, cues: [{id, start, end, settings,
+    text}]}. NOTE/STYLE/REGION blocks are skipped. Raises CheckError on a malformed cue timing."""
+    text = text.lstrip("\ufeff")
+    blocks, cur = [], []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if line.strip() == "":
+            if cur:
+                blocks.append(cur)
+                cur = []
+        else:
+            cur.append(line)
+    if cur:
+        blocks.append(cur)
+    out = {"first_line": blocks[0][0] if blocks else "", "header": blocks[0] if blocks else [],
+           "timestamp_map": None, "cues": []}
+    for line in out["header"][1:]:
+        if line.startswith("X-TIMESTAMP-MAP="):
+            tm = {}
+            for part in line.split("=", 1)[1].split(","):
+                k, _, v = part.partition(":")
+                if k == "MPEGTS":
+                    tm["MPEGTS"] = int(v)
+                elif k == "LOCAL":
+                    tm["LOCAL"] = vtt_time(v)
+            out["timestamp_map"] = tm
+    for block in blocks[1:]:
+        first = block[0]
+        if first.startswith(("NOTE", "STYLE", "REGION")) and "-->" not in first:
+            continue
+        if first.startswith("X-TIMESTAMP-MAP="):
+            raise CheckError(f"WebVTT: {first!r} comes after the blank line that ends the header")
+        cue_id, lines = None, block
+        if "-->" not in first:
+            cue_id, lines = first, block[1:]
+        if not lines or "-->" not in lines[0]:
+            raise CheckError(f"WebVTT block without a timing line: {block!r}")
+        left, right = lines[0].split("-->", 1)
+        right = right.strip().split()
+        if not right:
+            raise CheckError(f"WebVTT timing line without an end time: {lines[0]!r}")
+        out["cues"].append({"id": cue_id, "start": vtt_time(left), "end": vtt_time(right[0]),
+                            "settings": " ".join(right[1:]), "text": "\n".join(lines[1:])})
+    return out
+
+
+# profile name (ffprobe) -> profile_idc
+H264_PROFILE_IDC = {"Baseline": 66, "Constrained Baseline": 66, "Main": 77, "Extended": 88,
+                    "High": 100, "High 10": 110, "High 4:2:2": 122, "High 4:4:4 Predictive": 244}
+
+
+def avc1_expectation(profile_name, level):
+    """What CODECS' avc1.PPCCLL must carry for a stream ffprobe reports as (profile, level):
+    (PP, LL) as two-digit upper-case hex, or None for a profile not in the table."""
+    idc = H264_PROFILE_IDC.get(profile_name)
+    if idc is None or level in (None, "", "N/A"):
+        return None
+    return f"{idc:02X}", f"{int(level):02X}"
+
+
+def ffmpeg_play_file(playlist_path, timeout=300):
+    """`ffmpeg -v error -i PLAYLIST -map 0 -f null -` on a playlist on disk (its segments read
+    through the hls demuxer, file protocol only). Returns (failures, {frames, seconds}): frames
+    and seconds as ffmpeg's -progress reports them at the end."""
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-protocol_whitelist", "file",
+           "-i", playlist_path, "-map", "0", "-f", "null", "-", "-progress", "pipe:1", "-nostats"]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [f"ffmpeg on {os.path.basename(playlist_path)} did not finish in {timeout} s"], {}
+    info = {"frames": None, "seconds": None}
+    for line in r.stdout.splitlines():
+        k, _, v = line.partition("=")
+        if k == "frame" and v.strip().isdigit():
+            info["frames"] = int(v)
+        elif k == "out_time_us" and v.strip().lstrip("-").isdigit():
+            info["seconds"] = int(v) / 1e6
+    f = []
+    if r.returncode != 0 or r.stderr.strip():
+        lines = r.stderr.strip().splitlines()
+        f.append(f"ffmpeg -i {os.path.basename(playlist_path)}: exit {r.returncode}, {len(lines)} "
+                 f"lines at -v error, e.g. {lines[:3]}")
+    return f, info
+
+
+def tone_frequency(x, rate=44100):
+    """The strongest frequency of a signal (Hz), from its spectrum (Hann window, parabolic
+    interpolation of the peak)."""
+    import numpy as np
+    if len(x) < 16:
+        raise CheckError(f"tone_frequency: only {len(x)} samples")
+    w = np.hanning(len(x))
+    spec = np.abs(np.fft.rfft(x * w))
+    spec[0] = 0
+    k = int(np.argmax(spec))
+    if 0 < k < len(spec) - 1:
+        a, b, c = np.log(spec[k - 1] + 1e-30), np.log(spec[k] + 1e-30), np.log(spec[k + 1] + 1e-30)
+        k = k + 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) != 0 else k
+    return k * rate / len(x)
+
+
+def zero_crossing_frequency(x, rate=44100):
+    """Mean frequency (Hz) of a tone over x from its sign changes: (crossings / 2) / duration,
+    counted between the first and last crossing."""
+    import numpy as np
+    s = np.signbit(x)
+    idx = np.nonzero(s[1:] != s[:-1])[0]
+    if len(idx) < 3:
+        raise CheckError(f"zero_crossing_frequency: {len(idx)} sign changes in {len(x)} samples")
+    return (len(idx) - 1) / 2.0 / ((idx[-1] - idx[0]) / rate)
+
+
 if __name__ == "__main__":
     fails, summ = check_stream(sys.argv[1], expect_video="--no-video" not in sys.argv,
                                expect_audio="--no-audio" not in sys.argv)

@@ -189,6 +189,82 @@ def bad_sources(directory):
     return paths
 
 
+# ----------------------------------------------------------------------------------------------
+# Sources of the master-playlist tests (test_master.py)
+
+def _two_tone_audio(duration, freqs=(440, 660), langs=("eng", "fra")):
+    """Inputs 1.. are sine tones of `freqs`; the maps and language tags that go with them."""
+    inputs, maps = [], []
+    for n, (f, lang) in enumerate(zip(freqs, langs)):
+        inputs += _audio_in(duration, 44100, f)
+        maps += ["-map", f"{n + 1}:a", f"-metadata:s:a:{n}", f"language={lang}"]
+    return inputs, maps
+
+
+_MASTER_AUDIO_IN, _MASTER_AUDIO_MAPS = _two_tone_audio(14)
+
+RECIPES.update({
+    # The reference's master: 1080p, 25 fps, 14 s (segments 2, 2, 2, 8), keyframes every 3 s,
+    # two audio streams: 440 Hz "eng" and 660 Hz "fra".
+    "master1080": ("src-master-1080p-2audio.mp4",
+                   "1920x1080 H.264 25 fps 14 s, audio 440 Hz eng + 660 Hz fra",
+                   _video_in("1920x1080", "25", 14) + _MASTER_AUDIO_IN + ["-map", "0:v"] +
+                   _MASTER_AUDIO_MAPS + _x264(75) + AAC, "av"),
+    # A 540p source for ResolutionOption adaptive (a 1080p target must not upscale it).
+    "wide540": ("src-960x540.mp4", "960x540 H.264 + AAC, 4 s",
+                _video_in("960x540", "25", 4) + _audio_in(4, 44100) + _x264(75) + AAC, "av"),
+    # Time readable from the content: frame N has luma 16 + N everywhere (flat picture), the
+    # audio is a chirp whose frequency is 300 + 100 t Hz (continuous phase: no clicks).
+    "ramp": ("src-ramp.mp4", "320x240 flat luma 16+N (frame N), chirp 300+100t Hz, 8 s",
+             ["-f", "lavfi", "-i",
+              "color=c=black:s=320x240:r=25:d=8,format=yuv420p,geq=lum='16+25*T':cb=128:cr=128",
+              "-f", "lavfi", "-i", "aevalsrc='0.125*sin(2*PI*(300*t+50*t*t))':s=44100:d=8"] +
+             _x264(75) + AAC, "av"),
+})
+
+
+def text_file(name, text):
+    """Writes `text` (UTF-8) into the media cache as NAME-<digest>.EXT (once: the digest is of
+    the text) and returns its path; used as an ffmpeg input (subtitles) or copied to a bucket."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    base, ext = os.path.splitext(name)
+    path = os.path.abspath(os.path.join(cache_dir(), f"{base}-{digest}{ext}"))
+    if not os.path.exists(path):
+        tmp = path + ".part"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    return path
+
+
+def _srt_time(t):
+    ms = int(round(t * 1000))
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
+def _vtt_time(t):
+    return _srt_time(t).replace(",", ".")
+
+
+def srt_text(cues):
+    """cues: [(start s, end s, text)] -> SubRip text."""
+    return "".join(f"{n + 1}\n{_srt_time(a)} --> {_srt_time(b)}\n{text}\n\n"
+                   for n, (a, b, text, *_rest) in enumerate(cues))
+
+
+def vtt_text(cues, note=None):
+    """cues: [(start s, end s, text[, id[, settings]])] -> WebVTT text (an optional NOTE block
+    after the header)."""
+    out = "WEBVTT\n\n"
+    if note:
+        out += f"NOTE {note}\n\n"
+    for a, b, text, *rest in cues:
+        cue_id = rest[0] if rest else None
+        settings = (" " + rest[1]) if len(rest) > 1 and rest[1] else ""
+        out += (f"{cue_id}\n" if cue_id else "") + f"{_vtt_time(a)} --> {_vtt_time(b)}{settings}\n{text}\n\n"
+    return out
+
+
 if __name__ == "__main__":
     names = sys.argv[1:] or list(RECIPES)
     for n in names:
