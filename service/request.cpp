@@ -418,6 +418,28 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
     *error = "MasterURI: required with more than one target";
     return false;
   }
+  // The video renditions of one master share the segment plan, so a switch lands on the same
+  // boundary (audio-only targets are playlists of their own).
+  const TargetRequest* first_video = nullptr;
+  for (size_t i = 0; r.has_master && i < r.targets.size(); ++i) {
+    const TargetRequest& t = r.targets[i];
+    if (!t.has_video) continue;
+    if (!first_video) {
+      first_video = &t;
+      continue;
+    }
+    const std::string path = "Targets[" + std::to_string(i) + "]";
+    if (t.duration != first_video->duration) {
+      *error = path + ".Duration: must be the same as the first video target's (" +
+               number_text(first_video->duration) + ") in one master playlist";
+      return false;
+    }
+    if (t.initial_segments != first_video->initial_segments) {
+      *error = path + ".InitialSegments: must be the same as the first video target's in one "
+               "master playlist";
+      return false;
+    }
+  }
   if (!r.subtitles.empty() && !r.has_master) {
     *error = "MasterURI: required with SourceSubtitles";
     return false;

@@ -192,6 +192,12 @@ TEST(Request, ErrorsNameTheField) {
        "Targets[0]: DisableVideo and DisableAudio leave nothing to make"},
       {one_target(R"("Video": {}, "Subtitle": {"Stream": ["x"]})"),
        "Targets[0].Subtitle.Stream: must be stream indexes"},
+      {R"({"SourceURI": "oss://media/a", "MasterURI": "oss://media/m", "Targets": [
+          {"URI": "oss://media/o1", "Video": {}}, {"URI": "oss://media/o2", "Duration": 6, "Video": {}}]})",
+       "Targets[1].Duration: must be the same as the first video target's (10) in one master playlist"},
+      {R"({"SourceURI": "oss://media/a", "MasterURI": "oss://media/m", "Targets": [
+          {"URI": "oss://media/o1", "InitialSegments": [2], "Video": {}}, {"URI": "oss://media/o2", "Video": {}}]})",
+       "Targets[1].InitialSegments: must be the same as the first video target's"},
       {R"({"SourceURI": "oss://media/a", "Targets": [{"Video": {}}]})", "Targets[0].URI: required"},
       {R"({"SourceURI": "oss://media/a", "Targets": [{"URI": "oss://media/o/", "Video": {}}]})",
        "Targets[0].URI: "},
