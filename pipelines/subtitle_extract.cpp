@@ -1,9 +1,10 @@
 // Cues of one text subtitle stream for one window of media time:
 //
-//   rangesrc ! decodebin3 ! appsink (text/x-raw)
+//   rangesrc ! parsebin ! [ssaparse] ! appsink (text/x-raw)
 //
-// decodebin3 is told to select only the wanted text stream, so nothing is decoded but the
-// subtitles (the demuxer still reads the interleaved video and audio, which decodebin3 drops).
+// parsebin only demuxes and parses: nothing is decoded, the other streams go to fakesinks.
+// (decodebin3 with only a sparse text stream selected never reached EOS after the seek in
+// GStreamer 1.22.)
 // After preroll the chain is sought, with a stop, to the window less the lookback, so a
 // segment reads only its stretch of the source; the cues come back from the appsink on the
 // streaming thread and are turned into Cue on the caller's thread once the chain is at EOS.
@@ -62,7 +63,8 @@ class Extractor {
 
  private:
   bool build(std::string* error);
-  void select_streams(GstStreamCollection* collection);
+  void note_collection(GstStreamCollection* collection);
+  bool wanted(GstPad* pad);
   void on_decoded_pad(GstPad* pad);
   GstFlowReturn on_sample(GstAppSink* sink);
   void fail(const std::string& message);
@@ -74,6 +76,9 @@ class Extractor {
   const int64_t source_start_ns_;
   const gint64 deadline_ = g_get_monotonic_time() + kTimeoutUs;
   GRef<GstElement> pipeline_, decodebin_;
+  std::mutex streams_mutex_;        // guards text_ids_ and text_pads_
+  std::vector<std::string> text_ids_;  // the collection's text streams, in order
+  int text_pads_ = 0;               // text pads seen (when no collection came first)
 
   std::atomic<bool> linked_{false};  // the appsink is linked (set on a streaming thread)
   std::atomic<bool> eos_{false};
@@ -101,7 +106,7 @@ bool Extractor::build(std::string* error) {
   pipeline_ = adopt_ref(gst_pipeline_new("subtitles"));
   // Held (sunk) until the bin has them, so a failure between the two leaks nothing.
   GRef<GstElement> src = adopt_ref(make_element("rangesrc", nullptr, error));
-  decodebin_ = adopt_ref(make_element("decodebin3", nullptr, error));
+  decodebin_ = adopt_ref(make_element("parsebin", nullptr, error));
   if (!src || !decodebin_) return false;
   g_object_set(src.get(), "location", window_.source.c_str(), nullptr);
   gst_bin_add_many(GST_BIN(pipeline_.get()), src.get(), decodebin_.get(), nullptr);
@@ -114,8 +119,17 @@ bool Extractor::build(std::string* error) {
                      static_cast<Extractor*>(self)->on_decoded_pad(pad);
                    }),
                    this);
-  // Synchronously, on the thread that posts it: the selection must reach decodebin3 before
-  // it picks its default streams.
+  g_signal_connect(decodebin_.get(), "no-more-pads",
+                   G_CALLBACK(+[](GstElement*, gpointer self) {
+                     auto* x = static_cast<Extractor*>(self);
+                     if (x->linked_) return;
+                     std::lock_guard<std::mutex> lock(x->streams_mutex_);
+                     x->fail("no subtitle stream " + std::to_string(x->window_.stream) +
+                             " (the source has " + std::to_string(x->text_pads_) + ")");
+                   }),
+                   this);
+  // Synchronously, on the thread that posts it: the collection (source order of the streams)
+  // must be known when parsebin exposes the pads.
   GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
   gst_bus_set_sync_handler(
       bus.get(),
@@ -124,7 +138,7 @@ bool Extractor::build(std::string* error) {
           GstStreamCollection* collection = nullptr;
           gst_message_parse_stream_collection(msg, &collection);
           if (collection) {
-            static_cast<Extractor*>(self)->select_streams(collection);
+            static_cast<Extractor*>(self)->note_collection(collection);
             gst_object_unref(collection);
           }
         }
@@ -134,31 +148,44 @@ bool Extractor::build(std::string* error) {
   return true;
 }
 
-// Selects the window's text stream alone; no such stream fails the extraction.
-void Extractor::select_streams(GstStreamCollection* collection) {
-  const gchar* id = nullptr;
-  int text_index = 0;
+void Extractor::note_collection(GstStreamCollection* collection) {
+  std::lock_guard<std::mutex> lock(streams_mutex_);
+  text_ids_.clear();
   for (guint i = 0; i < gst_stream_collection_get_size(collection); ++i) {
     GstStream* stream = gst_stream_collection_get_stream(collection, i);
-    if (!(gst_stream_get_stream_type(stream) & GST_STREAM_TYPE_TEXT)) continue;
-    if (text_index == window_.stream) id = gst_stream_get_stream_id(stream);
-    ++text_index;
+    if (gst_stream_get_stream_type(stream) & GST_STREAM_TYPE_TEXT)
+      text_ids_.emplace_back(gst_stream_get_stream_id(stream));
   }
-  if (!id) {
+  // The collection lists every stream of the source, before its pads come.
+  if (window_.stream >= int(text_ids_.size()))
     fail("no subtitle stream " + std::to_string(window_.stream) + " (the source has " +
-         std::to_string(text_index) + ")");
-    return;
+         std::to_string(text_ids_.size()) + ")");
+}
+
+// Whether `pad` carries the window's text stream: its place among the collection's text
+// streams, or among the text pads in the order they came.
+bool Extractor::wanted(GstPad* pad) {
+  GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
+  GRef<GstCaps> caps = adopt_ref(gst_pad_get_current_caps(pad));
+  const char* name = caps && gst_caps_get_size(caps.get()) > 0
+                         ? gst_structure_get_name(gst_caps_get_structure(caps.get(), 0))
+                         : "";
+  const bool text = (stream && (gst_stream_get_stream_type(stream.get()) & GST_STREAM_TYPE_TEXT)) ||
+                    g_str_has_prefix(name, "text/") || g_str_has_prefix(name, "application/x-ss") ||
+                    g_str_has_prefix(name, "application/x-as") || g_str_has_prefix(name, "subpicture/");
+  if (!text) return false;
+  std::lock_guard<std::mutex> lock(streams_mutex_);
+  const int order = text_pads_++;
+  if (stream && !text_ids_.empty()) {
+    const gchar* id = gst_stream_get_stream_id(stream.get());
+    for (size_t i = 0; i < text_ids_.size(); ++i)
+      if (id && text_ids_[i] == id) return int(i) == window_.stream;
   }
-  GList* ids = g_list_append(nullptr, (gpointer)id);
-  gst_element_send_event(decodebin_.get(), gst_event_new_select_streams(ids));
-  g_list_free(ids);
+  return order == window_.stream;
 }
 
 void Extractor::on_decoded_pad(GstPad* pad) {
-  GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
-  const GstStreamType type =
-      stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
-  if ((type & GST_STREAM_TYPE_TEXT) && !linked_.exchange(true)) {
+  if (wanted(pad) && !linked_.exchange(true)) {
     GstElement* sink = gst_element_factory_make("appsink", nullptr);
     GRef<GstCaps> caps = adopt_ref(gst_caps_new_empty_simple("text/x-raw"));
     g_object_set(sink, "caps", caps.get(), "sync", FALSE, "enable-last-sample", FALSE, nullptr);
@@ -169,18 +196,34 @@ void Extractor::on_decoded_pad(GstPad* pad) {
     };
     gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
     gst_bin_add(GST_BIN(pipeline_.get()), sink);
-    gst_element_sync_state_with_parent(sink);
-    GRef<GstPad> sinkpad = adopt_ref(gst_element_get_static_pad(sink, "sink"));
+    GstElement* first = sink;
+    GRef<GstCaps> current = adopt_ref(gst_pad_get_current_caps(pad));
+    const char* name = current && gst_caps_get_size(current.get()) > 0
+                           ? gst_structure_get_name(gst_caps_get_structure(current.get(), 0))
+                           : "";
+    if (g_str_equal(name, "application/x-ass") || g_str_equal(name, "application/x-ssa")) {
+      // ASS/SSA dialogue lines to pango markup.
+      first = gst_element_factory_make("ssaparse", nullptr);
+      if (!first) return fail("no ssaparse element (gst-plugins-base subparse)");
+      gst_bin_add(GST_BIN(pipeline_.get()), first);
+      gst_element_link(first, sink);
+      gst_element_sync_state_with_parent(sink);
+    }
+    gst_element_sync_state_with_parent(first);
+    GRef<GstPad> sinkpad = adopt_ref(gst_element_get_static_pad(first, "sink"));
     if (gst_pad_link(pad, sinkpad.get()) != GST_PAD_LINK_OK) {
-      // decodebin3 exposes bitmap subtitles (PGS, DVD, DVB) as they are: no text in them.
-      GRef<GstCaps> current = adopt_ref(gst_pad_get_current_caps(pad));
+      // Bitmap subtitles (PGS, DVD, DVB) have no text in them.
       GUnique<gchar> desc(current ? gst_caps_to_string(current.get()) : g_strdup("unknown"));
       fail("subtitle stream " + std::to_string(window_.stream) + " is not text (" + desc.get() +
            ")");
     }
     return;
   }
-  // Only before the selection applies: another stream, or a second text pad.
+  // Every other stream, parsed only, is dropped before its sink: a sink holding a buffer in
+  // PAUSED would block the demuxer before the sparse text stream prerolled.
+  gst_pad_add_probe(
+      pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr, nullptr);
   GstElement* fake = gst_element_factory_make("fakesink", nullptr);
   g_object_set(fake, "sync", FALSE, "async", FALSE, nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), fake);

@@ -25,13 +25,6 @@ namespace {
 
 constexpr uint64_t kMaxSubtitleFileBytes = 16 << 20;
 
-// Subtitle streams GStreamer decodes to text (bitmap subtitles such as PGS or DVD cannot be
-// WebVTT).
-bool text_subtitles(const std::string& caps_name) {
-  return caps_name == "text/x-raw" || caps_name == "application/x-ssa" ||
-         caps_name == "application/x-ass" || caps_name == "application/x-subtitle-vtt" ||
-         caps_name == "text/utf8" || caps_name == "application/x-subtitle";
-}
 
 // One media playlist the request writes: a target's, or an audio or subtitle rendition of the
 // master (DESIGN.md "Naming": MASTER-audio-<n>, MASTER-sub-<n>).
@@ -255,7 +248,7 @@ bool add_subtitle_renditions(const PlaylistRequest& request, const SourceInfo& i
         return set_failure(failure, ErrorCode::kInvalidArgument,
                            field + ": " + std::to_string(s) + " is out of range: the source has " +
                                std::to_string(info.subtitles.size()) + " subtitle stream(s)");
-      if (!text_subtitles(info.subtitles[size_t(s)].codec))
+      if (!is_text_subtitle_codec(info.subtitles[size_t(s)].codec))
         return set_failure(failure, ErrorCode::kInvalidArgument,
                            field + ": stream " + std::to_string(s) + " is not text subtitles (" +
                                info.subtitles[size_t(s)].codec + ")");
@@ -263,13 +256,13 @@ bool add_subtitle_renditions(const PlaylistRequest& request, const SourceInfo& i
     }
     if (t.subtitle.all_streams)
       for (size_t s = 0; s < info.subtitles.size(); ++s)
-        if (text_subtitles(info.subtitles[s].codec) &&
+        if (is_text_subtitle_codec(info.subtitles[s].codec) &&
             std::find(streams.begin(), streams.end(), int(s)) == streams.end())
           streams.push_back(int(s));
   }
   if (!any_choice)
     for (size_t s = 0; s < info.subtitles.size(); ++s)
-      if (text_subtitles(info.subtitles[s].codec)) streams.push_back(int(s));
+      if (is_text_subtitle_codec(info.subtitles[s].codec)) streams.push_back(int(s));
   for (int s : streams) {
     SubtitleTrack t;
     t.stream = s;
