@@ -9,9 +9,7 @@
 #include "pipelines/pipeline_util.h"
 
 namespace tws {
-namespace {
 
-// Media time of a decoded buffer on the target's timeline (stream time minus the clip start).
 bool media_time(GstSample* sample, int64_t source_start_ns, int64_t* t) {
   GstBuffer* buffer = gst_sample_get_buffer(sample);
   const GstSegment* segment = gst_sample_get_segment(sample);
@@ -27,8 +25,6 @@ bool media_time(GstSample* sample, int64_t source_start_ns, int64_t* t) {
   *t = stream - source_start_ns;
   return true;
 }
-
-}  // namespace
 
 GstPadProbeReturn force_key_units(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* grid = static_cast<FrameGrid*>(data);

@@ -17,6 +17,11 @@
 
 namespace tws {
 
+// Media time of a sample's buffer on the target's timeline: stream time (the demuxer's rebased
+// timeline, so a source whose first timestamp is not 0 still starts at 0) minus the clip start.
+// False without a PTS or outside the segment.
+bool media_time(GstSample* sample, int64_t source_start_ns, int64_t* t);
+
 class FrameGrid {
  public:
   FrameGrid(const SegmentJob& job, GstElement* appsrc);

@@ -32,7 +32,10 @@ GST_DEBUG_CATEGORY_STATIC(tws_job_debug);
 namespace tws {
 namespace {
 
-constexpr int64_t kAudioPreroll = 2048;  // samples decoded and encoded before A_k, then dropped
+// Samples decoded and encoded before A_k, then dropped: 2048 prime the AAC encoder; about a
+// second more lets its rate control settle, so a segment made alone gets the bitrate a
+// segment in a run gets (a fresh encoder starts well below its target on a fresh stream).
+constexpr int64_t kAudioPreroll = 48 * 1024;
 constexpr auto kStallTimeout = std::chrono::seconds(60);
 constexpr guint kSourceBlock = 1 << 20;  // rangesrc block, bytes
 constexpr guint kSourceReadahead = 4;    // rangesrc sequential read-ahead, blocks

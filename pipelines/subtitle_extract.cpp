@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "common/gref.h"
+#include "pipelines/frame_grid.h"
 #include "pipelines/pipeline_util.h"
 
 GST_DEBUG_CATEGORY_STATIC(tws_subs_debug);
@@ -36,23 +37,6 @@ struct RawCue {
   int64_t duration = -1;  // -1: none given
   std::string text;
 };
-
-// Same as frame_grid.cpp's media_time(): stream time (the demuxer's rebased timeline, so a
-// source whose first timestamp is not 0 still starts at 0) minus the clip start.
-bool media_time(GstBuffer* buffer, const GstSegment* segment, int64_t source_start_ns,
-                int64_t* t) {
-  if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return false;
-  const guint64 pts = GST_BUFFER_PTS(buffer);
-  int64_t stream = int64_t(pts);
-  if (segment && segment->format == GST_FORMAT_TIME) {
-    guint64 abs = 0;
-    const int sign = gst_segment_to_stream_time_full(segment, GST_FORMAT_TIME, pts, &abs);
-    if (sign == 0) return false;
-    stream = sign > 0 ? int64_t(abs) : -int64_t(abs);
-  }
-  *t = stream - source_start_ns;
-  return true;
-}
 
 class Extractor {
  public:
@@ -237,7 +221,7 @@ GstFlowReturn Extractor::on_sample(GstAppSink* appsink) {
   if (!sample) return GST_FLOW_OK;
   GstBuffer* buffer = gst_sample_get_buffer(sample.get());
   RawCue cue;
-  if (!media_time(buffer, gst_sample_get_segment(sample.get()), source_start_ns_, &cue.start))
+  if (!media_time(sample.get(), source_start_ns_, &cue.start))
     return GST_FLOW_OK;
   // A source that could not be sought is read from its start and has no stop: end here.
   if (cue.start >= window_.end_ns) {
