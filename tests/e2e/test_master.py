@@ -901,8 +901,55 @@ def case_served():
                     f.append(f"served {name}: {k}={a.get(k)!r} but the stored master has {st.get(k)!r}")
             print(f"     {name}: served BANDWIDTH {bw} (peak {want_peak:.0f}), AVERAGE {avg} (mean {want_mean:.0f})",
                   flush=True)
+        f += served_vtt_on_demand(srv, env, m, base)
     finally:
         f += srv.stop()
+    return f
+
+
+def served_vtt_on_demand(srv, env, m, base):
+    """A deleted WebVTT segment is made again when a player asks for it: 200 text/vtt, the same
+    text as before, stored again; another token in its name is a 404."""
+    f = []
+    subs = [x for x in m["media"] if x.get("TYPE") == "SUBTITLES" and x.get("URI")]
+    if not subs:
+        return ["served master: no subtitle rendition to fetch"]
+    sub_url = urllib.parse.urljoin(base, subs[0]["URI"])
+    got = srv.get(sub_url)
+    if got.status != 200:
+        return [f"GET the served subtitle playlist: {got.describe()}"]
+    lines = [l for l in got.text().splitlines() if l and not l.startswith("#")]
+    if len(lines) < 2:
+        return [f"served subtitle playlist: {len(lines)} segments"]
+    seg_url = urllib.parse.urljoin(sub_url, lines[1])
+    key = urllib.parse.unquote(urllib.parse.urlsplit(seg_url).path).split("/", 2)[2]
+    path = env.path(key)
+    try:
+        before = open(path, encoding="utf-8").read()
+        os.remove(path)
+    except OSError as e:
+        return [f"{key}: {e}"]
+    got = srv.get(seg_url)
+    if got.status != 200:
+        f.append(f"GET deleted {key}: {got.describe()}, want 200 (made again on demand)")
+    else:
+        if not (got.header("Content-Type") or "").startswith("text/vtt"):
+            f.append(f"GET {key}: Content-Type {got.header('Content-Type')!r}, want text/vtt")
+        if got.text() != before:
+            f.append(f"GET {key}: made again, the text differs from the first one")
+        if not os.path.exists(path):
+            f.append(f"GET {key}: not stored again after it was made")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(before)
+    token = re.search(r"-([0-9a-f]{32})-\d+\.vtt$", key)
+    if token:
+        wrong = key.replace(token.group(1), "0" * 32)
+        r = env.run(["sign", "--config", env.config, "oss://media/" + wrong], 60)
+        got = srv.get(r.stdout.strip().splitlines()[-1]) if r.rc == 0 and r.stdout.strip() else None
+        if got is None or got.status != 404:
+            f.append(f"GET {wrong} (signed, another token): {got.describe() if got else r.describe()}, want 404")
+    print(f"     {key}: made again on demand through tws serve", flush=True)
     return f
 
 
