@@ -213,8 +213,9 @@ bool probe_source(const std::string& location, SourceInfo* info, std::string* er
   // before it is done, which they do not always (about one probe in five of a short MKV or
   // MP4): another look fills in what the first one missed.
   for (int retry = 0; retry < 2; ++retry) {
-    const bool missing = std::any_of(info->subtitles.begin(), info->subtitles.end(),
-                                     [](const SubtitleStreamInfo& t) { return t.language.empty(); });
+    const bool missing =
+        std::any_of(info->subtitles.begin(), info->subtitles.end(),
+                    [](const SubtitleStreamInfo& t) { return t.language.empty(); });
     if (!missing) break;
     GError* again_err = nullptr;
     GRef<GstDiscovererInfo> again = adopt_ref(
@@ -225,7 +226,8 @@ bool probe_source(const std::string& location, SourceInfo* info, std::string* er
     fill_streams(again.get(), &other);
     if (other.subtitles.size() != info->subtitles.size()) break;
     for (size_t i = 0; i < other.subtitles.size(); ++i)
-      if (info->subtitles[i].language.empty()) info->subtitles[i].language = other.subtitles[i].language;
+      if (info->subtitles[i].language.empty())
+        info->subtitles[i].language = other.subtitles[i].language;
   }
   const GstClockTime duration = gst_discoverer_info_get_duration(dinfo.get());
   if (info->video.empty() && info->audio.empty()) {

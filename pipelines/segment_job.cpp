@@ -7,7 +7,7 @@
 //            appsrc ! audioconvert ! avenc_aac ! aacparse ! queue ! hlssegmux.audio ; hlssegmux ! fakesink
 //
 // The decode side is sought once, accurately, to just before the first segment (audio needs
-// 2048 samples of pre-roll); the grids drop what comes before and stop the decode side when
+// 48 AAC frames of pre-roll); the grids drop what comes before and stop the decode side when
 // the last segment is complete. The encode side only ever sees the output timeline, so every
 // job writes the same timestamps for the same frame.
 #include "pipelines/segment_job.h"

@@ -49,7 +49,7 @@ class Extractor {
   bool build(std::string* error);
   void note_collection(GstStreamCollection* collection);
   bool wanted(GstPad* pad);
-  void on_decoded_pad(GstPad* pad);
+  void on_parsed_pad(GstPad* pad);
   GstFlowReturn on_sample(GstAppSink* sink);
   void fail(const std::string& message);
   // Pops bus errors until `done` holds, the chain fails or the deadline passes.
@@ -59,7 +59,7 @@ class Extractor {
   const SubtitleWindow& window_;
   const int64_t source_start_ns_;
   const gint64 deadline_ = g_get_monotonic_time() + kTimeoutUs;
-  GRef<GstElement> pipeline_, decodebin_;
+  GRef<GstElement> pipeline_, parsebin_;
   std::mutex streams_mutex_;        // guards text_ids_ and text_pads_
   std::vector<std::string> text_ids_;  // the collection's text streams, in order
   int text_pads_ = 0;               // text pads seen (when no collection came first)
@@ -90,20 +90,20 @@ bool Extractor::build(std::string* error) {
   pipeline_ = adopt_ref(gst_pipeline_new("subtitles"));
   // Held (sunk) until the bin has them, so a failure between the two leaks nothing.
   GRef<GstElement> src = adopt_ref(make_element("rangesrc", nullptr, error));
-  decodebin_ = adopt_ref(make_element("parsebin", nullptr, error));
-  if (!src || !decodebin_) return false;
+  parsebin_ = adopt_ref(make_element("parsebin", nullptr, error));
+  if (!src || !parsebin_) return false;
   g_object_set(src.get(), "location", window_.source.c_str(), nullptr);
-  gst_bin_add_many(GST_BIN(pipeline_.get()), src.get(), decodebin_.get(), nullptr);
-  if (!gst_element_link(src.get(), decodebin_.get())) {
+  gst_bin_add_many(GST_BIN(pipeline_.get()), src.get(), parsebin_.get(), nullptr);
+  if (!gst_element_link(src.get(), parsebin_.get())) {
     *error = "cannot link the source";
     return false;
   }
-  g_signal_connect(decodebin_.get(), "pad-added",
+  g_signal_connect(parsebin_.get(), "pad-added",
                    G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer self) {
-                     static_cast<Extractor*>(self)->on_decoded_pad(pad);
+                     static_cast<Extractor*>(self)->on_parsed_pad(pad);
                    }),
                    this);
-  g_signal_connect(decodebin_.get(), "no-more-pads",
+  g_signal_connect(parsebin_.get(), "no-more-pads",
                    G_CALLBACK(+[](GstElement*, gpointer self) {
                      auto* x = static_cast<Extractor*>(self);
                      if (x->linked_) return;
@@ -154,9 +154,12 @@ bool Extractor::wanted(GstPad* pad) {
   const char* name = caps && gst_caps_get_size(caps.get()) > 0
                          ? gst_structure_get_name(gst_caps_get_structure(caps.get(), 0))
                          : "";
-  const bool text = (stream && (gst_stream_get_stream_type(stream.get()) & GST_STREAM_TYPE_TEXT)) ||
-                    g_str_has_prefix(name, "text/") || g_str_has_prefix(name, "application/x-ss") ||
-                    g_str_has_prefix(name, "application/x-as") || g_str_has_prefix(name, "subpicture/");
+  const bool typed_text =
+      stream && (gst_stream_get_stream_type(stream.get()) & GST_STREAM_TYPE_TEXT);
+  const bool text = typed_text || g_str_has_prefix(name, "text/") ||
+                    g_str_has_prefix(name, "application/x-ss") ||
+                    g_str_has_prefix(name, "application/x-as") ||
+                    g_str_has_prefix(name, "subpicture/");
   if (!text) return false;
   std::lock_guard<std::mutex> lock(streams_mutex_);
   const int order = text_pads_++;
@@ -168,7 +171,7 @@ bool Extractor::wanted(GstPad* pad) {
   return order == window_.stream;
 }
 
-void Extractor::on_decoded_pad(GstPad* pad) {
+void Extractor::on_parsed_pad(GstPad* pad) {
   if (wanted(pad) && !linked_.exchange(true)) {
     GstElement* sink = gst_element_factory_make("appsink", nullptr);
     GRef<GstCaps> caps = adopt_ref(gst_caps_new_empty_simple("text/x-raw"));

@@ -1,7 +1,7 @@
 // Text subtitle streams inside a source (SRT/ASS in Matroska, mov_text in MP4, ...) read as
-// cues with GStreamer: rangesrc -> decodebin3 (only the chosen text stream selected) ->
-// appsink, for one window of media time, so making one WebVTT segment reads only that
-// part of the source.
+// cues with GStreamer: rangesrc -> parsebin -> [ssaparse] -> appsink, the other streams only
+// parsed and dropped, for one window of media time, so making one WebVTT segment reads only
+// that part of the source.
 #pragma once
 
 #include <cstdint>

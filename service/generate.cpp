@@ -127,16 +127,27 @@ std::string response_json(const PlaylistRequest& request, double duration,
 // A NAME unique in its group: the title tag, else the language, else "<fallback> <n+1>".
 std::string media_name(const std::string& title, const std::string& language,
                        const std::string& fallback, int index, std::set<std::string>* taken) {
-  std::string name = !title.empty() ? title : !language.empty() ? language
-                                                                : fallback + " " + std::to_string(index + 1);
+  std::string name = !title.empty()      ? title
+                     : !language.empty() ? language
+                                         : fallback + " " + std::to_string(index + 1);
   const std::string base = name;
   for (int i = 2; taken->count(name); ++i) name = base + " (" + std::to_string(i) + ")";
   taken->insert(name);
   return name;
 }
 
-std::string master_stem(const PlaylistRequest& request) {
-  return prefix_of_playlist_key(request.master.key);
+// The n-th audio or subtitle rendition of the master: MASTER-audio-<n> / MASTER-sub-<n>.
+Rendition master_rendition(const PlaylistRequest& request, Rendition::Kind kind, int n,
+                           std::string name) {
+  Rendition r;
+  r.kind = kind;
+  r.index = n;
+  r.bucket = request.master.bucket;
+  r.prefix_key = prefix_of_playlist_key(request.master.key) +
+                 (kind == Rendition::kAudio ? "-audio-" : "-sub-") + std::to_string(n);
+  r.playlist_key = playlist_key_for_prefix(r.prefix_key);
+  r.name = std::move(name);
+  return r;
 }
 
 // The audio renditions of a master whose targets ask for more than one source audio stream:
@@ -174,13 +185,8 @@ bool add_audio_renditions(const PlaylistRequest& request, const SourceInfo& info
   std::set<std::string> names;
   for (size_t n = 0; n < streams.size(); ++n) {
     const AudioStreamInfo& src = info.audio[size_t(streams[n])];
-    Rendition r;
-    r.kind = Rendition::kAudio;
-    r.index = int(n);
-    r.bucket = request.master.bucket;
-    r.prefix_key = master_stem(request) + "-audio-" + std::to_string(n);
-    r.playlist_key = playlist_key_for_prefix(r.prefix_key);
-    r.name = media_name(src.title, src.language, "Audio", int(n), &names);
+    Rendition r = master_rendition(request, Rendition::kAudio, int(n),
+                                   media_name(src.title, src.language, "Audio", int(n), &names));
     PlaylistRecord& rec = r.record;
     rec.has_audio = true;
     rec.audio = best;
@@ -272,13 +278,9 @@ bool add_subtitle_renditions(const PlaylistRequest& request, const SourceInfo& i
   }
   std::set<std::string> names;
   for (size_t n = 0; n < tracks.size(); ++n) {
-    Rendition r;
-    r.kind = Rendition::kSubtitle;
-    r.index = int(n);
-    r.bucket = request.master.bucket;
-    r.prefix_key = master_stem(request) + "-sub-" + std::to_string(n);
-    r.playlist_key = playlist_key_for_prefix(r.prefix_key);
-    r.name = media_name(titles[n], tracks[n].language, "Subtitles", int(n), &names);
+    Rendition r = master_rendition(
+        request, Rendition::kSubtitle, int(n),
+        media_name(titles[n], tracks[n].language, "Subtitles", int(n), &names));
     r.record.has_subtitle = true;
     r.record.subtitle = tracks[n];
     r.record.plan = reference_plan;

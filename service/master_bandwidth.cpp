@@ -27,7 +27,8 @@ std::string attribute(const std::string& list, const std::string& name) {
     std::string value;
     if (end < list.size() && list[end] == '"') {
       const size_t close = list.find('"', end + 1);
-      value = list.substr(end + 1, close == std::string::npos ? std::string::npos : close - end - 1);
+      const size_t length = close == std::string::npos ? std::string::npos : close - end - 1;
+      value = list.substr(end + 1, length);
       end = close == std::string::npos ? list.size() : close + 1;
     } else {
       const size_t comma = list.find(',', end);

@@ -124,7 +124,8 @@ Transcoder::PlaylistPtr segment_playlist(const Config& config, const ObjectUri& 
       set_failure(failure, ErrorCode::kNotFound, failure->message);
     return nullptr;
   }
-  if (playlist->record.token != name.token || name.extension != segment_extension(playlist->record) ||
+  if (playlist->record.token != name.token ||
+      name.extension != segment_extension(playlist->record) ||
       name.index >= int(playlist->plan.segments.size())) {
     set_failure(failure, ErrorCode::kNotFound,
                 "no such segment " + uri.to_string() + " in " + playlist_uri.to_string());
@@ -224,7 +225,8 @@ void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri
         // Stored so that the next viewer gets it from storage; a failed put only costs that.
         std::string why;
         Failure ignored;
-        if (auto out = open_bucket(*config, uri.bucket, &ignored)) out->put(uri.key, made->text, &why);
+        if (auto out = open_bucket(*config, uri.bucket, &ignored))
+          out->put(uri.key, made->text, &why);
         made->stat.size = made->text.size();
         made->stat.identity = "made:" + playlist->record.token + "/" + std::to_string(index);
       },

@@ -34,6 +34,25 @@ bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlay
   return true;
 }
 
+bool check_unchanged(Storage* storage, const std::string& key, const std::string& uri_text,
+                     uint64_t size, const std::string& identity, const std::string& what,
+                     Failure* failure) {
+  ObjectStat stat;
+  std::string error;
+  switch (storage->stat(key, &stat, &error)) {
+    case StorageStatus::kOk: break;
+    case StorageStatus::kNotFound:
+      return set_failure(failure, ErrorCode::kSourceChanged,
+                         what + " changed since the playlist was made (" + uri_text +
+                             " is gone)");
+    case StorageStatus::kError: return storage_failure(failure, error);
+  }
+  if (stat.size != size || stat.identity != identity)
+    return set_failure(failure, ErrorCode::kSourceChanged,
+                       what + " changed since the playlist was made");
+  return true;
+}
+
 bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first,
                          int last, SegmentJob* job, std::unique_ptr<Storage>* out_storage,
                          Failure* failure) {
@@ -45,18 +64,9 @@ bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, i
   auto source_storage = open_bucket(config, source.bucket, failure);
   auto out = open_bucket(config, playlist.uri.bucket, failure);
   if (!source_storage || !out) return false;
-  ObjectStat stat;
-  switch (source_storage->stat(source.key, &stat, &error)) {
-    case StorageStatus::kOk: break;
-    case StorageStatus::kNotFound:
-      return set_failure(failure, ErrorCode::kSourceChanged,
-                         "source changed since the playlist was made (" + rec.source_uri +
-                             " is gone)");
-    case StorageStatus::kError: return storage_failure(failure, error);
-  }
-  if (stat.size != rec.source_size || stat.identity != rec.source_identity)
-    return set_failure(failure, ErrorCode::kSourceChanged,
-                       "source changed since the playlist was made");
+  if (!check_unchanged(source_storage.get(), source.key, rec.source_uri, rec.source_size,
+                       rec.source_identity, "source", failure))
+    return false;
 
   job->source = source_storage->source_location(source.key);
   job->source_start = rec.source_start;

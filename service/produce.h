@@ -27,6 +27,13 @@ struct StoredPlaylist {
 bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlaylist* playlist,
                           Failure* failure);
 
+// Checks that the object `uri_text` (at `key` in `storage`) is the one a playlist was made
+// from: its size and identity as the record kept them. kSourceChanged when it is gone or
+// differs; `what` names it in the message ("source", "subtitle file").
+bool check_unchanged(Storage* storage, const std::string& key, const std::string& uri_text,
+                     uint64_t size, const std::string& identity, const std::string& what,
+                     Failure* failure);
+
 // Checks that the source is the one the playlist was made from (else kSourceChanged) and
 // sets up the job for segments [first, last] and the storage its segments go to.
 bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first,

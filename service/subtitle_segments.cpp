@@ -11,27 +11,16 @@ namespace tws {
 namespace {
 
 // The object at `uri_text` as a storage and key, checked against the size and identity the
-// record kept.
+// record kept (check_unchanged).
 bool open_checked(const Config& config, const std::string& uri_text, uint64_t size,
-                  const std::string& identity, std::unique_ptr<Storage>* storage, ObjectUri* uri,
-                  Failure* failure) {
+                  const std::string& identity, const char* what,
+                  std::unique_ptr<Storage>* storage, ObjectUri* uri, Failure* failure) {
   std::string error;
   if (!parse_object_uri(uri_text, uri, &error))
     return set_failure(failure, ErrorCode::kInvalidURI, "the record's " + uri_text + ": " + error);
   *storage = open_bucket(config, uri->bucket, failure);
-  if (!*storage) return false;
-  ObjectStat st;
-  switch ((*storage)->stat(uri->key, &st, &error)) {
-    case StorageStatus::kOk: break;
-    case StorageStatus::kNotFound:
-      return set_failure(failure, ErrorCode::kSourceChanged,
-                         uri_text + " is gone since the playlist was made");
-    case StorageStatus::kError: return storage_failure(failure, error);
-  }
-  if (st.size != size || st.identity != identity)
-    return set_failure(failure, ErrorCode::kSourceChanged,
-                       uri_text + " changed since the playlist was made");
-  return true;
+  return *storage &&
+         check_unchanged(storage->get(), uri->key, uri_text, size, identity, what, failure);
 }
 
 // Reads every cue of the rendition's file, or prepares to read the source's stream per
@@ -42,13 +31,14 @@ bool open_cues(const Config& config, const PlaylistRecord& rec, std::vector<Cue>
   ObjectUri uri;
   const SubtitleTrack& t = rec.subtitle;
   if (t.uri.empty()) {
-    if (!open_checked(config, rec.source_uri, rec.source_size, rec.source_identity, &storage,
-                      &uri, failure))
+    if (!open_checked(config, rec.source_uri, rec.source_size, rec.source_identity, "source",
+                      &storage, &uri, failure))
       return false;
     *location = storage->source_location(uri.key);
     return true;
   }
-  if (!open_checked(config, t.uri, t.size, t.identity, &storage, &uri, failure)) return false;
+  if (!open_checked(config, t.uri, t.size, t.identity, "subtitle file", &storage, &uri, failure))
+    return false;
   std::string text, error;
   if (storage->get(uri.key, &text, &error) != StorageStatus::kOk)
     return storage_failure(failure, error.empty() ? t.uri + " could not be read" : error);
