@@ -63,17 +63,17 @@ def run_measured(cmd, env=None, cwd=None):
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
 
 
-def make_source(path, offset):
+def make_source(path, offset, duration=60, size="1920x1080"):
     """Keyframes every 10 s from `offset` (0: on the segment boundaries; 5: half-way, as
     an upload's keyframes fall anywhere, so each segment needs 5 s decoded before it)."""
     if os.path.exists(path):
         return
-    print(f"making the 60 s 1080p source {path} (once) ...", flush=True)
+    print(f"making the {duration} s {size} source {path} (once) ...", flush=True)
     tmp = path + ".part.mp4"
-    keys = ",".join(str(t) for t in range(offset, 60, 10))
+    keys = ",".join(str(t) for t in range(offset, duration, 10))
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration=60",
-                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=60",
+                    "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={duration}",
+                    "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration}",
                     "-c:v", "libx264", "-preset", "ultrafast", "-g", "1000", "-keyint_min", "250",
                     "-sc_threshold", "0", "-force_key_frames", keys, "-pix_fmt", "yuv420p",
                     "-c:a", "aac", "-b:a", "128k", "-ac", "2", tmp], check=True)

@@ -307,7 +307,7 @@ static const char* video_direction(int degrees) {
 // Adds a chain of elements after `pad`, ending in an appsink whose samples go to `on_sample`.
 template <typename Grid>
 static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> chain, Grid* grid,
-                       std::atomic<int64_t>* progress) {
+                       std::atomic<int64_t>* progress, JobGate* gate) {
   GstElement* sink = gst_element_factory_make("appsink", nullptr);
   g_object_set(sink, "sync", FALSE, "max-buffers", 4u, "enable-last-sample", FALSE, nullptr);
   chain.push_back(sink);
@@ -318,6 +318,7 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
     Grid* grid;
     std::atomic<int64_t>* progress;
     GstElement* pipeline;
+    JobGate* gate;
     bool stopping = false;  // streaming thread only
   };
   GstAppSinkCallbacks callbacks{};
@@ -325,6 +326,7 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
   callbacks.new_sample = [](GstAppSink* appsink, gpointer data) -> GstFlowReturn {
     auto* ctx = static_cast<Ctx*>(data);
     GRef<GstSample> sample = adopt_ref(gst_app_sink_pull_sample(appsink));
+    if (ctx->gate) ctx->gate->wait();
     ++*ctx->progress;
     if (sample && ctx->grid->push(sample.get())) return GST_FLOW_OK;
     // The grid is complete. The demuxer would go on reading the source to its end for the
@@ -339,7 +341,7 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
     }
     return GST_FLOW_EOS;
   };
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress, bin},
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress, bin, gate},
                              [](gpointer data) { delete static_cast<Ctx*>(data); });
   for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
   GRef<GstPad> first = adopt_ref(gst_element_get_static_pad(chain.front(), "sink"));
@@ -382,7 +384,8 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
                  dy - dy / 2, nullptr);
     elements.push_back(box);
   }
-  if (!add_branch(chain->pipeline.get(), pad, elements, video_grid_.get(), &progress_))
+  if (!add_branch(chain->pipeline.get(), pad, elements, video_grid_.get(), &progress_,
+                  job_.gate.get()))
     fail("cannot link the video decoder");
 }
 
@@ -397,7 +400,8 @@ void JobRunner::link_audio(DecodeChain* chain, GstPad* pad) {
       "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
       nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
-  if (!add_branch(chain->pipeline.get(), pad, {convert, resample, filter}, audio_grid_.get(), &progress_))
+  if (!add_branch(chain->pipeline.get(), pad, {convert, resample, filter}, audio_grid_.get(),
+                  &progress_, job_.gate.get()))
     fail("cannot link the audio decoder");
 }
 
@@ -420,7 +424,7 @@ bool JobRunner::wait(std::string* error) {
       if (dmsg && !complete) fail(describe_message(dmsg.get()));
     }
     const auto now = std::chrono::steady_clock::now();
-    if (progress_ != last_progress) {
+    if (progress_ != last_progress || (job_.gate && job_.gate->held())) {
       last_progress = progress_;
       last_change = now;
     } else if (now - last_change > kStallTimeout) {
@@ -517,7 +521,8 @@ bool JobRunner::run(std::string* error) {
     std::lock_guard<std::mutex> lock(mutex_);
     *error = error_;
   }
-  // Encode side first: it unblocks decode threads waiting in a full appsrc.
+  // Decode threads held at the gate or waiting in a full appsrc must go on to stop.
+  if (job_.gate) job_.gate->open_for_good();
   gst_element_set_state(encode_.get(), GST_STATE_NULL);
   for (auto& chain : chains_) gst_element_set_state(chain->pipeline.get(), GST_STATE_NULL);
   return done;

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "pipelines/job_gate.h"
 #include "pipelines/plan.h"
 #include "pipelines/target.h"
 
@@ -21,6 +23,9 @@ struct SegmentJob {
   AudioTarget audio;
   Plan plan;
   int first = 0, last = 0;  // inclusive
+  // Optional: the job waits here while it is held (a held job is not "stalled"). The job
+  // opens it for good when it ends.
+  std::shared_ptr<JobGate> gate;
 };
 
 // What the muxer saw of a finished segment; checked against the plan before publishing.

@@ -11,7 +11,7 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg python3 python3-numpy python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   python3-botocore
-  nginx
+  nginx wrk chromium
 )
 
 missing=()
@@ -29,8 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# s3rver, pinned by tests/e2e/node/package-lock.json, into tests/e2e/node/node_modules (ignored).
-node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/node"
-if [ ! -x "$node_dir/node_modules/.bin/s3rver" ]; then
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages, pinned by their package-lock.json files, into node_modules folders (ignored):
+# hls.js for the player page (compiled into tws: install before building), s3rver and
+# playwright-core for the end-to-end tests. Again only when the lock file changed.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in "$root/service/player" "$root/tests/e2e/node"; do
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error &&
+       cp package-lock.json node_modules/.package-lock.json.installed)
+  fi
+done

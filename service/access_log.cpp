@@ -9,7 +9,9 @@ namespace tws {
 namespace {
 
 struct RequestStats {
-  gint64 started_us = 0;
+  gint64 started_us = 0;       // monotonic
+  gint64 started_real_us = 0;  // wall clock, for the log's "time"
+  gint64 first_byte_us = 0;    // monotonic, 0 until the first body byte is written
   guint64 bytes = 0;
   bool finished = false;
 };
@@ -46,13 +48,21 @@ void log_request(SoupServerMessage* msg, bool aborted) {
   Metrics::global().http_response(int(status));
   GUri* uri = soup_server_message_get_uri(msg);
   const double ms = double(g_get_monotonic_time() - stats->started_us) / 1000.0;
+  const double first_ms =
+      stats->first_byte_us ? double(stats->first_byte_us - stats->started_us) / 1000.0 : ms;
+  GDateTime* started = g_date_time_new_from_unix_utc(stats->started_real_us / G_USEC_PER_SEC);
+  GDateTime* exact = g_date_time_add(started, stats->started_real_us % G_USEC_PER_SEC);
+  gchar* time = g_date_time_format(exact, "%Y-%m-%dT%H:%M:%S.%fZ");
+  g_date_time_unref(exact);
+  g_date_time_unref(started);
   std::fprintf(stderr,
-               "{\"log\":\"request\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%u,"
-               "\"bytes\":%llu,\"ms\":%.1f%s}\n",
-               json_escape(soup_server_message_get_method(msg)).c_str(),
+               "{\"log\":\"request\",\"time\":\"%.23sZ\",\"method\":\"%s\",\"path\":\"%s\","
+               "\"status\":%u,\"bytes\":%llu,\"first_ms\":%.1f,\"ms\":%.1f%s}\n",
+               time, json_escape(soup_server_message_get_method(msg)).c_str(),
                json_escape(uri ? g_uri_get_path(uri) : "").c_str(), status,
-               static_cast<unsigned long long>(stats->bytes), ms,
+               static_cast<unsigned long long>(stats->bytes), first_ms, ms,
                aborted ? ",\"aborted\":true" : "");
+  g_free(time);
 }
 
 }  // namespace
@@ -62,12 +72,17 @@ void attach_access_log(SoupServer* server) {
                    G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
                      auto* stats = new RequestStats;
                      stats->started_us = g_get_monotonic_time();
+                     stats->started_real_us = g_get_real_time();
                      g_object_set_data_full(G_OBJECT(msg), kStatsKey, stats, [](gpointer p) {
                        delete static_cast<RequestStats*>(p);
                      });
                      g_signal_connect(msg, "wrote-body-data",
                                       G_CALLBACK(+[](SoupServerMessage* m, guint size, gpointer) {
-                                        if (RequestStats* s = stats_of(m)) s->bytes += size;
+                                        RequestStats* s = stats_of(m);
+                                        if (!s) return;
+                                        if (!s->first_byte_us && size)
+                                          s->first_byte_us = g_get_monotonic_time();
+                                        s->bytes += size;
                                       }),
                                       nullptr);
                    }),

@@ -13,6 +13,7 @@
 #include "service/http_errors.h"
 #include "service/metrics.h"
 #include "service/playback.h"
+#include "service/player_page.h"
 #include "service/server_context.h"
 
 namespace tws {
@@ -40,6 +41,8 @@ void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpoint
     return;
   }
   if (path == "/v1" || g_str_has_prefix(path.c_str(), "/v1/")) return handle_api(ctx, msg, path);
+  if (path == "/player" || g_str_has_prefix(path.c_str(), "/player/"))
+    return handle_player(msg, path);
   if (path == "/" || path.empty())
     return send_error(msg, ErrorCode::kNotFound, "nothing here; see GET /<bucket>/<key>");
   handle_playback(ctx, msg, path);

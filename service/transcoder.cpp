@@ -64,19 +64,25 @@ bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* cli
     // and a new job starts at the segment.
     Job* job = jobs_.at(it->second->job).get();
     if (index - std::max(job->current, job->first) > kJoinDistance) {
+      // truncate() drops the job's flights from `index` on that nobody waits for: this one
+      // too. A new flight waits for the new job.
       truncate(job, index);
       if (!queue_.push({playlist_id(*playlist), playlist, index, index, Priority::kWaiting}))
         return false;
+      it = flights_.find(key);
+      if (it == flights_.end()) it = flights_.emplace(key, std::make_unique<Flight>()).first;
     }
   }  // else: queued, with a waited-for item of its own (made with the flight)
   it->second->add_client(client);
   preempt_for_waiting();
   pump();
+  rebalance();
   return true;
 }
 
 void Transcoder::unwatch(const PlaylistPtr& playlist, int index, FlightClient* client) {
   if (Flight* f = find_flight(*playlist, index)) f->remove_client(client);
+  rebalance();
 }
 
 void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
@@ -156,8 +162,13 @@ void Transcoder::pre_transcode(const PlaylistPtr& playlist, int first, int last)
 
 void Transcoder::pump() {
   while (!shut_down_ && jobs_.size() < size_t(config_.workers)) {
+    // Background work leaves the last free worker to clients that may come while an urgent
+    // job runs (a viewer asks for its video and audio segments one after the other).
+    if (queue_.top_priority() != Priority::kWaiting && jobs_.size() + 1 >= size_t(config_.workers) &&
+        std::any_of(jobs_.begin(), jobs_.end(), [this](const auto& j) { return urgent(*j.second); }))
+      break;
     std::optional<QueueItem> item = queue_.pop();
-    if (!item) return;
+    if (!item) break;
     const StoredPlaylist& p = *item->stored;
     int first = item->first;
     while (first <= item->last && busy(p, first)) ++first;
@@ -179,6 +190,30 @@ void Transcoder::pump() {
       }
     }
     launch(*item, first, last);
+  }
+  rebalance();
+}
+
+bool Transcoder::urgent(const Job& job) {
+  for (int i = std::max(job.current, job.first); i <= job.owned_last; ++i) {
+    const Flight* f = find_flight(*job.playlist, i);
+    if (f && f->job == job.id && f->clients() > 0) return true;
+  }
+  return false;
+}
+
+void Transcoder::rebalance() {
+  std::vector<std::pair<Job*, bool>> states;
+  bool any_urgent = false;
+  for (const auto& [id, job] : jobs_) {
+    states.emplace_back(job.get(), urgent(*job));
+    any_urgent = any_urgent || states.back().second;
+  }
+  for (auto [job, is_urgent] : states) {
+    if (any_urgent && !is_urgent)
+      job->gate->hold();
+    else
+      job->gate->release();
   }
 }
 
@@ -212,16 +247,21 @@ void Transcoder::preempt_for_waiting() {
     if (job->stop_before.load() != INT_MAX) return;
   Job* victim = nullptr;
   for (const auto& [id, job] : jobs_)
-    if (job->priority < Priority::kWaiting && (!victim || job->priority < victim->priority))
-      victim = job.get();
+    if (!urgent(*job) && (!victim || job->priority < victim->priority)) victim = job.get();
   if (!victim) return;
-  const int at = std::max(victim->current, victim->first) + 1;
+  // A background job is held while the client waits: its segment in progress is dropped
+  // (made again later) unless a client waits for it too.
+  int at = std::max(victim->current, victim->first);
+  const Flight* f = find_flight(*victim->playlist, at);
+  if (f && f->clients() > 0) ++at;
   if (at <= victim->owned_last) truncate(victim, at);
 }
 
 void Transcoder::truncate(Job* job, int at) {
   if (at > job->owned_last) return;
   job->stop_before = std::min(job->stop_before.load(), at);
+  // Stopping in the segment being made: the job must run on to notice.
+  if (at <= std::max(job->current, job->first)) job->gate->open_for_good();
   const StoredPlaylist& p = *job->playlist;
   for (int i = at; i <= job->owned_last; ++i) {
     const std::string key = flight_key(p, i);
@@ -251,6 +291,7 @@ void Transcoder::work(Job* job) {
     post(std::move(done));
     return;
   }
+  segment_job.gate = job->gate;
   SegmentPublisher publisher(storage.get(), p.prefix_key, p.record.token, &segment_job);
   const SegmentSink inner = publisher.sink();
   auto stopped = [job](int index) { return job->cancelled || index >= job->stop_before; };
@@ -328,7 +369,10 @@ void Transcoder::handle(Event& e) {
     return;
   }
   if (e.kind == Event::kEnd && e.ok) Metrics::global().segment_transcoded(e.seconds);
-  if (e.kind == Event::kBegin) job->current = e.index;
+  if (e.kind == Event::kBegin) {
+    job->current = e.index;
+    rebalance();
+  }
   const std::string key = flight_key(*job->playlist, e.index);
   auto it = flights_.find(key);
   if (it == flights_.end() || it->second->job != e.job) return;  // moved to another job
@@ -363,8 +407,12 @@ void Transcoder::finish_job(uint64_t id, const Failure* failure) {
     flights_.erase(it);
     flight->fail(failure && !failure->message.empty() ? *failure : ended);
   }
-  if (failure) g_warning("transcode %s segments %d..%d failed: %s", job->playlist_id.c_str(),
-                         job->first, job->last, failure->message.c_str());
+  if (failure && job->stop_before.load() <= std::max(job->current, job->first))
+    g_message("transcode %s segments %d..%d stopped at %d", job->playlist_id.c_str(), job->first,
+              job->last, job->stop_before.load());
+  else if (failure)
+    g_warning("transcode %s segments %d..%d failed: %s", job->playlist_id.c_str(), job->first,
+              job->last, failure->message.c_str());
   pump();
 }
 
@@ -373,7 +421,10 @@ void Transcoder::shutdown() {
   shut_down_ = true;
   queue_.clear();
   if (warmup_session_) soup_session_abort(warmup_session_.get());
-  for (auto& [id, job] : jobs_) job->cancelled = true;
+  for (auto& [id, job] : jobs_) {
+    job->cancelled = true;
+    job->gate->open_for_good();
+  }
   for (auto& [id, job] : jobs_)
     if (job->thread.joinable()) job->thread.join();
   jobs_.clear();

@@ -67,6 +67,8 @@ class Transcoder {
     std::atomic<bool> cancelled{false};
     int owned_last = 0;  // main context: the last segment still owned by this job
     int current = -1;    // main context: the segment being made
+    // Held while other jobs make segments that clients wait for (rebalance()).
+    std::shared_ptr<JobGate> gate = std::make_shared<JobGate>();
     std::thread thread;
   };
   struct Event {
@@ -88,6 +90,11 @@ class Transcoder {
   bool busy(const StoredPlaylist& p, int index);  // running flight or in storage
 
   void pump();  // starts queued work while workers are free
+  // Whether a client waits for a segment the job still owns.
+  bool urgent(const Job& job);
+  // Holds background jobs while an urgent one runs (the CPU goes to the segment a client
+  // waits for, then to its neighbours); releases them otherwise.
+  void rebalance();
   void launch(const QueueItem& item, int first, int last);
   void preempt_for_waiting();
   void truncate(Job* job, int at);

@@ -21,6 +21,8 @@ and ends it with SIGTERM (exit status 0 is part of the case). Cases:
   first-bytes        the first chunk of a cold 10 s segment arrives before it is in storage;
                      at the end it is stored and equal to the body
   read-ahead         GET segment 0 with TranscodeAhead 3: segments 1..3 stored, 4 not
+  seek-ahead         a GET far into a running read-ahead run (a viewer's seek): the run stops
+                     short of it and a new transcode serves it (200, the stored bytes)
   pre-transcode      InitialTranscode 36, [2,2,2] + 10 s: segments 0..5 stored without requests
   sigterm            SIGTERM during a cold segment: exit 0, the response cut, nothing stored
 
@@ -686,6 +688,32 @@ def case_read_ahead(w):
     return f
 
 
+def case_seek_ahead(w):
+    s = w.server
+    st = w.stream("serve44", "seek", duration=5, initial=(), transcode_ahead=8)
+    r = s.get(st.segment_url(0))
+    if r.status != 200:
+        return [f"GET segment 0: {r.describe()}" + s.stderr_tail()]
+    # The read-ahead run 1..8 is under way once 1 is stored; 7 is beyond where a client can
+    # join it (a seek).
+    if not serve.wait_for(lambda: st.stored(1), STORE_TIMEOUT, 0.02):
+        return ["read-ahead: segment 1 not stored after GET 0"]
+    if st.stored(7):
+        return ["the read-ahead run reached segment 7 before the seek: nothing tested"]
+    r7 = s.get(st.segment_url(7), timeout=120)
+    f = []
+    if r7.status != 200:
+        return [f"GET segment 7 during the read-ahead run: {r7.describe()}" + s.stderr_tail()]
+    if not serve.wait_for(lambda: st.stored(7), STORE_TIMEOUT, 0.2):
+        return ["segment 7 not stored after its GET"]
+    if r7.body != open(st.segment_file(7), "rb").read():
+        f.append("GET segment 7: the body differs from the stored segment")
+    f += [f"segment 7: {m}" for m in check.ts_structure(st.segment_file(7))]
+    if not serve.wait_for(lambda: all(st.stored(k) for k in range(1, 9)), STORE_TIMEOUT, 0.5):
+        f.append(f"read-ahead 1..8 not all stored after the seek: {st.stored_segments()}")
+    return f
+
+
 def case_pre_transcode(w):
     f = []
     st = w.stream("serve44", "pre", duration=10, initial=(2, 2, 2), transcode_ahead=0,
@@ -749,7 +777,8 @@ def main():
     # Sources first, so a case's time is its own.
     for name in ("mp4", "serve360p", "serve44"):
         if any(run.selected(c) for c in ("api", "signatures", "playback", "single-flight", "regenerate",
-                                         "range", "first-bytes", "read-ahead", "pre-transcode", "sigterm")):
+                                         "range", "first-bytes", "read-ahead", "seek-ahead", "pre-transcode",
+                                         "sigterm")):
             media.source(name)
 
     def with_tmp(fn, sub):
@@ -769,6 +798,7 @@ def main():
     run.case("range-cache-cors", in_world("range", case_range_cache_cors))
     run.case("first-bytes", in_world("first", case_first_bytes))
     run.case("read-ahead", in_world("ahead", case_read_ahead))
+    run.case("seek-ahead", in_world("seek", case_seek_ahead))
     run.case("pre-transcode", in_world("pre", case_pre_transcode))
     run.case("sigterm", in_world("term", case_sigterm))
     if keep:

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Browser benchmark (issue 6 "Done means" 2): start-up and seek in Chromium on the player page,
+cold (nothing transcoded yet) against warm (the same stream with every segment stored: what a
+fully transcoded static HLS stream gives on this machine).
+
+Source: 1080p25 testsrc2 + a 48 kHz tone, 120 s, H.264 with keyframes every 10 s at 0, 10, 20 ...
+(bench/engine.py's make_source). Target: 720p H.264 x264 veryfast CRF 23, AAC 128 kb/s,
+[2, 2, 2] + 10 s segments, InitialTranscode 0 (nothing ready in advance), TranscodeAhead
+default. The seek goes to 60 % (72 s): its segment is 66-76 s, so the frame asked for needs the
+source decoded from its keyframe at 60 s and 6 s of output encoded before it.
+
+For each hls.js configuration (the player page's own, and hls.js defaults: ?hls=defaults) and
+each repetition, one headless Chromium (tests/e2e/lib/browser.py) in a fresh context (empty
+cache) does: open the page with autoplay, start-up (first frame presented while playing,
+measured by the page), play 2 s, seek to 60 % (first frame presented after it), play 1 s.
+Cold: a new target prefix (nothing stored; the seek's segment is checked to be missing just
+before the seek), on a fresh `tws serve`. Warm: the same playlist after `tws segment P 0 N-1`
+stored every segment, on another fresh `tws serve` (no transcode running). Medians are printed
+with the ratios cold / warm; goals for the page's configuration: start-up <= 1.5, seek <= 4.
+
+Chromium, hls.js and tws share this machine's cores, as they would not in production: the
+cold figures include the browser's own CPU use competing with the transcode.
+
+Usage: bench/browser.py --build build [--repeat N] [--configs tws,defaults] [--json FILE]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e", "lib"))
+
+import importlib.util  # noqa: E402
+
+import browser  # noqa: E402  (tests/e2e/lib/browser.py)
+import engine  # noqa: E402  (bench/engine.py: build_setup, make_source, PRESET, CRF)
+import tws as twslib  # noqa: E402  (tests/e2e/lib/tws.py: Env)
+
+_spec = importlib.util.spec_from_file_location(
+    "e2e_serve", os.path.join(HERE, "..", "tests", "e2e", "lib", "serve.py"))
+serve = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(serve)
+
+DURATION = 120
+SEEK_FRACTION = 0.6
+START_GOAL = 1.5
+SEEK_GOAL = 4.0
+STEP_TIMEOUT_MS = 120000
+
+
+def target(prefix):
+    return {"URI": prefix, "Duration": 10, "InitialSegments": [2, 2, 2], "InitialTranscode": 0,
+            "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": engine.CRF, "Resolution": "x720"}},
+            "Audio": {"TranscodeAudio": {"Codec": "aac", "Bitrate": 128000, "SampleRate": 44100}}}
+
+
+def session(chromium, server, playlist_uri, config, before_seek=None):
+    """One viewer: start-up, 2 s of playback, a seek to 60 %, 1 s more. Returns the figures."""
+    url = server.sign(playlist_uri)
+    params = {"autoplay": "1"}
+    if config != "tws":
+        params["hls"] = config
+    page = browser.player_url(browser.cross_origin(server.base), url, **params)
+    steps = [{"do": "open", "url": page}, {"do": "startup", "timeoutMs": STEP_TIMEOUT_MS},
+             {"do": "play", "seconds": 2}]
+    res = chromium.steps(steps)
+    cold_seek_segment = before_seek() if before_seek else None
+    if res[-1].get("ok"):
+        res += chromium.steps([{"do": "seek", "fraction": SEEK_FRACTION, "timeoutMs": STEP_TIMEOUT_MS},
+                               {"do": "play", "seconds": 1}])
+    chromium.step({"do": "close"})
+    bad = [r for r in res if not r.get("ok")]
+    if bad:
+        raise RuntimeError(f"{config}: step {bad[0]['do']}: {bad[0].get('error')} "
+                           f"(stats {bad[0].get('stats', {}).get('errors')})")
+    stats = res[-1]["stats"]
+    if stats.get("fatal"):
+        raise RuntimeError(f"{config}: fatal hls.js error {stats['fatal']}")
+    seek = res[3]["seek"]
+    return {"startup_ms": stats["startupMs"], "seek_ms": seek["ms"], "seek_to": seek["to"],
+            "stalls": stats["stalls"], "seek_segment_was_stored": cold_seek_segment}
+
+
+def measure(args, chromium, tws, src, config):
+    cold, warm = [], []
+    for rep in range(args.repeat):
+        env = twslib.Env("bench-browser", keep=args.keep)
+        serve.write_config(env, workers=2, preset=engine.PRESET)
+        source_uri = env.put(src, "in/src.mp4")
+        prefix = "oss://media/out/720p"
+        playlist_uri = prefix + ".m3u8"
+        try:
+            server = serve.Server(env).start()
+            try:
+                resp = server.create_playlist({"SourceURI": source_uri, "Targets": [target(prefix)]})
+                token = resp["VideoPlaylist"][0]["Token"]
+                out_dir = os.path.dirname(env.path(playlist_uri))
+                seek_k = 7  # 66-76 s: [2, 2, 2] then 10 s segments
+
+                def seek_segment_stored():
+                    return os.path.exists(os.path.join(out_dir, f"720p-{token}-{seek_k}.ts"))
+                cold.append(session(chromium, server, playlist_uri, config, seek_segment_stored))
+            finally:
+                server.stop()
+            # Every segment stored, then a fresh server with nothing running: static HLS.
+            n = len([l for l in open(env.path(playlist_uri)) if l.startswith("#EXTINF")])
+            subprocess.run([tws, "segment", "--config", env.config, playlist_uri, "0", str(n - 1)],
+                           check=True, capture_output=True, timeout=1800, cwd=env.dir)
+            server = serve.Server(env).start()
+            try:
+                warm.append(session(chromium, server, playlist_uri, config))
+            finally:
+                server.stop()
+        finally:
+            env.close()
+        c, w = cold[-1], warm[-1]
+        print(f"  {config:<9} run {rep + 1}: start-up cold {c['startup_ms']:6.0f} ms warm "
+              f"{w['startup_ms']:6.0f} ms; seek cold {c['seek_ms']:6.0f} ms warm {w['seek_ms']:6.0f} ms"
+              f"{'  (seek segment was already stored!)' if c['seek_segment_was_stored'] else ''}",
+              flush=True)
+    return cold, warm
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build", help="meson build directory (default: build)")
+    ap.add_argument("--tws", help="tws binary (default: BUILD/service/tws)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per configuration (median kept)")
+    ap.add_argument("--configs", default="tws,defaults", help="hls.js configurations: tws, defaults")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary buckets")
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+
+    why = browser.available()
+    if why:
+        sys.exit(why)
+    tws, build_env, media_dir = engine.build_setup(args.build, args.tws)
+    os.environ["TWS"] = tws
+    os.environ.update(build_env)
+    src = os.path.join(media_dir, f"bench-1080p25-{DURATION}s-keys0.mp4")
+    engine.make_source(src, 0, DURATION)
+    with open(src, "rb") as f:  # the page cache warm for cold and warm alike
+        while f.read(1 << 24):
+            pass
+    figures = {}
+    with browser.Browser() as chromium:
+        print(f"cores: {os.cpu_count()}; Chromium {chromium.version}; source 1080p25 {DURATION} s, "
+              f"keyframes every 10 s; target 720p x264 {engine.PRESET} CRF {engine.CRF}, [2,2,2] + 10 s, "
+              f"InitialTranscode 0; seek to {SEEK_FRACTION:.0%}; median of {args.repeat}", flush=True)
+        for config in args.configs.split(","):
+            cold, warm = measure(args, chromium, tws, src, config)
+            figures[config] = {"cold": cold, "warm": warm}
+    print()
+    print(f"  {'hls.js config':<14} {'':<9} {'cold ms':>9} {'warm ms':>9} {'cold/warm':>10}   goal")
+    for config, f in figures.items():
+        for what, key, goal in (("start-up", "startup_ms", START_GOAL), ("seek 60 %", "seek_ms", SEEK_GOAL)):
+            c = statistics.median(x[key] for x in f["cold"])
+            w = statistics.median(x[key] for x in f["warm"])
+            r = c / w if w else float("nan")
+            verdict = (f"<= {goal} ({'ok' if r <= goal else 'ABOVE GOAL'})" if config == "tws" else "")
+            print(f"  {config:<14} {what:<9} {c:9.0f} {w:9.0f} {r:10.2f}   {verdict}")
+            f[f"{key}_ratio"] = r
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(figures, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+// The tws player page: hls.js on a signed playlist URL (?src=), quality, audio-track and
+// subtitle pickers, and the start-up and seek times this viewer saw.
+//
+// Query: src (the signed .m3u8 URL, required), autoplay=1 (start at once, muted if the
+// browser's autoplay policy asks for it), hls=defaults (hls.js's own configuration, to
+// compare with the one below).
+//
+// Start-up: from the press of play (or the page's start with autoplay) to the first video
+// frame presented while playing. Seek: from `seeking` to the first frame presented after
+// `seeked`. Both come from requestVideoFrameCallback, i.e. what reached the screen.
+// window.tws holds the figures for scripts (tests and benchmarks).
+'use strict';
+
+(function () {
+  const params = new URLSearchParams(location.search);
+  const src = params.get('src');
+  const video = document.getElementById('video');
+  const $ = (id) => document.getElementById(id);
+
+  // Tuned for segments transcoded while they are fetched: a cold segment arrives at the
+  // encoder's pace, so its bytes are demuxed and appended as they stream (progressive), the
+  // first segment is fetched while the media element attaches, no extra fragment is fetched
+  // to test the bandwidth first, and a slow first byte is not a network error.
+  const slowFirstByte = {
+    default: {
+      maxTimeToFirstByteMs: 30000,
+      maxLoadTimeMs: 120000,
+      timeoutRetry: { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 },
+      errorRetry: { maxNumRetry: 3, retryDelayMs: 500, maxRetryDelayMs: 4000 },
+    },
+  };
+  const twsConfig = {
+    progressive: true,
+    startFragPrefetch: true,
+    testBandwidth: false,
+    fragLoadPolicy: slowFirstByte,
+    backBufferLength: 60,
+  };
+  const useDefaults = params.get('hls') === 'defaults';
+
+  const stats = {
+    config: useDefaults ? 'defaults' : 'tws',
+    started: false,
+    startupMs: null,      // press of play -> first frame presented while playing
+    timelineStart: null,  // where hls.js put media time 0 (start of the buffer at start-up)
+    framesPresented: 0,   // frames reported by requestVideoFrameCallback
+    lastMediaTime: 0,
+    seeks: [],            // {from, to, ms}: seeking -> first frame presented after seeked
+    stalls: 0,            // `waiting` after start-up, outside seeks
+    stallLog: [],         // {at: ms since start, time: media time, buffered} of each
+    events: [],           // [ms since start, event, detail]: the last 300 loads, appends, switches
+    stallMs: 0,
+    errors: [],           // every hls.js error: {type, details, fatal}
+    fatal: null,          // the first fatal hls.js error, if any
+    level: -1,
+    levels: [],
+    audioTracks: [],
+    audioTrack: -1,
+    subtitleTracks: [],
+    subtitleTrack: -1,
+  };
+  window.tws = stats;
+
+  let t0 = 0;
+  let seekStart = null;  // {from, to, t, seeked}
+  let stallStart = null;
+
+  function ms(t) {
+    return Math.round(t) + ' ms';
+  }
+
+  function ranges() {
+    const out = [];
+    for (let i = 0; i < video.buffered.length; i++) {
+      out.push([+video.buffered.start(i).toFixed(3), +video.buffered.end(i).toFixed(3)]);
+    }
+    return out;
+  }
+
+  function note(event, detail) {
+    stats.events.push([Math.round(performance.now() - t0), event, detail]);
+    if (stats.events.length > 300) stats.events.shift();
+  }
+
+  function showError(text) {
+    $('error').textContent = text;
+  }
+
+  function fillSelect(select, items, label, keepFirst) {
+    while (select.options.length > (keepFirst ? 1 : 0)) select.remove(select.options.length - 1);
+    items.forEach((item, i) => {
+      const o = document.createElement('option');
+      o.value = String(i);
+      o.textContent = label(item, i);
+      select.appendChild(o);
+    });
+  }
+
+  function onFrame(now, meta) {
+    stats.framesPresented = meta.presentedFrames;
+    stats.lastMediaTime = meta.mediaTime;
+    if (stats.startupMs === null && !video.paused) {
+      stats.startupMs = now - t0;
+      stats.timelineStart = video.buffered.length ? video.buffered.start(0) : null;
+      $('startup').textContent = ms(stats.startupMs);
+    }
+    if (seekStart && seekStart.seeked) {
+      const s = { from: seekStart.from, to: seekStart.to, ms: now - seekStart.t };
+      stats.seeks.push(s);
+      seekStart = null;
+      $('seek').textContent = `${ms(s.ms)} (to ${s.to.toFixed(1)} s)`;
+      $('seeks').textContent = stats.seeks.map((x) => ms(x.ms)).join(', ');
+    }
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  function describeLevel(l) {
+    const kbps = Math.round((l.bitrate || 0) / 1000);
+    return (l.height ? l.height + 'p' : 'audio') + (kbps ? ` ${kbps} kb/s` : '');
+  }
+
+  function start() {
+    if (stats.started) return;
+    stats.started = true;
+    t0 = performance.now();
+    $('play').disabled = true;
+    const hls = new Hls(useDefaults ? {} : twsConfig);
+    stats.hls = hls;
+    hls.subtitleDisplay = true;
+
+    const fragName = (f) => `${f.type} ${f.level} #${f.sn}`;
+    hls.on(Hls.Events.FRAG_LOADING, (_e, d) => note('loading', fragName(d.frag)));
+    hls.on(Hls.Events.FRAG_LOADED, (_e, d) => note('loaded', fragName(d.frag)));
+    hls.on(Hls.Events.FRAG_BUFFERED, (_e, d) => {
+      note('buffered', fragName(d.frag) + ' ' + JSON.stringify(ranges()));
+      // hls.js puts the stream's lowest DTS at 0, so a stream with B-frames starts a frame or
+      // two later: start there at once rather than when hls.js sees playback stuck at 0.
+      const b = video.buffered;
+      if (stats.startupMs === null && b.length && video.currentTime < b.start(0) &&
+          b.start(0) - video.currentTime < 1) {
+        video.currentTime = b.start(0);
+      }
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHING, (_e, d) => note('level', d.level));
+    hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
+      stats.levels = data.levels.map((l) => ({ width: l.width, height: l.height, bitrate: l.bitrate }));
+      fillSelect($('quality'), data.levels, describeLevel, true);
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
+      stats.level = data.level;
+      $('level').textContent = describeLevel(hls.levels[data.level]) +
+        (hls.autoLevelEnabled ? ' (auto)' : '');
+    });
+    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_e, data) => {
+      stats.audioTracks = data.audioTracks.map((t) => ({ name: t.name, lang: t.lang }));
+      fillSelect($('audio'), data.audioTracks, (t) => t.name || t.lang || 'track', false);
+      $('audio').value = String(hls.audioTrack);
+    });
+    hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, (_e, data) => {
+      stats.audioTrack = data.id;
+      $('audio').value = String(data.id);
+    });
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
+      stats.subtitleTracks = data.subtitleTracks.map((t) => ({ name: t.name, lang: t.lang }));
+      fillSelect($('subtitles'), data.subtitleTracks, (t) => t.name || t.lang || 'track', true);
+    });
+    hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_e, data) => {
+      stats.subtitleTrack = data.id;
+      $('subtitles').value = String(data.id);
+    });
+    hls.on(Hls.Events.ERROR, (_e, data) => {
+      stats.errors.push({ type: data.type, details: data.details, fatal: !!data.fatal });
+      note('error', data.details);
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !stats.recovered) {
+        stats.recovered = true;  // one recovery from a decode error, as hls.js suggests
+        hls.recoverMediaError();
+        return;
+      }
+      stats.fatal = stats.fatal || { type: data.type, details: data.details };
+      showError(`playback failed: ${data.type} ${data.details}`);
+      hls.destroy();
+    });
+
+    hls.loadSource(src);
+    hls.attachMedia(video);
+    video.play().catch((err) => {
+      if (err.name !== 'NotAllowedError') return;
+      video.muted = true;  // the browser's autoplay policy allows muted playback
+      video.play().catch(() => showError('press play to start'));
+    });
+  }
+
+  video.addEventListener('seeking', () => {
+    if (stats.startupMs === null) return;  // hls.js's own start position
+    seekStart = { from: stats.lastMediaTime, to: video.currentTime, t: performance.now(), seeked: false };
+  });
+  video.addEventListener('seeked', () => {
+    if (seekStart) seekStart.seeked = true;
+  });
+  video.addEventListener('waiting', () => {
+    if (stats.startupMs === null || seekStart) return;
+    stats.stalls += 1;
+    stallStart = performance.now();
+    stats.stallLog.push({ at: Math.round(stallStart - t0), time: video.currentTime, buffered: ranges() });
+    $('stalls').textContent = String(stats.stalls);
+  });
+  video.addEventListener('playing', () => {
+    if (stallStart !== null) stats.stallMs += performance.now() - stallStart;
+    stallStart = null;
+  });
+  video.addEventListener('timeupdate', () => {
+    const b = video.buffered;
+    for (let i = 0; i < b.length; i++) {
+      if (b.start(i) <= video.currentTime + 0.1 && b.end(i) >= video.currentTime) {
+        $('buffer').textContent = (b.end(i) - video.currentTime).toFixed(1) + ' s';
+      }
+    }
+  });
+
+  // The next segment comes from the rendition picked: what is buffered plays on (no stall).
+  $('quality').addEventListener('change', (e) => { stats.hls.nextLevel = Number(e.target.value); });
+  $('audio').addEventListener('change', (e) => { stats.hls.audioTrack = Number(e.target.value); });
+  $('subtitles').addEventListener('change', (e) => { stats.hls.subtitleTrack = Number(e.target.value); });
+  $('play').addEventListener('click', () => { start(); });
+  video.addEventListener('play', () => { start(); });
+
+  if (!src) {
+    showError('no playlist: open /player?src=<signed playlist URL>');
+    $('play').disabled = true;
+    return;
+  }
+  $('src').textContent = src;
+  if (!window.Hls || !Hls.isSupported()) {
+    // Safari on iPhone has no Media Source Extensions but plays HLS itself (no pickers then).
+    if (video.canPlayType('application/vnd.apple.mpegurl')) {
+      video.src = src;
+      stats.config = 'native';
+      stats.started = true;
+      video.addEventListener('play', () => { if (!t0) t0 = performance.now(); }, { once: true });
+      video.requestVideoFrameCallback(onFrame);
+      if (params.get('autoplay') === '1') video.play().catch(() => showError('press play to start'));
+      return;
+    }
+    showError('this browser cannot play HLS (no Media Source Extensions)');
+    return;
+  }
+  video.requestVideoFrameCallback(onFrame);
+  if (params.get('autoplay') === '1') start();
+})();

@@ -1,0 +1,103 @@
+"""Debian's Chromium on the tws player page, through tests/e2e/node/browser.js (playwright-core,
+headless): Browser() starts one Chromium; step({...}) sends one step and returns what it
+reported, with the page's window.tws figures (start-up and seek times, frames presented,
+stalls, hls.js errors, levels and tracks). Used by test_browser.py and bench/browser.py."""
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DRIVER = os.path.join(HERE, "..", "node", "browser.js")
+CHROMIUM = os.environ.get("TWS_CHROMIUM", "/usr/bin/chromium")
+START_TIMEOUT = 120
+STEP_MARGIN = 60   # seconds on top of a step's own timeout before the driver counts as hung
+
+
+class BrowserError(Exception):
+    pass
+
+
+def available():
+    """None when Chromium, node and playwright-core are there; else why not."""
+    if not os.path.exists(CHROMIUM):
+        return f"no Chromium at {CHROMIUM} (scripts/install-deps.sh installs Debian's chromium)"
+    if not shutil.which("node"):
+        return "no node on PATH"
+    if not os.path.isdir(os.path.join(HERE, "..", "node", "node_modules", "playwright-core")):
+        return "tests/e2e/node/node_modules/playwright-core is missing (scripts/install-deps.sh)"
+    return None
+
+
+class Browser:
+    """One headless Chromium for a series of steps (see node/browser.js)."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(["node", DRIVER, CHROMIUM], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        hello = self._read(START_TIMEOUT)
+        if not hello.get("ready"):
+            self.close()
+            raise BrowserError(f"Chromium did not start: {hello.get('error')}")
+        self.version = hello.get("version")
+
+    def _read(self, timeout):
+        line = [None]
+        t = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()),
+                             daemon=True)
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            self.close()
+            raise BrowserError(f"the Chromium driver answered nothing in {timeout} s")
+        if not line[0]:
+            err = self.proc.stderr.read()[-1500:] if self.proc.poll() is not None else ""
+            raise BrowserError(f"the Chromium driver ended: {err.strip()}")
+        try:
+            return json.loads(line[0])
+        except ValueError as e:
+            raise BrowserError(f"the Chromium driver said {line[0][:300]!r}") from e
+
+    def step(self, step):
+        self.proc.stdin.write(json.dumps(step) + "\n")
+        self.proc.stdin.flush()
+        wait = step.get("timeoutMs", 30000) / 1000 + step.get("seconds", 0) + STEP_MARGIN
+        return self._read(wait)
+
+    def steps(self, steps):
+        """Runs steps until one fails; returns the results (a failed one last)."""
+        out = []
+        for s in steps:
+            out.append(self.step(s))
+            if not out[-1].get("ok"):
+                break
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(30)
+            except (subprocess.TimeoutExpired, BrokenPipeError, OSError):
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def player_url(page_base, playlist_url, **params):
+    """The player page at `page_base` (scheme://host:port) playing `playlist_url`."""
+    return f"{page_base}/player?" + urllib.parse.urlencode({"src": playlist_url, **params})
+
+
+def cross_origin(url, host="localhost"):
+    """The same server under another host name: another origin, so CORS is exercised."""
+    u = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((u.scheme, f"{host}:{u.port}", u.path, u.query, u.fragment))

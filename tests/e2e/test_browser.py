@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""Browser end-to-end test (issue 6 "Done means" 1): the player page of `tws serve` in Debian's
+Chromium (headless, driven by playwright-core: lib/browser.py, node/browser.js).
+
+One `tws serve` (workers 2) on 127.0.0.1 with a cold master: a 480x270 30 s source with two
+audio languages and a WebVTT file, two video renditions (480x270 and 240x136), two audio
+renditions, one subtitle rendition; [2, 2, 2] + 6 s segments, InitialTranscode 0 (nothing
+made in advance). The page is loaded from http://localhost:PORT and the playlist from
+http://127.0.0.1:PORT: two origins, so every playlist and segment request is a CORS request.
+
+  player page      GET /player, /player/player.js, /player/hls.min.js: 200 with their types;
+                   the page's scripts are its own (no CDN); unknown files 404, POST 405
+  cold playback    play (first frame while playing; the picture advances; no stall), seek to
+                   60 % (the first frame after it; the picture advances from there; no stall),
+                   switch the rendition with the quality picker (the other size is shown, no
+                   stall), the second audio track and the subtitles with their pickers (cues
+                   from the WebVTT file); no fatal hls.js error at any point; the segments came
+                   from transcodes (metrics)
+
+Timeouts guard against hangs; no speed is asserted here (bench/browser.py measures it).
+"""
+
+import os
+import re
+import sys
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+
+import browser  # noqa: E402
+import media  # noqa: E402
+import serve  # noqa: E402
+from harness import Runner  # noqa: E402
+from serve import Server  # noqa: E402
+from tws import Env  # noqa: E402
+
+DURATION = 30
+_AUDIO_IN, _AUDIO_MAPS = media._two_tone_audio(DURATION)
+media.RECIPES.setdefault(
+    "browser270", ("src-browser-270p-30s.mp4",
+                   "480x270 H.264 25 fps 30 s, audio 440 Hz eng + 660 Hz fra",
+                   media._video_in("480x270", "25", DURATION) + _AUDIO_IN + ["-map", "0:v"] +
+                   _AUDIO_MAPS + media._x264(75) + media.AAC, "av"))
+CUES = [(1.0, 4.0, "Erster Satz"), (12.0, 16.0, "Zweiter Satz"), (18.5, 24.0, "Dritter Satz")]
+# Small, so that Chromium (decoding and drawing without a GPU) and the transcodes share the
+# CI machine's 2 cores without starving playback.
+RENDITIONS = [("270p", "480x", 270), ("136p", "240x", 136)]
+STEP_TIMEOUT_MS = 120000
+
+
+class World:
+    def __init__(self):
+        self.env = Env("browser")
+        serve.write_config(self.env, workers=2)
+        self.server = Server(self.env).start()
+
+    def close(self):
+        failures = self.server.stop()
+        self.env.close()
+        return failures
+
+    def cold_master(self):
+        src = self.env.put(media.source("browser270"), "in/source.mp4")
+        subs = self.env.put(media.text_file("browser-deu.vtt", media.vtt_text(CUES)), "in/deu.vtt")
+        targets = [{"URI": f"oss://media/out/{name}/{name}", "Duration": 6,
+                    "InitialSegments": [2, 2, 2], "InitialTranscode": 0,
+                    "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": 28, "Resolution": res,
+                                                 "ScaleType": "fit"}},
+                    "Audio": {"TranscodeAudio": {"Codec": "aac", "Bitrate": 96000},
+                              "Stream": [0, 1]}}
+                   for name, res, _h in RENDITIONS]
+        self.server.create_playlist({"SourceURI": src, "MasterURI": "oss://media/out/master.m3u8",
+                                     "SourceSubtitles": [{"URI": subs, "Language": "deu"}],
+                                     "Targets": targets})
+        return self.server.sign("oss://media/out/master.m3u8")
+
+
+def case_page(world):
+    f = []
+    s = world.server
+    page = s.get("/player?src=x")
+    if page.status != 200 or not (page.header("content-type") or "").startswith("text/html"):
+        return [f"GET /player: {page.describe()}, content-type {page.header('content-type')}"]
+    scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', page.text())
+    if sorted(scripts) != ["/player/hls.min.js", "/player/player.js"]:
+        f.append(f"the page's scripts are {scripts}, want /player/hls.min.js and /player/player.js "
+                 "(served by tws, no CDN)")
+    for ids in ("quality", "audio", "subtitles", "startup", "seek"):
+        if f'id="{ids}"' not in page.text():
+            f.append(f"the page has no element id={ids}")
+    for path, marker in (("/player/hls.min.js", "MANIFEST_PARSED"), ("/player/player.js", "window.tws")):
+        r = s.get(path)
+        ctype = r.header("content-type") or ""
+        if r.status != 200 or "javascript" not in ctype or marker.encode() not in r.body:
+            f.append(f"GET {path}: {r.status} {ctype}, {len(r.body)} bytes (want JavaScript with {marker})")
+    if s.get("/player/nothing.js").status != 404:
+        f.append("GET /player/nothing.js is not 404")
+    r = s.request("POST", "/player", body=b"")
+    if r.status != 405 or (r.json() or {}).get("Code") != "MethodNotAllowed":
+        f.append(f"POST /player: {r.describe()}, want 405 MethodNotAllowed")
+    return f
+
+
+def no_fatal(step):
+    stats = step.get("stats") or {}
+    return [f"{step['do']}: fatal hls.js error {stats['fatal']}"] if stats.get("fatal") else []
+
+
+def advancing(step, label, min_media=1.0):
+    """The picture moved during a `play` step: media time and presented frames, no stall."""
+    f = []
+    if step.get("mediaAdvanced", 0) < min_media:
+        f.append(f"{label}: media time advanced {step.get('mediaAdvanced')} s in "
+                 f"{step.get('wallMs')} ms of playback (want >= {min_media})")
+    if step.get("framesAdvanced", 0) < 10:
+        f.append(f"{label}: {step.get('framesAdvanced')} frames presented (want >= 10)")
+    if step.get("stallsDuring"):
+        f.append(f"{label}: {step['stallsDuring']} stalls (`waiting` after start-up)")
+    return f
+
+
+def case_cold_playback(world):
+    f = []
+    playlist_url = world.cold_master()
+    page_base = browser.cross_origin(world.server.base)
+    if urllib.parse.urlsplit(page_base).netloc == urllib.parse.urlsplit(playlist_url).netloc:
+        return [f"the page ({page_base}) and the stream ({playlist_url}) share an origin"]
+    url = browser.player_url(page_base, playlist_url, autoplay="1")
+    video = "document.getElementById('video')"
+    steps = [
+        {"do": "open", "url": url},
+        {"do": "startup", "timeoutMs": STEP_TIMEOUT_MS},
+        {"do": "play", "seconds": 3},
+        {"do": "seek", "fraction": 0.6, "timeoutMs": STEP_TIMEOUT_MS},
+        {"do": "play", "seconds": 3},
+        # The subtitle picker. The cue at 18.5 s of media time must be where the video's frame
+        # of 18.5 s is: hls.js puts media time 0 where the buffer starts at start-up
+        # (timelineStart; a B-frame stream's first DTS is before its first PTS, so not at 0).
+        {"do": "select", "id": "subtitles", "value": 0},
+        {"do": "waitFor", "timeoutMs": STEP_TIMEOUT_MS, "expr":
+         f"Array.from({video}.textTracks).some(t => t.mode === 'showing' && t.cues && "
+         "Array.from(t.cues).some(c => c.text === 'Dritter Satz' && "
+         "Math.abs(c.startTime - 18.5 - window.tws.timelineStart) < 0.005))"},
+        # The quality picker: the rendition that is not playing; then its size on screen.
+        {"do": "select", "id": "quality", "expr": "window.tws.level === 1 ? 0 : 1"},
+        {"do": "waitFor", "timeoutMs": STEP_TIMEOUT_MS,
+         "expr": f"window.tws.level === Number(document.getElementById('quality').value) && "
+                 f"{video}.videoHeight === window.tws.levels[window.tws.level].height"},
+        {"do": "play", "seconds": 2},
+        {"do": "select", "id": "audio", "value": 1},
+        {"do": "waitFor", "expr": "window.tws.audioTrack === 1", "timeoutMs": STEP_TIMEOUT_MS},
+        {"do": "play", "seconds": 2},
+    ]
+    with browser.Browser() as chromium:
+        results = chromium.steps(steps)
+    console = [c for r in results for c in r.get("console", [])]
+    for r in results:
+        if r.get("error"):
+            f.append(f"step {r['do']}: {r['error']}")
+        f += no_fatal(r)
+    if len(results) < len(steps):
+        f.append(f"steps after {results[-1]['do']} not run")
+    if f:
+        stats = results[-1].get("stats") or {}
+        return f + [f"at {stats.get('currentTime')} s, buffered {stats.get('buffered')}, "
+                    f"errors {stats.get('errors')}"] + ([f"console: {console[:3]}"] if console else [])
+    (opened, started, play1, seek, play2, _subs, _cue, switch, switched, play3, _audio, audio,
+     play4) = results
+    if opened.get("status") != 200:
+        f.append(f"the page answered {opened.get('status')}")
+    st = started["stats"]
+    if st.get("config") != "tws":
+        f.append(f"the page ran with the {st.get('config')} hls.js configuration, want tws")
+    if sorted(l["height"] for l in st.get("levels") or []) != sorted(h for *_x, h in RENDITIONS) or \
+            len(st.get("audioTracks") or []) != 2 or len(st.get("subtitleTracks") or []) != 1:
+        f.append(f"hls.js saw levels {st.get('levels')}, audio {st.get('audioTracks')}, "
+                 f"subtitles {st.get('subtitleTracks')}; want heights 270 and 136, 2 audio, 1 subtitle")
+    print(f"     cold start-up {st.get('startupMs'):.0f} ms, cold seek to {seek.get('to', 0):.1f} s "
+          f"{(seek.get('seek') or {}).get('ms', 0):.0f} ms", flush=True)
+    f += advancing(play1, "after start-up")
+    if (seek.get("seek") or {}).get("to", 0) < 0.6 * DURATION - 0.5:
+        f.append(f"seek: reported {seek.get('seek')}, want to >= {0.6 * DURATION - 0.5}")
+    f += advancing(play2, "after the seek")
+    if play2["stats"]["currentTime"] < 0.6 * DURATION:
+        f.append(f"after the seek the video is at {play2['stats']['currentTime']:.2f} s, "
+                 f"before the seek point {0.6 * DURATION}")
+    height = switched["stats"]["videoHeight"]
+    if height == started["stats"]["videoHeight"]:
+        f.append(f"the quality picker (option {switch.get('value')}) left the picture at {height} px high")
+    f += advancing(play3, f"after switching to {height}p", 0.8)
+    f += advancing(play4, "after switching the audio track", 0.8)
+    if audio["stats"].get("audioTracks", [{}])[1].get("lang") not in ("fr", "fra"):
+        f.append(f"audio track 1 is {audio['stats'].get('audioTracks')}, want the French one")
+    stalls = play4["stats"].get("stalls")
+    if stalls:
+        f.append(f"{stalls} stalls after start-up (outside seeks): {play4['stats'].get('stallLog')}")
+    made = world.server.metric("tws_segments_transcoded_total") or 0
+    if made < 4:
+        f.append(f"tws_segments_transcoded_total is {made}: the stream was not cold")
+    return f
+
+
+def main():
+    run = Runner("browser (issue 6): the player page in Chromium")
+    why = browser.available()
+    if why:
+        print(f"FAIL browser prerequisites: {why}")
+        sys.exit(1)
+    media.source("browser270")
+    world = World()
+    try:
+        run.case("player page: /player and its scripts from tws, no CDN; 404, 405", case_page, world)
+        run.case("cold playback in Chromium (cross-origin): start, seek to 60 %, rendition, audio "
+                 "track and subtitle pickers; no fatal error, picture advancing, no stall", case_cold_playback,
+                 world)
+    finally:
+        failures = world.close()
+    if failures:
+        print("FAIL server stop: " + "; ".join(failures))
+        run.failed.append("server stop")
+    run.finish()
+
+
+if __name__ == "__main__":
+    main()
