@@ -52,6 +52,8 @@ SEEK_FRACTION = 0.6
 START_GOAL = 1.5
 SEEK_GOAL = 4.0
 STEP_TIMEOUT_MS = 120000
+VERBOSE = False
+chromium_events = [[]]
 
 
 def target(prefix):
@@ -74,12 +76,19 @@ def session(chromium, server, playlist_uri, config, before_seek=None):
     if res[-1].get("ok"):
         res += chromium.steps([{"do": "seek", "fraction": SEEK_FRACTION, "timeoutMs": STEP_TIMEOUT_MS},
                                {"do": "play", "seconds": 1}])
+    if VERBOSE:
+        chromium_events[0] = chromium.step({"do": "eval", "expr": "window.tws.events"}).get("value", [])
     chromium.step({"do": "close"})
     bad = [r for r in res if not r.get("ok")]
     if bad:
         raise RuntimeError(f"{config}: step {bad[0]['do']}: {bad[0].get('error')} "
                            f"(stats {bad[0].get('stats', {}).get('errors')})")
     stats = res[-1]["stats"]
+    if VERBOSE:
+        events = chromium_events[0]
+        print(f"    page events ({config}):")
+        for e in events:
+            print(f"      {e}")
     if stats.get("fatal"):
         raise RuntimeError(f"{config}: fatal hls.js error {stats['fatal']}")
     seek = res[3]["seek"]
@@ -101,13 +110,18 @@ def measure(args, chromium, tws, src, config):
                 resp = server.create_playlist({"SourceURI": source_uri, "Targets": [target(prefix)]})
                 token = resp["VideoPlaylist"][0]["Token"]
                 out_dir = os.path.dirname(env.path(playlist_uri))
-                seek_k = 7  # 66-76 s: [2, 2, 2] then 10 s segments
+                seek_k = 9  # 66-76 s: [2, 2, 2] then 10 s segments
 
                 def seek_segment_stored():
                     return os.path.exists(os.path.join(out_dir, f"720p-{token}-{seek_k}.ts"))
                 cold.append(session(chromium, server, playlist_uri, config, seek_segment_stored))
             finally:
                 server.stop()
+                if VERBOSE:
+                    print("    server (cold):")
+                    for line in open(server.stderr_path):
+                        if ".ts" in line or "transcode" in line:
+                            print("      " + line.strip()[:200])
             # Every segment stored, then a fresh server with nothing running: static HLS.
             n = len([l for l in open(env.path(playlist_uri)) if l.startswith("#EXTINF")])
             subprocess.run([tws, "segment", "--config", env.config, playlist_uri, "0", str(n - 1)],
@@ -135,7 +149,13 @@ def main():
     ap.add_argument("--configs", default="tws,defaults", help="hls.js configurations: tws, defaults")
     ap.add_argument("--keep", action="store_true", help="keep the temporary buckets")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--verbose", action="store_true", help="print each session's page events")
+    ap.add_argument("--share-cpu", action="store_true",
+                    help="Chromium shares the cores with tws alike (default: Chromium at the idle "
+                         "scheduling class, so the server comes first, as on separate machines)")
     args = ap.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
 
     why = browser.available()
     if why:
@@ -149,7 +169,7 @@ def main():
         while f.read(1 << 24):
             pass
     figures = {}
-    with browser.Browser() as chromium:
+    with browser.Browser(idle=not args.share_cpu) as chromium:
         print(f"cores: {os.cpu_count()}; Chromium {chromium.version}; source 1080p25 {DURATION} s, "
               f"keyframes every 10 s; target 720p x264 {engine.PRESET} CRF {engine.CRF}, [2,2,2] + 10 s, "
               f"InitialTranscode 0; seek to {SEEK_FRACTION:.0%}; median of {args.repeat}", flush=True)

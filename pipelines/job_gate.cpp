@@ -15,7 +15,8 @@ void JobGate::release() {
   changed_.notify_all();
 }
 
-void JobGate::open_for_good() {
+void JobGate::cancel() {
+  cancelled_ = true;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     open_ = true;
@@ -24,9 +25,17 @@ void JobGate::open_for_good() {
   changed_.notify_all();
 }
 
-void JobGate::wait() {
+bool JobGate::cancelled() const { return cancelled_; }
+
+void JobGate::wait(const std::atomic<bool>& stop) {
   std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [this] { return !held_; });
+  changed_.wait(lock, [&] { return !held_ || stop; });
+}
+
+void JobGate::wake() {
+  // Taking the lock orders this after a waiter's look at `stop`: no wake-up is lost.
+  { std::lock_guard<std::mutex> lock(mutex_); }
+  changed_.notify_all();
 }
 
 bool JobGate::held() const {

@@ -4,6 +4,7 @@
 // encoder drains the few frames it holds, and the whole job idles until it is released.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -14,10 +15,13 @@ class JobGate {
   // Later waits block until release().
   void hold();
   void release();
-  // Never blocks again (the job is being cancelled or torn down).
-  void open_for_good();
-  // Blocks while held.
-  void wait();
+  // Never blocks again, and the job stops as soon as it looks (within ~20 ms).
+  void cancel();
+  bool cancelled() const;
+  // Blocks while held, unless `stop` is (or becomes, followed by wake()) true.
+  void wait(const std::atomic<bool>& stop);
+  // Wakes the waiters so that they look at their `stop` again.
+  void wake();
   bool held() const;
 
  private:
@@ -25,6 +29,7 @@ class JobGate {
   std::condition_variable changed_;
   bool held_ = false;  // guarded by mutex_
   bool open_ = false;  // guarded by mutex_
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace tws

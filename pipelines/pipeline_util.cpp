@@ -10,6 +10,27 @@
 
 namespace tws {
 
+int preload_pipeline_plugins() {
+  static const char* const kFactories[] = {
+      "rangesrc", "hlssegmux", "decodebin3", "parsebin", "typefind", "qtdemux", "matroskademux",
+      "avdec_h264", "avdec_aac", "h264parse", "h265parse", "aacparse", "mpegaudioparse",
+      "x264enc", "avenc_aac", "videoconvert", "videoconvertscale", "deinterlace", "videoflip",
+      "videobox", "capsfilter", "queue", "appsrc", "appsink", "audioconvert", "audioresample",
+      "fakesink", "multiqueue", "uridecodebin"};
+  int loaded = 0;
+  for (const char* name : kFactories) {
+    GRef<GstElementFactory> factory = adopt_ref(gst_element_factory_find(name));
+    if (!factory) continue;
+    GRef<GstPluginFeature> feature =
+        adopt_ref(gst_plugin_feature_load(GST_PLUGIN_FEATURE(factory.get())));
+    loaded += feature ? 1 : 0;
+  }
+  // Every typefinder lives in one plugin; decodebin3 runs them on each new source.
+  if (GRef<GstPlugin> typefinders = adopt_ref(gst_plugin_load_by_name("typefindfunctions")))
+    ++loaded;
+  return loaded;
+}
+
 GstElement* make_element(const char* factory, const char* name, std::string* error) {
   GstElement* element = gst_element_factory_make(factory, name);
   if (!element && error)
@@ -29,7 +50,12 @@ void configure_appsrc(GstElement* appsrc, GstCaps* caps, guint64 max_bytes) {
                max_bytes, "caps", caps, "stream-type", GST_APP_STREAM_TYPE_STREAM, nullptr);
 }
 
-GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, std::string* error) {
+int quick_start_segments(const Plan& plan) {
+  return int(std::min(plan.input.initial_segments.size(), plan.segments.size()));
+}
+
+GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, bool quick_start,
+                               std::string* error) {
   const bool h265 = v.codec == "h265";
   GstElement* enc = make_element(h265 ? "x265enc" : "x264enc", nullptr, error);
   if (!enc) return nullptr;
@@ -58,6 +84,7 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, std::stri
     // Only what the target sets: x264enc passes the preset's values for the rest.
     if (v.bframes >= 0) g_object_set(enc, "bframes", guint(v.bframes), nullptr);
     if (v.refs >= 1) g_object_set(enc, "ref", guint(v.refs), nullptr);
+    if (quick_start) add("rc-lookahead=3:sliced-threads=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   } else {
     if (v.bitrate > 0)

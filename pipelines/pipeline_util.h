@@ -13,6 +13,11 @@
 
 namespace tws {
 
+// Loads the plugins of the elements segment jobs and probes use (demuxers, decoders, encoders,
+// converters, typefinders), so that a service's first request does not pay for loading them.
+// Returns how many features were loaded.
+int preload_pipeline_plugins();
+
 // A new element (floating reference: hand it to gst_bin_add) or nullptr with *error set.
 GstElement* make_element(const char* factory, const char* name, std::string* error);
 
@@ -23,8 +28,16 @@ bool link_to_request_pad(GstElement* src, GstElement* mux, const char* templ);
 void configure_appsrc(GstElement* appsrc, GstCaps* caps, guint64 max_bytes);
 
 // x264enc / x265enc set up from the target (CRF or bitrate, VBV, B-frames, refs, preset),
-// with the GOP left open until the next forced IDR at a segment boundary.
-GstElement* make_video_encoder(const VideoTarget& video, const Plan& plan, std::string* error);
+// with the GOP left open until the next forced IDR at a segment boundary. quick_start: the
+// first segments of a stream (its InitialSegments), which a player waits for at start-up:
+// x264 looks ahead 3 frames instead of the preset's 10-60 and splits each frame into slices
+// across threads instead of encoding frames in parallel, so the first frame comes out a few
+// frames after it went in (the same B-frames and reference structure).
+GstElement* make_video_encoder(const VideoTarget& video, const Plan& plan, bool quick_start,
+                               std::string* error);
+
+// How many segments from the start are made with quick_start settings.
+int quick_start_segments(const Plan& plan);
 
 uint64_t frames_to_ns(int64_t frames, const Rate& rate);
 uint64_t samples_to_ns(int64_t samples, int rate);

@@ -85,6 +85,7 @@ class JobRunner {
   std::atomic<bool> failed_{false};
   std::atomic<bool> encode_done_{false};
   std::atomic<int64_t> progress_{0};  // bumped on every buffer: stall detection
+  std::atomic<bool> stopping_{false};  // teardown: decode threads no longer wait at the gate
   int current_ = 0;                   // segment being written (output streaming thread)
 };
 
@@ -135,7 +136,8 @@ bool JobRunner::build_encode(std::string* error) {
   if (job_.has_video) {
     video_src_ = add_ref(make_element("appsrc", "video_src", error));
     if (!video_src_) return false;
-    GstElement* enc = make_video_encoder(job_.video, job_.plan, error);
+    GstElement* enc =
+        make_video_encoder(job_.video, job_.plan, job_.first < quick_start_segments(job_.plan), error);
     if (!enc) return false;
     const bool h265 = job_.video.codec == "h265";
     GstElement* parse = make_element(h265 ? "h265parse" : "h264parse", nullptr, error);
@@ -307,7 +309,8 @@ static const char* video_direction(int degrees) {
 // Adds a chain of elements after `pad`, ending in an appsink whose samples go to `on_sample`.
 template <typename Grid>
 static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> chain, Grid* grid,
-                       std::atomic<int64_t>* progress, JobGate* gate) {
+                       std::atomic<int64_t>* progress, JobGate* gate,
+                       const std::atomic<bool>* stopping) {
   GstElement* sink = gst_element_factory_make("appsink", nullptr);
   g_object_set(sink, "sync", FALSE, "max-buffers", 4u, "enable-last-sample", FALSE, nullptr);
   chain.push_back(sink);
@@ -319,14 +322,15 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
     std::atomic<int64_t>* progress;
     GstElement* pipeline;
     JobGate* gate;
-    bool stopping = false;  // streaming thread only
+    const std::atomic<bool>* job_stopping;  // the runner is tearing the job down
+    bool stopping = false;                  // streaming thread only
   };
   GstAppSinkCallbacks callbacks{};
   callbacks.eos = [](GstAppSink*, gpointer data) { static_cast<Ctx*>(data)->grid->finish(); };
   callbacks.new_sample = [](GstAppSink* appsink, gpointer data) -> GstFlowReturn {
     auto* ctx = static_cast<Ctx*>(data);
     GRef<GstSample> sample = adopt_ref(gst_app_sink_pull_sample(appsink));
-    if (ctx->gate) ctx->gate->wait();
+    if (ctx->gate) ctx->gate->wait(*ctx->job_stopping);
     ++*ctx->progress;
     if (sample && ctx->grid->push(sample.get())) return GST_FLOW_OK;
     // The grid is complete. The demuxer would go on reading the source to its end for the
@@ -341,7 +345,7 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
     }
     return GST_FLOW_EOS;
   };
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress, bin, gate},
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress, bin, gate, stopping},
                              [](gpointer data) { delete static_cast<Ctx*>(data); });
   for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
   GRef<GstPad> first = adopt_ref(gst_element_get_static_pad(chain.front(), "sink"));
@@ -385,7 +389,7 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
     elements.push_back(box);
   }
   if (!add_branch(chain->pipeline.get(), pad, elements, video_grid_.get(), &progress_,
-                  job_.gate.get()))
+                  job_.gate.get(), &stopping_))
     fail("cannot link the video decoder");
 }
 
@@ -401,7 +405,7 @@ void JobRunner::link_audio(DecodeChain* chain, GstPad* pad) {
       nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
   if (!add_branch(chain->pipeline.get(), pad, {convert, resample, filter}, audio_grid_.get(),
-                  &progress_, job_.gate.get()))
+                  &progress_, job_.gate.get(), &stopping_))
     fail("cannot link the audio decoder");
 }
 
@@ -411,6 +415,10 @@ bool JobRunner::wait(std::string* error) {
   int64_t last_progress = -1;
   const auto types = GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
   while (!failed_) {
+    if (job_.gate && job_.gate->cancelled()) {
+      fail("cancelled");
+      break;
+    }
     GRef<GstMessage> msg =
         adopt_ref(gst_bus_timed_pop_filtered(encode_bus.get(), 20 * GST_MSECOND, types));
     if (msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS) break;
@@ -522,7 +530,8 @@ bool JobRunner::run(std::string* error) {
     *error = error_;
   }
   // Decode threads held at the gate or waiting in a full appsrc must go on to stop.
-  if (job_.gate) job_.gate->open_for_good();
+  stopping_ = true;
+  if (job_.gate) job_.gate->wake();
   gst_element_set_state(encode_.get(), GST_STATE_NULL);
   for (auto& chain : chains_) gst_element_set_state(chain->pipeline.get(), GST_STATE_NULL);
   return done;
@@ -535,8 +544,16 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string
   std::call_once(debug_once, [] {
     GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs");
   });
-  JobRunner runner(job, sink);
-  return runner.run(error);
+  // The quick-start segments are encoded with other x264 settings: a run that goes past
+  // them is two pipelines, one after the other.
+  const int quick = quick_start_segments(job.plan);
+  if (job.first < quick && job.last >= quick) {
+    SegmentJob head = job, rest = job;
+    head.last = quick - 1;
+    rest.first = quick;
+    return JobRunner(head, sink).run(error) && JobRunner(rest, sink).run(error);
+  }
+  return JobRunner(job, sink).run(error);
 }
 
 bool check_segment(const SegmentJob& job, const SegmentReport& report, std::string* error) {

@@ -8,6 +8,7 @@
 
 #include "gst/rangesrc/block_cache.h"
 #include "gst/rangesrc/s3_backend.h"
+#include "pipelines/pipeline_util.h"
 #include "service/access_log.h"
 #include "service/api.h"
 #include "service/http_errors.h"
@@ -116,6 +117,8 @@ int run_server(ServeOptions options) {
       ctx.config.public_url == "http://" + options.listen)
     ctx.config.public_url = base;
 
+  // Off the first request's path: loading libav, x264 and the demuxers costs ~0.1 s.
+  preload_pipeline_plugins();
   ctx.transcoder = std::make_unique<Transcoder>(ctx.config, ctx.context);
   attach_access_log(server.get());
   soup_server_add_handler(server.get(), nullptr, route, &ctx, nullptr);

@@ -99,8 +99,15 @@ void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
   std::string text;
   ObjectStat st;
   if (!read_object(msg, storage.get(), uri, &text, &st)) return;
-  if (text.find("#EXT-X-STREAM-INF:") != std::string::npos)
+  if (text.find("#EXT-X-STREAM-INF:") != std::string::npos) {
     text = refine_master_bandwidth(ctx.config, uri, text);
+  } else {
+    // A player starts at the first segment: start making it while the player reads this.
+    auto playlist = std::make_shared<StoredPlaylist>();
+    Failure ignored;
+    if (parse_stored_playlist(uri, text, playlist.get(), &ignored) && !playlist->record.has_subtitle)
+      ctx.transcoder->expect(playlist, 0);
+  }
   const std::string body = signed_playlist_text(text, uri, key, expires);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
                                "no-cache");

@@ -12,10 +12,7 @@ namespace tws {
 
 bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlaylist* playlist,
                           Failure* failure) {
-  StoredPlaylist p;
-  p.uri = uri;
-  p.prefix_key = prefix_of_playlist_key(uri.key);
-  if (p.prefix_key.empty())
+  if (prefix_of_playlist_key(uri.key).empty())
     return set_failure(failure, ErrorCode::kInvalidURI, uri.to_string() + ": not a .m3u8 key");
   auto storage = open_bucket(config, uri.bucket, failure);
   if (!storage) return false;
@@ -26,6 +23,17 @@ bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlay
       return set_failure(failure, ErrorCode::kNotFound, "no playlist at " + uri.to_string());
     case StorageStatus::kError: return storage_failure(failure, error);
   }
+  return parse_stored_playlist(uri, text, playlist, failure);
+}
+
+bool parse_stored_playlist(const ObjectUri& uri, const std::string& text, StoredPlaylist* playlist,
+                           Failure* failure) {
+  StoredPlaylist p;
+  p.uri = uri;
+  p.prefix_key = prefix_of_playlist_key(uri.key);
+  if (p.prefix_key.empty())
+    return set_failure(failure, ErrorCode::kInvalidURI, uri.to_string() + ": not a .m3u8 key");
+  std::string error;
   if (!parse_media_playlist(text, &p.record, &error))
     return set_failure(failure, ErrorCode::kInvalidArgument, uri.to_string() + ": " + error);
   if (!make_plan(p.record.plan, &p.plan, &error))

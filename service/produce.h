@@ -26,6 +26,9 @@ struct StoredPlaylist {
 // Reads and parses the playlist object at `uri` (key ending in ".m3u8").
 bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlaylist* playlist,
                           Failure* failure);
+// Parses `text`, the playlist object at `uri`, already read.
+bool parse_stored_playlist(const ObjectUri& uri, const std::string& text, StoredPlaylist* playlist,
+                           Failure* failure);
 
 // Checks that the object `uri_text` (at `key` in `storage`) is the one a playlist was made
 // from: its size and identity as the record kept them. kSourceChanged when it is gone or

@@ -154,6 +154,18 @@ void Transcoder::warm(const PlaylistPtr& playlist, int index) {
   pump();
 }
 
+void Transcoder::expect(const PlaylistPtr& playlist, int index) {
+  const std::string id = playlist_id(*playlist);
+  if (shut_down_ || index >= int(playlist->plan.segments.size()) ||
+      find_flight(*playlist, index) || queue_.covers(id, index) || in_storage(*playlist, index))
+    return;
+  if (!config_.warmup_url.empty()) return send_warmup(*playlist, index);  // its owner makes it
+  // As urgent as the request that follows within a round trip; held like background work
+  // until a client waits for it.
+  queue_.push({id, playlist, index, index, Priority::kWaiting});
+  pump();
+}
+
 void Transcoder::pre_transcode(const PlaylistPtr& playlist, int first, int last) {
   if (shut_down_ || last < first) return;
   queue_.push({playlist_id(*playlist), playlist, first, last, Priority::kPreTranscode});
@@ -242,13 +254,19 @@ void Transcoder::launch(const QueueItem& item, int first, int last) {
 void Transcoder::preempt_for_waiting() {
   if (jobs_.size() < size_t(config_.workers) || queue_.top_priority() != Priority::kWaiting)
     return;
-  // Is some job already giving up its worker?
+  // Is some job already giving up its worker (stopping in the segment it is making)? One
+  // that stops later does not count: held while a client waits, it would never get there.
   for (const auto& [id, job] : jobs_)
-    if (job->stop_before.load() != INT_MAX) return;
+    if (job->stop_before.load() <= std::max(job->current, job->first)) return;
+  // The victim: a job nobody waits for, pre-transcode before read-ahead.
   Job* victim = nullptr;
+  auto background = [](const Job* job) { return std::min(job->priority, Priority::kReadAhead); };
   for (const auto& [id, job] : jobs_)
-    if (!urgent(*job) && (!victim || job->priority < victim->priority)) victim = job.get();
+    if (!urgent(*job) && (!victim || background(job.get()) < background(victim)))
+      victim = job.get();
   if (!victim) return;
+  g_message("transcode %s segments %d..%d gives its worker to a waiting client",
+            victim->playlist_id.c_str(), victim->first, victim->owned_last);
   // A background job is held while the client waits: its segment in progress is dropped
   // (made again later) unless a client waits for it too.
   int at = std::max(victim->current, victim->first);
@@ -260,8 +278,8 @@ void Transcoder::preempt_for_waiting() {
 void Transcoder::truncate(Job* job, int at) {
   if (at > job->owned_last) return;
   job->stop_before = std::min(job->stop_before.load(), at);
-  // Stopping in the segment being made: the job must run on to notice.
-  if (at <= std::max(job->current, job->first)) job->gate->open_for_good();
+  // Stopping in the segment being made (or before the first): drop it now.
+  if (at <= std::max(job->current, job->first)) job->gate->cancel();
   const StoredPlaylist& p = *job->playlist;
   for (int i = at; i <= job->owned_last; ++i) {
     const std::string key = flight_key(p, i);
@@ -274,7 +292,9 @@ void Transcoder::truncate(Job* job, int at) {
       flights_.erase(it);
     }
   }
-  queue_.push({job->playlist_id, job->playlist, at, job->owned_last, job->priority});
+  // Nobody waits for the rest (those who do were queued above): back at background priority.
+  queue_.push({job->playlist_id, job->playlist, at, job->owned_last,
+               std::min(job->priority, Priority::kReadAhead)});
   job->owned_last = at - 1;
 }
 
@@ -423,7 +443,7 @@ void Transcoder::shutdown() {
   if (warmup_session_) soup_session_abort(warmup_session_.get());
   for (auto& [id, job] : jobs_) {
     job->cancelled = true;
-    job->gate->open_for_good();
+    job->gate->cancel();
   }
   for (auto& [id, job] : jobs_)
     if (job->thread.joinable()) job->thread.join();

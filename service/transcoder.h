@@ -49,6 +49,9 @@ class Transcoder {
   // A warm-up GET for segment `index` (not in storage): queued at read-ahead priority unless
   // running or queued already.
   void warm(const PlaylistPtr& playlist, int index);
+  // A viewer fetched the playlist: segment `index` (where players start) is about to be
+  // asked for. Made now, ahead of the request, unless stored, running or queued.
+  void expect(const PlaylistPtr& playlist, int index);
   // Queues segments [first, last] at pre-transcode priority.
   void pre_transcode(const PlaylistPtr& playlist, int first, int last);
 

@@ -35,6 +35,9 @@
     testBandwidth: false,
     fragLoadPolicy: slowFirstByte,
     backBufferLength: 60,
+    // An audio track picked plays on the old one for 2 s, the time to make a cold segment of
+    // the new one, instead of stopping for it.
+    nextAudioTrackBufferFlushForwardOffset: 2,
   };
   const useDefaults = params.get('hls') === 'defaults';
 
@@ -131,10 +134,12 @@
     const fragName = (f) => `${f.type} ${f.level} #${f.sn}`;
     hls.on(Hls.Events.FRAG_LOADING, (_e, d) => note('loading', fragName(d.frag)));
     hls.on(Hls.Events.FRAG_LOADED, (_e, d) => note('loaded', fragName(d.frag)));
-    hls.on(Hls.Events.FRAG_BUFFERED, (_e, d) => {
-      note('buffered', fragName(d.frag) + ' ' + JSON.stringify(ranges()));
+    hls.on(Hls.Events.FRAG_BUFFERED, (_e, d) => note('buffered', fragName(d.frag) + ' ' + JSON.stringify(ranges())));
+    hls.on(Hls.Events.BUFFER_APPENDED, (_e, d) => {
+      note('appended', `${d.type} ${d.frag ? d.frag.sn : ''} ${JSON.stringify(ranges())}`);
       // hls.js puts the stream's lowest DTS at 0, so a stream with B-frames starts a frame or
-      // two later: start there at once rather than when hls.js sees playback stuck at 0.
+      // two later: start there as soon as it is buffered, rather than when hls.js finds
+      // playback stuck at 0.
       const b = video.buffered;
       if (stats.startupMs === null && b.length && video.currentTime < b.start(0) &&
           b.start(0) - video.currentTime < 1) {
@@ -218,9 +223,10 @@
     }
   });
 
-  // The next segment comes from the rendition picked: what is buffered plays on (no stall).
+  // The next segment comes from the rendition or audio track picked: what is buffered plays
+  // on (no stall).
   $('quality').addEventListener('change', (e) => { stats.hls.nextLevel = Number(e.target.value); });
-  $('audio').addEventListener('change', (e) => { stats.hls.audioTrack = Number(e.target.value); });
+  $('audio').addEventListener('change', (e) => { stats.hls.nextAudioTrack = Number(e.target.value); });
   $('subtitles').addEventListener('change', (e) => { stats.hls.subtitleTrack = Number(e.target.value); });
   $('play').addEventListener('click', () => { start(); });
   video.addEventListener('play', () => { start(); });
