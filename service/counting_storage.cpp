@@ -41,6 +41,15 @@ StorageStatus CountingStorage::get(const std::string& key, std::string* data,
   return s;
 }
 
+StorageStatus CountingStorage::get_bytes(const std::string& key, GUnique<GBytes>* bytes,
+                                         ObjectStat* st, std::string* error) {
+  if (!inner_->get_bytes_is_one_request()) Metrics::global().storage_request(StorageOp::kHead);
+  Metrics::global().storage_request(StorageOp::kGet);
+  const StorageStatus s = inner_->get_bytes(key, bytes, st, error);
+  if (s == StorageStatus::kOk) Metrics::global().storage_bytes_in(g_bytes_get_size(bytes->get()));
+  return s;
+}
+
 bool CountingStorage::put(const std::string& key, const std::string& data, std::string* error) {
   Metrics::global().storage_request(StorageOp::kPut);
   if (!inner_->put(key, data, error)) return false;

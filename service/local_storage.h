@@ -12,6 +12,9 @@ class LocalStorage : public Storage {
 
   StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) override;
   StorageStatus get(const std::string& key, std::string* data, std::string* error) override;
+  StorageStatus get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
+                          std::string* error) override;
+  bool get_bytes_is_one_request() const override { return true; }
   bool put(const std::string& key, const std::string& data, std::string* error) override;
   std::unique_ptr<StorageWriter> open_writer(const std::string& key, std::string* error) override;
   StorageStatus remove(const std::string& key, std::string* error) override;

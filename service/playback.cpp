@@ -45,9 +45,10 @@ std::string etag_of(const ObjectStat& st) {
   return "\"" + std::string(sum.get()).substr(0, 32) + "\"";
 }
 
-// A whole stored object with ETag and Range.
-void send_object(SoupServerMessage* msg, const std::string& data, const ObjectStat& st,
+// A whole stored object with ETag and Range; the bytes go out as they are (no copy).
+void send_object(SoupServerMessage* msg, GBytes* data, const ObjectStat& st,
                  const char* content_type, const char* cache_control) {
+  const size_t size = g_bytes_get_size(data);
   SoupMessageHeaders* req = soup_server_message_get_request_headers(msg);
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
   const std::string etag = etag_of(st);
@@ -60,22 +61,25 @@ void send_object(SoupServerMessage* msg, const std::string& data, const ObjectSt
     return;
   }
   const char* range_header = soup_message_headers_get_one(req, "Range");
-  const ByteRange range = range_header ? parse_byte_range(range_header, data.size()) : ByteRange{};
+  const ByteRange range = range_header ? parse_byte_range(range_header, size) : ByteRange{};
   if (range.kind == ByteRange::kUnsatisfiable) {
-    soup_message_headers_replace(h, "Content-Range", range.content_range(data.size()).c_str());
+    soup_message_headers_replace(h, "Content-Range", range.content_range(size).c_str());
     soup_server_message_set_status(msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, nullptr);
     return;
   }
+  soup_message_headers_set_content_type(h, content_type, nullptr);
+  SoupMessageBody* body = soup_server_message_get_response_body(msg);
   if (range.kind == ByteRange::kSatisfiable) {
-    soup_message_headers_replace(h, "Content-Range", range.content_range(data.size()).c_str());
+    soup_message_headers_replace(h, "Content-Range", range.content_range(size).c_str());
     soup_server_message_set_status(msg, SOUP_STATUS_PARTIAL_CONTENT, nullptr);
-    soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY,
-                                     data.data() + range.first, range.last - range.first + 1);
+    GUnique<GBytes> part(g_bytes_new_from_bytes(data, range.first, range.last - range.first + 1));
+    soup_message_body_append_bytes(body, part.get());
     return;
   }
   soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
-  soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY, data.data(), data.size());
+  soup_message_body_append_bytes(body, data);
 }
+
 
 // The stored object, or false after answering the request (404, 502, 503).
 bool read_object(SoupServerMessage* msg, Storage* storage, const ObjectUri& uri,
@@ -148,19 +152,19 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
   if (!storage) return send_failure(msg, failure);
   std::string error;
   ObjectStat st;
-  const StorageStatus status = storage->stat(uri.key, &st, &error);
-  if (status == StorageStatus::kError) return send_storage_error(msg, error);
   const bool head = std::string(soup_server_message_get_method(msg)) == "HEAD";
   // A cluster node's read-ahead (Transcoder::read_ahead, [server] warmup-url): answered at
   // once without a body; a missing segment is queued here at read-ahead priority.
   const bool warmup = !head && soup_message_headers_get_one(
       soup_server_message_get_request_headers(msg), "X-Tws-Warmup");
+  GUnique<GBytes> data;
+  const StorageStatus status = warmup ? storage->stat(uri.key, &st, &error)
+                                      : storage->get_bytes(uri.key, &data, &st, &error);
+  if (status == StorageStatus::kError) return send_storage_error(msg, error);
   if (warmup && status == StorageStatus::kOk)
     return soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
   if (status == StorageStatus::kOk) {
-    std::string data;
-    if (!read_object(msg, storage.get(), uri, &data, &st)) return;
-    send_object(msg, data, st, "video/mp2t", kImmutable);
+    send_object(msg, data.get(), st, "video/mp2t", kImmutable);
     if (!head) Metrics::global().segment_served_from_storage();
     int index = 0;
     Failure ignored;
@@ -196,15 +200,13 @@ void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri
   if (!storage) return send_failure(msg, failure);
   std::string error;
   ObjectStat st;
-  const StorageStatus status = storage->stat(uri.key, &st, &error);
+  GUnique<GBytes> data;
+  const StorageStatus status = storage->get_bytes(uri.key, &data, &st, &error);
   if (status == StorageStatus::kError) return send_storage_error(msg, error);
   SegmentName name;
   const bool segment = parse_segment_key(uri.key, &name);
-  if (status == StorageStatus::kOk) {
-    std::string data;
-    if (!read_object(msg, storage.get(), uri, &data, &st)) return;
-    return send_object(msg, data, st, "text/vtt", segment ? kImmutable : "public, max-age=3600");
-  }
+  if (status == StorageStatus::kOk)
+    return send_object(msg, data.get(), st, "text/vtt", segment ? kImmutable : "public, max-age=3600");
   int index = 0;
   auto playlist = segment_playlist(ctx.config, uri, &index, &failure);
   if (!playlist) return send_failure(msg, failure);
@@ -239,8 +241,10 @@ void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri
       },
       [held, made] {
         if (message_finished(held.get())) return;
-        if (made->ok)
-          send_object(held.get(), made->text, made->stat, "text/vtt", kImmutable);
+        if (made->ok) {
+          GUnique<GBytes> text(g_bytes_new(made->text.data(), made->text.size()));
+          send_object(held.get(), text.get(), made->stat, "text/vtt", kImmutable);
+        }
         else
           send_failure(held.get(), made->failure);
         soup_server_message_unpause(held.get());

@@ -2,10 +2,14 @@
 // (LocalStorage: a directory; S3 comes later). Every object appears whole or not at all.
 #pragma once
 
+#include <glib.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "common/gref.h"
 
 namespace tws {
 
@@ -52,6 +56,11 @@ class Storage {
   // Keys are validated (uri.h validate_key) by every call; errors are one line.
   virtual StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) = 0;
   virtual StorageStatus get(const std::string& key, std::string* data, std::string* error) = 0;
+  // The object and its stat, without copies where the storage can (a local file is mapped).
+  // By default stat() then get(): two requests, unless get_bytes_is_one_request().
+  virtual StorageStatus get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
+                                  std::string* error);
+  virtual bool get_bytes_is_one_request() const { return false; }
   virtual bool put(const std::string& key, const std::string& data, std::string* error) = 0;
   virtual std::unique_ptr<StorageWriter> open_writer(const std::string& key,
                                                      std::string* error) = 0;

@@ -56,7 +56,11 @@ def render_site(template, nodes, port):
 
 
 class Nginx:
-    def __init__(self, site_template_path, nodes, port=None):
+    """site_template_path + nodes: the shipped proxy config in front of tws nodes. site: a
+    server block of its own instead ("{port}" in it becomes the port). workers: nginx worker
+    processes."""
+
+    def __init__(self, site_template_path=None, nodes=(), port=None, site=None, workers=1):
         self.dir = tempfile.mkdtemp(prefix="tws-nginx-")
         self.port = port or free_port()
         self.host = "127.0.0.1"
@@ -65,8 +69,11 @@ class Nginx:
         self.conf = os.path.join(self.dir, "nginx.conf")
         self.error_log = os.path.join(self.dir, "error.log")
         self.access_log = os.path.join(self.dir, "access.log")
-        with open(site_template_path) as f:
-            site = render_site(f.read(), self.nodes, self.port)
+        if site is None:
+            with open(site_template_path) as f:
+                site = render_site(f.read(), self.nodes, self.port)
+        else:
+            site = site.replace("{port}", str(self.port))
         with open(os.path.join(self.dir, "tws-site.conf"), "w") as f:
             f.write(site)
         for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -74,7 +81,7 @@ class Nginx:
         user = "user root root;\n" if os.geteuid() == 0 else ""  # workers read DIR (0700)
         with open(self.conf, "w") as f:
             f.write(f"{user}"
-                    "worker_processes 1;\n"
+                    f"worker_processes {workers};\n"
                     f"pid {self.dir}/nginx.pid;\n"
                     f"error_log {self.error_log} info;\n"
                     "events { worker_connections 256; }\n"
