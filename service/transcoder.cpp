@@ -48,8 +48,22 @@ bool Transcoder::busy(const StoredPlaylist& p, int index) {
   return in_storage(p, index);
 }
 
+void Transcoder::touch(const std::string& playlist_id) {
+  const int64_t now = g_get_monotonic_time();
+  if (last_request_.size() > 4096)
+    std::erase_if(last_request_, [&](const auto& r) { return now - r.second > kReadAheadIdle; });
+  last_request_[playlist_id] = now;
+}
+
+bool Transcoder::stale(const std::string& playlist_id, Priority priority) const {
+  if (priority != Priority::kReadAhead) return false;
+  auto it = last_request_.find(playlist_id);
+  return it == last_request_.end() || g_get_monotonic_time() - it->second > kReadAheadIdle;
+}
+
 bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* client) {
   if (shut_down_) return false;
+  touch(playlist_id(*playlist));
   const std::string key = flight_key(*playlist, index);
   auto it = flights_.find(key);
   if (it == flights_.end()) {
@@ -86,6 +100,7 @@ void Transcoder::unwatch(const PlaylistPtr& playlist, int index, FlightClient* c
 }
 
 void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
+  touch(playlist_id(*playlist));
   const int ahead = playlist->record.transcode_ahead;
   const int count = int(playlist->plan.segments.size());
   const int last = std::min(count - 1, index + ahead);
@@ -159,10 +174,9 @@ void Transcoder::expect(const PlaylistPtr& playlist, int index) {
   if (shut_down_ || index >= int(playlist->plan.segments.size()) ||
       find_flight(*playlist, index) || queue_.covers(id, index) || in_storage(*playlist, index))
     return;
+  touch(id);
   if (!config_.warmup_url.empty()) return send_warmup(*playlist, index);  // its owner makes it
-  // As urgent as the request that follows within a round trip; held like background work
-  // until a client waits for it.
-  queue_.push({id, playlist, index, index, Priority::kWaiting});
+  queue_.push({id, playlist, index, index, Priority::kReadAhead});
   pump();
 }
 
@@ -181,6 +195,7 @@ void Transcoder::pump() {
       break;
     std::optional<QueueItem> item = queue_.pop();
     if (!item) break;
+    if (stale(item->playlist, item->priority)) continue;
     const StoredPlaylist& p = *item->stored;
     int first = item->first;
     while (first <= item->last && busy(p, first)) ++first;
@@ -391,6 +406,9 @@ void Transcoder::handle(Event& e) {
   if (e.kind == Event::kEnd && e.ok) Metrics::global().segment_transcoded(e.seconds);
   if (e.kind == Event::kBegin) {
     job->current = e.index;
+    // Nobody asks for this playlist any more: its read-ahead stops here.
+    if (!urgent(*job) && stale(job->playlist_id, std::min(job->priority, Priority::kReadAhead)))
+      truncate(job, e.index);
     rebalance();
   }
   const std::string key = flight_key(*job->playlist, e.index);

@@ -31,6 +31,9 @@ class Transcoder {
   static constexpr size_t kMaxWaitingClients = 1024;
   static constexpr int kMaxRun = 12;         // segments per pipeline run
   static constexpr int kJoinDistance = 2;    // a running job this close to a segment serves it
+  // Read-ahead of a playlist nobody asked anything of for this long is dropped (the viewer
+  // left, paused, or switched to another rendition).
+  static constexpr int64_t kReadAheadIdle = 30 * G_USEC_PER_SEC;
 
   Transcoder(const Config& config, GMainContext* context);
   ~Transcoder();
@@ -49,8 +52,9 @@ class Transcoder {
   // A warm-up GET for segment `index` (not in storage): queued at read-ahead priority unless
   // running or queued already.
   void warm(const PlaylistPtr& playlist, int index);
-  // A viewer fetched the playlist: segment `index` (where players start) is about to be
-  // asked for. Made now, ahead of the request, unless stored, running or queued.
+  // A viewer fetched the playlist: segment `index` (where players start) is likely asked for
+  // next. Queued at read-ahead priority (so it starts at once on an idle service), unless
+  // stored, running or queued.
   void expect(const PlaylistPtr& playlist, int index);
   // Queues segments [first, last] at pre-transcode priority.
   void pre_transcode(const PlaylistPtr& playlist, int first, int last);
@@ -93,6 +97,10 @@ class Transcoder {
   bool busy(const StoredPlaylist& p, int index);  // running flight or in storage
 
   void pump();  // starts queued work while workers are free
+  // A viewer asked for this playlist or one of its segments now.
+  void touch(const std::string& playlist_id);
+  // Read-ahead whose playlist nobody asked for in kReadAheadIdle.
+  bool stale(const std::string& playlist_id, Priority priority) const;
   // Whether a client waits for a segment the job still owns.
   bool urgent(const Job& job);
   // Holds background jobs while an urgent one runs (the CPU goes to the segment a client
@@ -118,6 +126,7 @@ class Transcoder {
   // Warm-ups through the balancer: the session, and when each segment's was last sent.
   GRef<SoupSession> warmup_session_;
   std::map<std::string, int64_t> warmed_;
+  std::map<std::string, int64_t> last_request_;  // playlist id -> monotonic us
   void send_warmup(const StoredPlaylist& p, int index);
 
   std::mutex events_mutex_;

@@ -35,6 +35,11 @@
     testBandwidth: false,
     fragLoadPolicy: slowFirstByte,
     backBufferLength: 60,
+    // Every segment fetched is transcoded if nobody did before: buffer 30 s ahead (60 s at
+    // most), not hls.js's up to 600 s, which makes the server transcode most of a video for a
+    // viewer who leaves after a minute.
+    maxBufferLength: 30,
+    maxMaxBufferLength: 60,
     // An audio track picked plays on the old one for 2 s, the time to make a cold segment of
     // the new one, instead of stopping for it.
     nextAudioTrackBufferFlushForwardOffset: 2,
