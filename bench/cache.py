@@ -85,17 +85,10 @@ def wrk(url_base, paths, seconds, connections):
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default="build", help="meson build directory (default: build)")
-    ap.add_argument("--tws", help="tws binary (default: BUILD/service/tws)")
-    ap.add_argument("--seconds", type=int, default=10, help="wrk duration per server")
-    ap.add_argument("--connections", type=int, default=32, help="wrk connections")
-    ap.add_argument("--json", help="also write the figures to this file")
-    args = ap.parse_args()
-
-    tws, build_env, media_dir = engine.build_setup(args.build, args.tws)
-    os.environ["TWS"] = tws
+def run(build, seconds=10, connections=32, tws=None):
+    """wrk against tws and nginx; returns {"tws": ..., "nginx": ..., "ratio": r}."""
+    exe, build_env, media_dir = engine.build_setup(build, tws)
+    os.environ["TWS"] = exe
     os.environ.update(build_env)
     src = os.path.join(media_dir, "bench-640x360-60s-keys0.mp4")
     engine.make_source(src, 0, 60, "640x360")
@@ -110,7 +103,7 @@ def main():
             "InitialTranscode": 0,
             "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": engine.CRF, "Resolution": "x360"}},
             "Audio": {"TranscodeAudio": {"Codec": "aac", "Bitrate": 128000}}}]})
-        subprocess.run([tws, "segment", "--config", env.config, "oss://media/out/360p.m3u8", "0", "5"],
+        subprocess.run([exe, "segment", "--config", env.config, "oss://media/out/360p.m3u8", "0", "5"],
                        check=True, capture_output=True, timeout=600, cwd=env.dir)
         url = server.sign("oss://media/out/360p.m3u8")
         r = server.get(url)
@@ -120,29 +113,44 @@ def main():
             raise RuntimeError("a segment answered empty")
         # /media/<key> is the file <bucket dir>/<key>: nginx's root is the bucket's parent.
         static = nginxlib.Nginx(site=STATIC_SITE % os.path.dirname(env.bucket), workers="auto").start()
-        if static.proc is None:
-            raise RuntimeError("nginx did not start")
         import urllib.request
         with urllib.request.urlopen(static.base + paths[0]) as resp:
             got = resp.read()
         if len(got) != sizes[0]:
             raise RuntimeError(f"nginx served {len(got)} bytes for {paths[0]}, tws {sizes[0]}")
         print(f"cores: {os.cpu_count()}; {len(paths)} segments of {min(sizes) / 1e6:.2f}-"
-              f"{max(sizes) / 1e6:.2f} MB; wrk -t2 -c{args.connections} -d{args.seconds}s", flush=True)
-        results = {"tws": wrk(server.base, paths, args.seconds, args.connections),
-                   "nginx": wrk(static.base, paths, args.seconds, args.connections)}
+              f"{max(sizes) / 1e6:.2f} MB; wrk -t2 -c{connections} -d{seconds}s", flush=True)
+        results = {"tws": wrk(server.base, paths, seconds, connections),
+                   "nginx": wrk(static.base, paths, seconds, connections)}
     finally:
         if static:
             static.stop()
         server.stop()
         env.close()
+    results["ratio"] = results["tws"]["rps"] / results["nginx"]["rps"]
+    return results
+
+
+def print_table(results):
     print(f"  {'server':<8} {'req/s':>9} {'MB/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, m in results.items():
+    for name in ("tws", "nginx"):
+        m = results[name]
         print(f"  {name:<8} {m['rps']:9.0f} {m['mbps']:9.1f} {m['p50_ms']:8.2f} {m['p99_ms']:8.2f} "
               f"{m['errors']:7d} {m['socket_errors']}")
-    ratio = results["tws"]["rps"] / results["nginx"]["rps"]
+    ratio = results["ratio"]
     print(f"  tws / nginx throughput {ratio:.2f} (goal >= {GOAL}: {'ok' if ratio >= GOAL else 'BELOW GOAL'})")
-    results["ratio"] = ratio
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build", help="meson build directory (default: build)")
+    ap.add_argument("--tws", help="tws binary (default: BUILD/service/tws)")
+    ap.add_argument("--seconds", type=int, default=10, help="wrk duration per server")
+    ap.add_argument("--connections", type=int, default=32, help="wrk connections")
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+    results = run(args.build, args.seconds, args.connections, args.tws)
+    print_table(results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

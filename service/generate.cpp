@@ -10,6 +10,7 @@
 
 #include "common/gref.h"
 #include "pipelines/probe.h"
+#include "service/probe_cache.h"
 #include "pipelines/subtitle_cues.h"
 #include "pipelines/subtitle_extract.h"
 #include "service/json_text.h"
@@ -314,7 +315,8 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request,
     case StorageStatus::kError: return storage_failure(failure, error);
   }
   SourceInfo info;
-  if (!probe_source(source_storage->source_location(request.source.key), &info, &error))
+  if (!probe_source_cached(source_storage->source_location(request.source.key), stat, &info,
+                           &error))
     return set_failure(failure, ErrorCode::kInvalidSource, error);
   if (!(info.duration > 0))
     return set_failure(failure, ErrorCode::kInvalidSource, "the source has no duration");

@@ -18,7 +18,7 @@ http://127.0.0.1:PORT: two origins, so every playlist and segment request is a C
                    seek; a stall with 0.5 s or more buffered is Chromium's own, reported
                    only); the segments came from transcodes (metrics)
 
-Timeouts guard against hangs; no speed is asserted here (bench/browser.py measures it).
+Timeouts guard against hangs; no speed is asserted here (bench/startup.py measures it).
 """
 
 import os

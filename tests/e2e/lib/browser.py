@@ -1,7 +1,7 @@
 """Debian's Chromium on the tws player page, through tests/e2e/node/browser.js (playwright-core,
 headless): Browser() starts one Chromium; step({...}) sends one step and returns what it
 reported, with the page's window.tws figures (start-up and seek times, frames presented,
-stalls, hls.js errors, levels and tracks). Used by test_browser.py and bench/browser.py."""
+stalls, hls.js errors, levels and tracks). Used by test_browser.py and bench/startup.py, bench/cost.py."""
 
 import json
 import os

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Browser benchmark (issue 6 "Done means" 2): start-up and seek in Chromium on the player page,
+"""Start-up and seek benchmark (issue 6 "Done means" 2): start-up and seek in Chromium on the player page,
 cold (nothing transcoded yet) against warm (the same stream with every segment stored: what a
 fully transcoded static HLS stream gives on this machine).
 
@@ -21,7 +21,7 @@ with the ratios cold / warm; goals for the page's configuration: start-up <= 1.5
 Chromium, hls.js and tws share this machine's cores, as they would not in production: the
 cold figures include the browser's own CPU use competing with the transcode.
 
-Usage: bench/browser.py --build build [--repeat N] [--configs tws,defaults] [--json FILE]
+Usage: bench/startup.py --build build [--repeat N] [--configs tws,defaults] [--json FILE]
 """
 
 import argparse
@@ -141,6 +141,49 @@ def measure(args, chromium, tws, src, config):
     return cold, warm
 
 
+def run(build, repeat=3, configs=("tws", "defaults"), share_cpu=False, tws=None, keep=False,
+        verbose=False):
+    """Measures every configuration; returns {config: {"cold": [...], "warm": [...]}}."""
+    global VERBOSE
+    VERBOSE = verbose
+    why = browser.available()
+    if why:
+        sys.exit(why)
+    exe, build_env, media_dir = engine.build_setup(build, tws)
+    os.environ["TWS"] = exe
+    os.environ.update(build_env)
+    src = os.path.join(media_dir, f"bench-1080p25-{DURATION}s-keys0.mp4")
+    engine.make_source(src, 0, DURATION)
+    with open(src, "rb") as f:  # the page cache warm for cold and warm alike
+        while f.read(1 << 24):
+            pass
+    args = argparse.Namespace(repeat=repeat, keep=keep)
+    figures = {}
+    with browser.Browser(idle=not share_cpu) as chromium:
+        print(f"cores: {os.cpu_count()}; Chromium {chromium.version}"
+              f"{' sharing the cores' if share_cpu else ' at SCHED_IDLE'}; source 1080p25 {DURATION} s, "
+              f"keyframes every 10 s; target 720p x264 {engine.PRESET} CRF {engine.CRF}, [2,2,2] + 10 s, "
+              f"InitialTranscode 0; seek to {SEEK_FRACTION:.0%}; median of {repeat}", flush=True)
+        for config in configs:
+            cold, warm = measure(args, chromium, exe, src, config)
+            figures[config] = {"cold": cold, "warm": warm}
+    for config, f in figures.items():
+        for key in ("startup_ms", "seek_ms"):
+            c = statistics.median(x[key] for x in f["cold"])
+            w = statistics.median(x[key] for x in f["warm"])
+            f[key] = {"cold": c, "warm": w, "ratio": c / w if w else float("nan")}
+    return figures
+
+
+def print_table(figures):
+    print(f"  {'hls.js config':<14} {'':<9} {'cold ms':>9} {'warm ms':>9} {'cold/warm':>10}   goal")
+    for config, f in figures.items():
+        for what, key, goal in (("start-up", "startup_ms", START_GOAL), ("seek 60 %", "seek_ms", SEEK_GOAL)):
+            m = f[key]
+            verdict = (f"<= {goal} ({'ok' if m['ratio'] <= goal else 'ABOVE GOAL'})" if config == "tws" else "")
+            print(f"  {config:<14} {what:<9} {m['cold']:9.0f} {m['warm']:9.0f} {m['ratio']:10.2f}   {verdict}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build", help="meson build directory (default: build)")
@@ -154,38 +197,10 @@ def main():
                     help="Chromium shares the cores with tws alike (default: Chromium at the idle "
                          "scheduling class, so the server comes first, as on separate machines)")
     args = ap.parse_args()
-    global VERBOSE
-    VERBOSE = args.verbose
-
-    why = browser.available()
-    if why:
-        sys.exit(why)
-    tws, build_env, media_dir = engine.build_setup(args.build, args.tws)
-    os.environ["TWS"] = tws
-    os.environ.update(build_env)
-    src = os.path.join(media_dir, f"bench-1080p25-{DURATION}s-keys0.mp4")
-    engine.make_source(src, 0, DURATION)
-    with open(src, "rb") as f:  # the page cache warm for cold and warm alike
-        while f.read(1 << 24):
-            pass
-    figures = {}
-    with browser.Browser(idle=not args.share_cpu) as chromium:
-        print(f"cores: {os.cpu_count()}; Chromium {chromium.version}; source 1080p25 {DURATION} s, "
-              f"keyframes every 10 s; target 720p x264 {engine.PRESET} CRF {engine.CRF}, [2,2,2] + 10 s, "
-              f"InitialTranscode 0; seek to {SEEK_FRACTION:.0%}; median of {args.repeat}", flush=True)
-        for config in args.configs.split(","):
-            cold, warm = measure(args, chromium, tws, src, config)
-            figures[config] = {"cold": cold, "warm": warm}
+    figures = run(args.build, args.repeat, args.configs.split(","), args.share_cpu, args.tws,
+                  args.keep, args.verbose)
     print()
-    print(f"  {'hls.js config':<14} {'':<9} {'cold ms':>9} {'warm ms':>9} {'cold/warm':>10}   goal")
-    for config, f in figures.items():
-        for what, key, goal in (("start-up", "startup_ms", START_GOAL), ("seek 60 %", "seek_ms", SEEK_GOAL)):
-            c = statistics.median(x[key] for x in f["cold"])
-            w = statistics.median(x[key] for x in f["warm"])
-            r = c / w if w else float("nan")
-            verdict = (f"<= {goal} ({'ok' if r <= goal else 'ABOVE GOAL'})" if config == "tws" else "")
-            print(f"  {config:<14} {what:<9} {c:9.0f} {w:9.0f} {r:10.2f}   {verdict}")
-            f[f"{key}_ratio"] = r
+    print_table(figures)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(figures, fh, indent=1)
