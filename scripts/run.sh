@@ -36,9 +36,11 @@ curl -sS --fail-with-body -X POST -H "Authorization: Bearer $token" "$base/v1/pl
   | tee data/demo-response.json
 echo
 url=$("$tws" sign oss://media/demo/out/master.m3u8 --expires 86400)
+player="$base/player?src=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$url")"
 echo
 echo "server: $base (log: $log)"
+echo "player: $player"
 echo "play:   ffplay '$url'"
-echo "        (or open it in VLC, Safari, or an hls.js page)"
+echo "        (or open the playlist URL in VLC or Safari)"
 echo "Ctrl-C stops the server."
 wait $server

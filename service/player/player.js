@@ -155,6 +155,7 @@
     hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
       stats.levels = data.levels.map((l) => ({ width: l.width, height: l.height, bitrate: l.bitrate }));
       fillSelect($('quality'), data.levels, describeLevel, true);
+      $('quality').disabled = data.levels.length < 2;
     });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
       stats.level = data.level;
@@ -164,6 +165,7 @@
     hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_e, data) => {
       stats.audioTracks = data.audioTracks.map((t) => ({ name: t.name, lang: t.lang }));
       fillSelect($('audio'), data.audioTracks, (t) => t.name || t.lang || 'track', false);
+      $('audio').disabled = data.audioTracks.length < 2;
       $('audio').value = String(hls.audioTrack);
     });
     hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, (_e, data) => {
@@ -173,6 +175,7 @@
     hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
       stats.subtitleTracks = data.subtitleTracks.map((t) => ({ name: t.name, lang: t.lang }));
       fillSelect($('subtitles'), data.subtitleTracks, (t) => t.name || t.lang || 'track', true);
+      $('subtitles').disabled = data.subtitleTracks.length === 0;
     });
     hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_e, data) => {
       stats.subtitleTrack = data.id;

@@ -15,6 +15,7 @@
 //   {"do": "select", "id": ID, "expr": JS}        the same, the option's value given by JS
 //   {"do": "waitFor", "expr": JS, "timeoutMs": T} wait until the expression is true
 //   {"do": "eval", "expr": JS}                    the expression's value
+//   {"do": "screenshot", "path": P}               a PNG of the page
 //   {"do": "close"}                               close the context
 // Every answer has "ok" (false with "error" on a timeout or a fatal player error), the page's
 // window.tws figures at its end ("stats") and the console errors since the last answer.
@@ -90,6 +91,8 @@ async function step(state, st) {
       r.error = await waitUntil(page, st.expr, st.timeoutMs || 30000);
     } else if (st.do === 'eval') {
       r.value = await page.evaluate(st.expr);
+    } else if (st.do === 'screenshot') {
+      await page.screenshot({ path: st.path });
     } else if (st.do === 'close') {
       if (state.context) await state.context.close();
       state.context = state.page = page = null;
