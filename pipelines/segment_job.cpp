@@ -36,7 +36,6 @@ namespace {
 // second more lets its rate control settle, so a segment made alone gets the bitrate a
 // segment in a run gets (a fresh encoder starts well below its target on a fresh stream).
 constexpr int64_t kAudioPreroll = 48 * 1024;
-constexpr auto kStallTimeout = std::chrono::seconds(60);
 constexpr guint kSourceBlock = 1 << 20;  // rangesrc block, bytes
 constexpr guint kSourceReadahead = 4;    // rangesrc sequential read-ahead, blocks
 
@@ -56,6 +55,7 @@ class JobRunner {
  public:
   JobRunner(const SegmentJob& job, const SegmentSink& sink) : job_(job), sink_(sink) {}
   bool run(std::string* error);
+  bool stalled() const { return stalled_; }
 
  private:
   bool build_encode(std::string* error);
@@ -86,6 +86,7 @@ class JobRunner {
   std::atomic<bool> encode_done_{false};
   std::atomic<int64_t> progress_{0};  // bumped on every buffer: stall detection
   std::atomic<bool> stopping_{false};  // teardown: decode threads no longer wait at the gate
+  bool stalled_ = false;               // wait(): no progress for job_.stall_timeout
   int current_ = 0;                   // segment being written (output streaming thread)
 };
 
@@ -435,8 +436,9 @@ bool JobRunner::wait(std::string* error) {
     if (progress_ != last_progress || (job_.gate && job_.gate->held())) {
       last_progress = progress_;
       last_change = now;
-    } else if (now - last_change > kStallTimeout) {
-      fail("transcode stalled");
+    } else if (now - last_change > std::chrono::seconds(job_.stall_timeout)) {
+      stalled_ = true;
+      fail("no progress for " + std::to_string(job_.stall_timeout) + " s: the transcode stalled");
     }
   }
   if (failed_) {
@@ -539,21 +541,28 @@ bool JobRunner::run(std::string* error) {
 
 }  // namespace
 
-bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error) {
+bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error,
+                     bool* stalled) {
   static std::once_flag debug_once;
   std::call_once(debug_once, [] {
     GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs");
   });
   // The quick-start segments are encoded with other x264 settings: a run that goes past
   // them is two pipelines, one after the other.
+  auto run = [&](const SegmentJob& part) {
+    JobRunner runner(part, sink);
+    const bool ok = runner.run(error);
+    if (stalled) *stalled = runner.stalled();
+    return ok;
+  };
   const int quick = quick_start_segments(job.plan);
   if (job.first < quick && job.last >= quick) {
     SegmentJob head = job, rest = job;
     head.last = quick - 1;
     rest.first = quick;
-    return JobRunner(head, sink).run(error) && JobRunner(rest, sink).run(error);
+    return run(head) && run(rest);
   }
-  return JobRunner(job, sink).run(error);
+  return run(job);
 }
 
 bool check_segment(const SegmentJob& job, const SegmentReport& report, std::string* error) {

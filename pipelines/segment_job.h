@@ -23,9 +23,10 @@ struct SegmentJob {
   AudioTarget audio;
   Plan plan;
   int first = 0, last = 0;  // inclusive
-  // Optional: the job waits here while it is held (a held job is not "stalled"). The job
-  // opens it for good when it ends.
+  // Optional: the job waits here while it is held (a held job is not "stalled").
   std::shared_ptr<JobGate> gate;
+  // Seconds without a buffer moving anywhere in the job before it is torn down as stalled.
+  int stall_timeout = 60;
 };
 
 // What the muxer saw of a finished segment; checked against the plan before publishing.
@@ -45,8 +46,10 @@ struct SegmentSink {
   std::function<void(const SegmentReport& report)> end;
 };
 
-// Blocks until the job is done. Returns false with a one-line reason in *error.
-bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error);
+// Blocks until the job is done. Returns false with a one-line reason in *error; *stalled
+// (optional) tells a job torn down for want of progress from other failures.
+bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error,
+                     bool* stalled = nullptr);
 
 // Checks a finished segment against the plan: starts with a keyframe, frame and sample
 // counts as planned. Returns false with the reason.

@@ -34,9 +34,8 @@ struct GenerateResult {
 
 void create_playlists(ServerContext& ctx, SoupServerMessage* msg, const std::string& body) {
   auto request = std::make_shared<PlaylistRequest>();
-  std::string error;
-  if (!parse_playlist_request(body, request.get(), &error))
-    return send_error(msg, ErrorCode::kInvalidArgument, error);
+  Failure invalid;
+  if (!parse_playlist_request(body, request.get(), &invalid)) return send_failure(msg, invalid);
   auto result = std::make_shared<GenerateResult>();
   GRef<SoupServerMessage> held = add_ref(msg);
   soup_server_message_pause(msg);

@@ -163,7 +163,9 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
     const std::string group = *g;
     const std::string where = "[" + group + "]";
     if (group == "server") {
-      if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url"}, error)) return false;
+      if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url", "stall-timeout"},
+                      error))
+        return false;
       listen_given = g_key_file_has_key(kf.get(), *g, "listen", nullptr);
       public_url_given = g_key_file_has_key(kf.get(), *g, "public-url", nullptr);
       config->listen = get_string(kf.get(), *g, "listen", config->listen);
@@ -177,6 +179,13 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
         return false;
       }
       config->workers = int(w);
+      const std::string stall = get_string(kf.get(), *g, "stall-timeout", "60");
+      long t = strtol(stall.c_str(), &end, 10);
+      if (stall.empty() || *end || t < 1 || t > 3600) {
+        *error = where + " stall-timeout: must be seconds between 1 and 3600";
+        return false;
+      }
+      config->stall_timeout = int(t);
     } else if (g_str_has_prefix(*g, "bucket ")) {
       if (!parse_bucket(kf.get(), *g, group.substr(7), dir, config, error)) return false;
     } else if (g_str_has_prefix(*g, "key ")) {

@@ -25,6 +25,9 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string public_url = "http://127.0.0.1:8080";  // no trailing '/'
   int workers = 2;
+  // [server] stall-timeout: seconds a transcode may go without progress before it is torn down
+  // (a client waiting gets 504 TranscodeTimeout).
+  int stall_timeout = 60;
   // [server] warmup-url: a cluster's balancer (no trailing '/'). When set, read-ahead is a
   // signed warm-up GET through it (the node owning the segment by the hash makes it); empty:
   // read-ahead transcodes locally.

@@ -109,6 +109,34 @@ void write_node(JsonNode* node, bool sort_keys, std::string* out) {
   }
 }
 
+// What json-glib would take badly, found before it parses: nesting deeper than
+// kMaxJsonDepth (it parses recursively: a body of a million '[' exhausts the stack) and NUL
+// in a string (a C string ends there: "a.mp4\u0000.txt" would read as "a.mp4"). Returns
+// the reason, or "" when the text may be parsed.
+std::string unsafe_json(const std::string& text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        if (text.compare(i + 1, 5, "u0000") == 0) return "a string holds NUL (\\u0000)";
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        return "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string json_to_text(JsonNode* node, bool sort_keys) {
@@ -118,6 +146,10 @@ std::string json_to_text(JsonNode* node, bool sort_keys) {
 }
 
 JsonNodePtr json_from_text(const std::string& text, std::string* error) {
+  if (std::string why = unsafe_json(text); !why.empty()) {
+    *error = why;
+    return nullptr;
+  }
   GRef<JsonParser> parser = adopt_ref(json_parser_new());
   GError* gerr = nullptr;
   if (!json_parser_load_from_data(parser.get(), text.data(), gssize(text.size()), &gerr)) {

@@ -20,6 +20,9 @@ using JsonNodePtr = std::unique_ptr<JsonNode, JsonNodeUnref>;
 std::string json_to_text(JsonNode* node, bool sort_keys);
 inline std::string canonical_json(JsonNode* node) { return json_to_text(node, true); }
 
+// Deepest nesting of arrays and objects json_from_text() takes (requests need 4).
+constexpr int kMaxJsonDepth = 32;
+
 // Parses JSON text; returns nullptr with a one-line reason.
 JsonNodePtr json_from_text(const std::string& text, std::string* error);
 

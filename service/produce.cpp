@@ -85,6 +85,7 @@ bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, i
   job->plan = playlist.plan;
   job->first = first;
   job->last = last;
+  job->stall_timeout = config.stall_timeout;
   *out_storage = std::move(out);
   return true;
 }

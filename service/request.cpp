@@ -74,6 +74,10 @@ bool option_field(const JsonFields& f, const char* member, bool* adaptive, std::
   return true;
 }
 
+// Set by uri_field() when a URI does not parse: the request then fails with InvalidURI,
+// not InvalidArgument (parse_playlist_request with a Failure). One parse runs on one thread.
+thread_local bool t_bad_uri = false;
+
 bool uri_field(const JsonFields& f, const char* member, bool required, ObjectUri* uri,
                bool* present, std::string* error) {
   std::string text;
@@ -86,6 +90,7 @@ bool uri_field(const JsonFields& f, const char* member, bool required, ObjectUri
   std::string why;
   if (!parse_object_uri(text, uri, &why)) {
     *error = f.name(member) + ": " + why;
+    t_bad_uri = true;
     return false;
   }
   return true;
@@ -346,6 +351,15 @@ bool parse_user_fields(JsonObject* root, PlaylistRequest* r, std::string* error)
 }
 
 }  // namespace
+
+bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
+                            Failure* failure) {
+  t_bad_uri = false;
+  std::string error;
+  if (parse_playlist_request(json, request, &error)) return true;
+  return set_failure(failure, t_bad_uri ? ErrorCode::kInvalidURI : ErrorCode::kInvalidArgument,
+                     error);
+}
 
 bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
                             std::string* error) {

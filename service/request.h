@@ -9,6 +9,7 @@
 #include "pipelines/geometry.h"
 #include "pipelines/plan.h"
 #include "pipelines/target.h"
+#include "service/errors.h"
 #include "service/uri.h"
 
 namespace tws {
@@ -77,6 +78,9 @@ struct PlaylistRequest {
 
 bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
                             std::string* error);
+// The same with the Code a client gets: InvalidURI when a URI field does not parse (a path
+// leaving its bucket, another scheme ...), else InvalidArgument; the message names the field.
+bool parse_playlist_request(const std::string& json, PlaylistRequest* request, Failure* failure);
 
 // A FrameRate number as a Rate: 25 -> 25/1, 29.97 -> 30000/1001, 23.976 -> 24000/1001,
 // 59.94 -> 60000/1001, else rounded to 1/1000.

@@ -356,11 +356,12 @@ void Transcoder::work(Job* job) {
     post(std::move(e));
   };
   std::string error;
-  const bool ok = run_segment_job(segment_job, sink, &error);
+  bool stalled = false;
+  const bool ok = run_segment_job(segment_job, sink, &error, &stalled);
   publisher.abort_all();
   Event done(Event::kDone, job->id);
   done.ok = ok && publisher.error().empty();
-  done.failure = {ErrorCode::kTranscodeFailed,
+  done.failure = {stalled ? ErrorCode::kTranscodeTimeout : ErrorCode::kTranscodeFailed,
                   publisher.error().empty() ? error : publisher.error()};
   post(std::move(done));
 }

@@ -214,6 +214,35 @@ TEST(Request, ErrorsNameTheField) {
   EXPECT_EQ(parse_error(seven + "]}"), "Targets: must have 1 to 6 targets");
 }
 
+TEST(Request, HostileBodies) {
+  // Nesting json-glib would recurse into until the stack runs out: refused before parsing.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_NE(parse_error(deep).find("nested deeper than 32 levels"), std::string::npos);
+  EXPECT_NE(parse_error(R"({"a":)" + std::string(40, '[') + std::string(40, ']') + "}")
+                .find("nested deeper"),
+            std::string::npos);
+  // Brackets inside strings are text.
+  parse_ok(one_target(R"("Video": {"TranscodeVideo": {"Codec": "h264"}})",
+                      R"("UserData": ")" + std::string(100, '[') + R"(", )"));
+  // NUL would cut the URI short ("a.mp4" instead of "a.mp4\u0000.txt").
+  EXPECT_NE(parse_error(R"({"SourceURI": "oss://media/in/a.mp4\u0000.txt", "Targets": []})")
+                .find("NUL"),
+            std::string::npos);
+  // The Code: InvalidURI for a URI that does not parse, InvalidArgument otherwise.
+  PlaylistRequest r;
+  Failure failure;
+  EXPECT_FALSE(parse_playlist_request(R"({"SourceURI": "oss://media/../x", "Targets": [{"URI": "oss://media/o"}]})",
+                                      &r, &failure));
+  EXPECT_EQ(failure.code, ErrorCode::kInvalidURI);
+  EXPECT_NE(failure.message.find("SourceURI"), std::string::npos) << failure.message;
+  EXPECT_FALSE(parse_playlist_request(one_target(R"("Duration": 99)"), &r, &failure));
+  EXPECT_EQ(failure.code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(parse_playlist_request(R"({"SourceURI": "oss://media/a.mp4", "Targets": [{"URI": "s3://media/o\\x"}]})",
+                                      &r, &failure));
+  EXPECT_EQ(failure.code, ErrorCode::kInvalidURI);
+  EXPECT_NE(failure.message.find("Targets[0].URI"), std::string::npos) << failure.message;
+}
+
 TEST(Request, StreamsSubtitlesAndUserFields) {
   PlaylistRequest r = parse_ok(one_target(
       R"("Video": {}, "Audio": {"Stream": [1, 0, 1]}, "Subtitle": {"Stream": [2]})",
