@@ -17,6 +17,9 @@
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -56,6 +59,7 @@ class JobRunner {
   JobRunner(const SegmentJob& job, const SegmentSink& sink) : job_(job), sink_(sink) {}
   bool run(std::string* error);
   bool stalled() const { return stalled_; }
+  int thread_nice() const { return job_.thread_nice; }
 
  private:
   bool build_encode(std::string* error);
@@ -90,6 +94,15 @@ class JobRunner {
   int current_ = 0;                   // segment being written (output streaming thread)
 };
 
+// Streaming threads post STREAM_STATUS ENTER from themselves when they start: the moment
+// to give them (and the threads they start: x264's, libav's) the job's niceness.
+static void renice_streaming_thread(GstMessage* msg, int nice) {
+  if (nice == 0 || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_STREAM_STATUS) return;
+  GstStreamStatusType type;
+  gst_message_parse_stream_status(msg, &type, nullptr);
+  if (type == GST_STREAM_STATUS_TYPE_ENTER) setpriority(PRIO_PROCESS, id_t(gettid()), nice);
+}
+
 void JobRunner::fail(const std::string& message) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (error_.empty()) error_ = message;
@@ -98,6 +111,16 @@ void JobRunner::fail(const std::string& message) {
 
 bool JobRunner::build_encode(std::string* error) {
   encode_ = adopt_ref(gst_pipeline_new("encode"));
+  if (job_.thread_nice != 0) {
+    GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(encode_.get())));
+    gst_bus_set_sync_handler(
+        bus.get(),
+        [](GstBus*, GstMessage* msg, gpointer nice) {
+          renice_streaming_thread(msg, GPOINTER_TO_INT(nice));
+          return GST_BUS_PASS;
+        },
+        GINT_TO_POINTER(job_.thread_nice), nullptr);
+  }
   GstElement* mux = make_element("hlssegmux", "mux", error);
   GstElement* out = make_element("fakesink", "out", error);
   if (!mux || !out) return false;
@@ -243,6 +266,7 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   gst_bus_set_sync_handler(
       bus.get(),
       [](GstBus*, GstMessage* msg, gpointer data) {
+        renice_streaming_thread(msg, static_cast<DecodeChain*>(data)->runner->thread_nice());
         if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_COLLECTION) {
           GstStreamCollection* collection = nullptr;
           gst_message_parse_stream_collection(msg, &collection);

@@ -27,6 +27,9 @@ struct SegmentJob {
   std::shared_ptr<JobGate> gate;
   // Seconds without a buffer moving anywhere in the job before it is torn down as stalled.
   int stall_timeout = 60;
+  // Niceness of the job's threads (streaming threads, and the encoder's and decoder's own
+  // threads they start); 0 leaves them as they are.
+  int thread_nice = 0;
 };
 
 // What the muxer saw of a finished segment; checked against the plan before publishing.

@@ -163,7 +163,8 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
     const std::string group = *g;
     const std::string where = "[" + group + "]";
     if (group == "server") {
-      if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url", "stall-timeout"},
+      if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url", "stall-timeout",
+                                             "queue-limit"},
                       error))
         return false;
       listen_given = g_key_file_has_key(kf.get(), *g, "listen", nullptr);
@@ -186,6 +187,13 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
         return false;
       }
       config->stall_timeout = int(t);
+      const std::string queue = get_string(kf.get(), *g, "queue-limit", "256");
+      long q = strtol(queue.c_str(), &end, 10);
+      if (queue.empty() || *end || q < 1 || q > 100000) {
+        *error = where + " queue-limit: must be a number between 1 and 100000";
+        return false;
+      }
+      config->queue_limit = int(q);
     } else if (g_str_has_prefix(*g, "bucket ")) {
       if (!parse_bucket(kf.get(), *g, group.substr(7), dir, config, error)) return false;
     } else if (g_str_has_prefix(*g, "key ")) {

@@ -28,6 +28,9 @@ struct Config {
   // [server] stall-timeout: seconds a transcode may go without progress before it is torn down
   // (a client waiting gets 504 TranscodeTimeout).
   int stall_timeout = 60;
+  // [server] queue-limit: runs of segments waiting for a worker; a request beyond it (after
+  // background work was pushed out) is answered 503 with Retry-After.
+  int queue_limit = 256;
   // [server] warmup-url: a cluster's balancer (no trailing '/'). When set, read-ahead is a
   // signed warm-up GET through it (the node owning the segment by the hash makes it); empty:
   // read-ahead transcodes locally.

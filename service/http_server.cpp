@@ -12,6 +12,7 @@
 #include "service/access_log.h"
 #include "service/api.h"
 #include "service/http_errors.h"
+#include "service/local_storage.h"
 #include "service/metrics.h"
 #include "service/playback.h"
 #include "service/player_page.h"
@@ -48,6 +49,10 @@ void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpoint
     return send_error(msg, ErrorCode::kNotFound, "nothing here; see GET /<bucket>/<key>");
   handle_playback(ctx, msg, path);
 }
+
+// Temporary files not written for this long belong to no live writer (a segment writer
+// writes at least every [server] stall-timeout, 1 h at most).
+constexpr int kStaleTempSeconds = 2 * 3600;
 
 // Splits "ADDR:PORT" ("[::1]:8080" too).
 bool split_listen(const std::string& listen, std::string* host, guint16* port) {
@@ -119,6 +124,16 @@ int run_server(ServeOptions options) {
 
   // Off the first request's path: loading libav, x264 and the demuxers costs ~0.1 s.
   preload_pipeline_plugins();
+  // What a killed process left half-written in local buckets (never visible as objects).
+  std::vector<std::string> roots;
+  for (const BucketConfig& b : ctx.config.buckets)
+    if (!b.is_s3()) roots.push_back(b.path);
+  std::thread([roots] {
+    for (const std::string& root : roots)
+      if (int n = LocalStorage::remove_stale_temp_files(root, kStaleTempSeconds))
+        g_message("removed %d temporary files older than %d s in %s", n, kStaleTempSeconds,
+                  root.c_str());
+  }).detach();
   ctx.transcoder = std::make_unique<Transcoder>(ctx.config, ctx.context);
   attach_access_log(server.get());
   soup_server_add_handler(server.get(), nullptr, route, &ctx, nullptr);

@@ -218,6 +218,30 @@ class MappingCache {
 
 }  // namespace
 
+static int remove_stale_below(const std::string& dir, int64_t oldest_ns, int depth) {
+  GUnique<GDir> d(g_dir_open(dir.c_str(), 0, nullptr));
+  if (!d || depth > 64) return 0;
+  int removed = 0;
+  while (const char* name = g_dir_read_name(d.get())) {
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      removed += remove_stale_below(path, oldest_ns, depth + 1);
+    } else if (S_ISREG(st.st_mode) && g_str_has_prefix(name, LocalStorage::kTempPrefix) &&
+               int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec < oldest_ns &&
+               unlink(path.c_str()) == 0) {
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+int LocalStorage::remove_stale_temp_files(const std::string& root, int64_t max_age_s) {
+  const int64_t oldest_ns = (g_get_real_time() - max_age_s * G_USEC_PER_SEC) * 1000;
+  return remove_stale_below(root, oldest_ns, 0);
+}
+
 StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* bytes,
                                       ObjectStat* st, std::string* error) {
   std::string path;

@@ -25,6 +25,11 @@ class LocalStorage : public Storage {
   // Temporary files start with this; list() never shows them.
   static constexpr const char* kTempPrefix = ".tws-tmp-";
 
+  // Removes the temporary files below `root` not written for `max_age_s` seconds: what a
+  // process killed while writing left behind (a live writer writes at least every stall
+  // timeout). Returns how many were removed.
+  static int remove_stale_temp_files(const std::string& root, int64_t max_age_s);
+
  private:
   // The file path of a valid key whose existing parent directories stay inside the root
   // (no symlink leads out). create_dirs: make the missing parents.

@@ -12,7 +12,7 @@
 namespace tws {
 
 Transcoder::Transcoder(const Config& config, GMainContext* context)
-    : config_(config), context_(context) {}
+    : config_(config), context_(context), queue_(size_t(config.queue_limit)) {}
 
 Transcoder::~Transcoder() { shutdown(); }
 
@@ -327,6 +327,8 @@ void Transcoder::work(Job* job) {
     return;
   }
   segment_job.gate = job->gate;
+  // Below the main loop: cached segments and the HTTP side stay fast while transcodes run.
+  segment_job.thread_nice = kTranscodeNice;
   SegmentPublisher publisher(storage.get(), p.prefix_key, p.record.token, &segment_job);
   const SegmentSink inner = publisher.sink();
   auto stopped = [job](int index) { return job->cancelled || index >= job->stop_before; };

@@ -27,8 +27,8 @@ namespace tws {
 
 class Transcoder {
  public:
-  static constexpr size_t kMaxQueueItems = 256;
   static constexpr size_t kMaxWaitingClients = 1024;
+  static constexpr int kTranscodeNice = 10;  // the niceness of transcode threads
   static constexpr int kMaxRun = 12;         // segments per pipeline run
   static constexpr int kJoinDistance = 2;    // a running job this close to a segment serves it
   // Read-ahead of a playlist nobody asked anything of for this long is dropped (the viewer
@@ -117,7 +117,7 @@ class Transcoder {
 
   const Config& config_;
   GMainContext* context_;
-  JobQueue queue_{kMaxQueueItems};
+  JobQueue queue_;
   std::map<std::string, std::unique_ptr<Flight>> flights_;
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;
   std::map<std::string, std::unique_ptr<Storage>> storages_;
