@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit + end-to-end), then the unit
-# tests again under AddressSanitizer/UBSan. The README's test command; .ci/run runs it.
+# Installs what is missing, builds, and runs every test (unit + end-to-end), then all of them
+# again under AddressSanitizer/UBSan, then the fuzz targets for a bounded time (scripts/fuzz.sh).
+# The README's test command; .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -13,12 +14,15 @@ logs=("$build")
 meson test -C "$build" --print-errorlogs --num-processes 1 "$@" || status=$?
 
 if [ "${TWS_SKIP_SANITIZERS:-0}" != 1 ] && [ $# -eq 0 ]; then
+  # The whole suite again with tws, its plugin and the unit tests built with ASan + UBSan.
   asan=${build}-asan
   [ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false
   ninja -C "$asan"
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    meson test -C "$asan" --print-errorlogs --num-processes 1 unit || status=$?
+    meson test -C "$asan" --print-errorlogs --num-processes 1 || status=$?
   logs+=("$asan")
+  # libFuzzer targets, each for a bounded time from its seed corpus.
+  bash scripts/fuzz.sh || status=$?
 fi
 
 # One closing line over every test run (meson's own summary is per suite).

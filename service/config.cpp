@@ -35,13 +35,6 @@ std::string random_hex(size_t bytes) {
   return hex;
 }
 
-bool valid_bucket_name(const std::string& name) {
-  if (name.empty() || name.size() > 63 || name == "." || name == "..") return false;
-  for (char c : name)
-    if (!g_ascii_isalnum(c) && c != '-' && c != '_' && c != '.') return false;
-  return true;
-}
-
 // Reads an optional string key; false with *error on a key-file error other than "missing".
 std::string get_string(GKeyFile* kf, const char* group, const char* key, const std::string& def) {
   GUnique<gchar> v(g_key_file_get_string(kf, group, key, nullptr));
@@ -133,6 +126,13 @@ bool write_new_file(const std::string& path, const std::string& text, std::strin
 }
 
 }  // namespace
+
+bool valid_bucket_name(const std::string& name) {
+  if (name.empty() || name.size() > 63 || name == "." || name == "..") return false;
+  for (char c : name)
+    if (!g_ascii_isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
 
 const BucketConfig* Config::find_bucket(const std::string& name) const {
   for (const auto& b : buckets)

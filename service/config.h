@@ -15,6 +15,10 @@ struct BucketConfig {
   std::string endpoint, region, remote_name, access_key_id, secret_access_key;
 };
 
+// A tws bucket name (a config section, the first segment of HTTP paths): 1-63 letters,
+// digits, '-', '_', '.', not "." or "..".
+bool valid_bucket_name(const std::string& name);
+
 struct SigningKey {
   std::string id;      // KeyId
   std::string secret;  // the HMAC key: the bytes of the configured string

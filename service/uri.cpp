@@ -71,6 +71,10 @@ bool parse_object_uri(const std::string& text, ObjectUri* uri, std::string* erro
     return false;
   }
   ObjectUri parsed{rest.substr(0, slash), rest.substr(slash + 1)};
+  if (!valid_bucket_name(parsed.bucket)) {
+    *error = "\"" + text + "\": the bucket name must be letters, digits, '-', '_', '.'";
+    return false;
+  }
   std::string why;
   if (!validate_key(parsed.key, &why)) {
     *error = "\"" + text + "\": " + why;

@@ -236,10 +236,11 @@ gssize BlockCache::Reader::read(guint64 offset, gsize length, guint8* dest, Back
       cache_.cond_.notify_all();
     }
 
-    for (auto& [i, flight] : waits) {
+    for (auto& wait : waits) {
+      const auto& flight = wait.second;  // not a structured binding: clang 14 lambdas
       cache_.cond_.wait(lock, [&] { return flight->done || cancelled_.load(); });
       if (flight->data) {
-        blocks[i] = flight->data;
+        blocks[wait.first] = flight->data;
         cache_.stats_.hits++;
       }
       // A failed flight leaves blocks[i] empty: the next round fetches it here.
