@@ -28,11 +28,8 @@ import startup as browser_bench  # noqa: E402  (bench/startup.py)
 import cache  # noqa: E402
 import cost  # noqa: E402
 import engine  # noqa: E402
-import importlib.util  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("bench_serve", os.path.join(HERE, "serve.py"))
-serve_bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(serve_bench)
+serve_bench = engine.load_module("bench_serve", os.path.join(HERE, "serve.py"))
 
 
 def cpu_name():

@@ -27,16 +27,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e", "lib"))
 
-import importlib.util  # noqa: E402
-
 import engine  # noqa: E402  (bench/engine.py)
 import nginx as nginxlib  # noqa: E402  (tests/e2e/lib/nginx.py)
 import tws as twslib  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "e2e_serve", os.path.join(HERE, "..", "tests", "e2e", "lib", "serve.py"))
-serve = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(serve)
+serve = engine.e2e_serve()  # tests/e2e/lib/serve.py
 
 GOAL = 0.5
 STATIC_SITE = """server {
@@ -47,6 +42,16 @@ STATIC_SITE = """server {
     location / { }
 }
 """
+
+
+def target(uri, transcode_ahead=None):
+    """The 360p target of the cache and load benchmarks (10 s segments, nothing in advance)."""
+    t = {"URI": uri, "Duration": 10, "InitialSegments": [], "InitialTranscode": 0,
+         "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": engine.CRF, "Resolution": "x360"}},
+         "Audio": {"TranscodeAudio": {"Codec": "aac", "Bitrate": 128000}}}
+    if transcode_ahead is not None:
+        t["TranscodeAhead"] = transcode_ahead
+    return t
 
 
 def wrk(url_base, paths, seconds, connections):
@@ -98,11 +103,7 @@ def run(build, seconds=10, connections=32, tws=None):
     server = serve.Server(env).start()
     static = None
     try:
-        server.create_playlist({"SourceURI": source_uri, "Targets": [{
-            "URI": "oss://media/out/360p", "Duration": 10, "InitialSegments": [],
-            "InitialTranscode": 0,
-            "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": engine.CRF, "Resolution": "x360"}},
-            "Audio": {"TranscodeAudio": {"Codec": "aac", "Bitrate": 128000}}}]})
+        server.create_playlist({"SourceURI": source_uri, "Targets": [target("oss://media/out/360p")]})
         subprocess.run([exe, "segment", "--config", env.config, "oss://media/out/360p.m3u8", "0", "5"],
                        check=True, capture_output=True, timeout=600, cwd=env.dir)
         url = server.sign("oss://media/out/360p.m3u8")

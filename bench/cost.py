@@ -26,16 +26,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e", "lib"))
 
-import importlib.util  # noqa: E402
-
 import browser  # noqa: E402
 import engine  # noqa: E402
 import tws as twslib  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "e2e_serve", os.path.join(HERE, "..", "tests", "e2e", "lib", "serve.py"))
-serve = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(serve)
+serve = engine.e2e_serve()  # tests/e2e/lib/serve.py
 
 DURATION = 600
 LADDER = [("480p", "x480"), ("360p", "x360"), ("240p", "x240")]

@@ -48,6 +48,25 @@ def build_setup(build_arg, tws_arg=None):
     return tws, env, media_dir
 
 
+def load_module(name, path):
+    """A Python file loaded as module `name`, by path: tests/e2e/lib/serve.py from
+    bench/serve.py (same file name), bench/serve.py from bench/all.py."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def e2e_serve():
+    """tests/e2e/lib/serve.py (Server, signing, playlist helpers), once."""
+    if "e2e_serve" not in sys.modules:
+        sys.modules["e2e_serve"] = load_module(
+            "e2e_serve", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                      "e2e", "lib", "serve.py"))
+    return sys.modules["e2e_serve"]
+
+
 def run_measured(cmd, env=None, cwd=None):
     """Runs cmd; returns (wall seconds, cpu seconds, peak RSS in MiB). Raises on failure."""
     t0 = time.monotonic()

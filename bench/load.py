@@ -35,10 +35,7 @@ COLD_CLIENTS = 6
 
 
 def target(uri):
-    return {"URI": uri, "Duration": 10, "InitialSegments": [], "InitialTranscode": 0,
-            "TranscodeAhead": 0,
-            "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": engine.CRF, "Resolution": "x360"}},
-            "Audio": {"TranscodeAudio": {"Codec": "aac", "Bitrate": 128000}}}
+    return cache.target(uri, transcode_ahead=0)
 
 
 def peak_rss_mib(pid):

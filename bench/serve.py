@@ -34,16 +34,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e", "lib"))
 
-import importlib.util  # noqa: E402
-
 import engine  # noqa: E402  (bench/engine.py: make_source, ffmpeg_segment, run_measured)
 import tws as twslib  # noqa: E402  (tests/e2e/lib/tws.py: Env)
 
-# tests/e2e/lib/serve.py (Server, signing), loaded by path: this file is named serve.py too.
-_spec = importlib.util.spec_from_file_location(
-    "e2e_serve", os.path.join(HERE, "..", "tests", "e2e", "lib", "serve.py"))
-serve = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(serve)
+serve = engine.e2e_serve()  # tests/e2e/lib/serve.py
 
 SEG = engine.SEG
 SEGMENTS = (0, 3)

@@ -36,16 +36,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e", "lib"))
 
-import importlib.util  # noqa: E402
-
 import browser  # noqa: E402  (tests/e2e/lib/browser.py)
 import engine  # noqa: E402  (bench/engine.py: build_setup, make_source, PRESET, CRF)
 import tws as twslib  # noqa: E402  (tests/e2e/lib/tws.py: Env)
 
-_spec = importlib.util.spec_from_file_location(
-    "e2e_serve", os.path.join(HERE, "..", "tests", "e2e", "lib", "serve.py"))
-serve = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(serve)
+serve = engine.e2e_serve()  # tests/e2e/lib/serve.py
 
 DURATION = 120
 SEEK_FRACTION = 0.6

@@ -34,7 +34,6 @@ Usage: bench/storage.py --build build [--repeat N] [--size 720|1080] [--formats 
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -52,11 +51,7 @@ import tws as twslib  # noqa: E402  (tests/e2e/lib/tws.py: Env)
 from s3server import S3Server, quote_key  # noqa: E402
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+_load = engine.load_module
 
 
 serve = _load("e2e_serve", os.path.join(LIB, "serve.py"))             # Server, metrics, signing

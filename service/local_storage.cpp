@@ -295,39 +295,18 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
     got += size_t(n);
   }
   close(fd);
-  bytes->reset(g_bytes_new(data.data(), data.size()));
+  bytes->reset(bytes_of(std::move(data)));
   return StorageStatus::kOk;
 }
 
 StorageStatus LocalStorage::get(const std::string& key, std::string* data, std::string* error) {
-  std::string path;
-  if (!path_for(key, false, &path, error)) return StorageStatus::kError;
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return StorageStatus::kNotFound;
-    *error = errno_text(path, errno);
-    return StorageStatus::kError;
-  }
-  struct stat s;
-  if (fstat(fd, &s) != 0 || !S_ISREG(s.st_mode)) {
-    close(fd);
-    return StorageStatus::kNotFound;
-  }
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = errno_text(path, errno);
-      close(fd);
-      return StorageStatus::kError;
-    }
-    if (n == 0) break;
-    out.append(buf, size_t(n));
-  }
-  close(fd);
-  *data = std::move(out);
+  GUnique<GBytes> bytes;
+  ObjectStat st;
+  const StorageStatus status = get_bytes(key, &bytes, &st, error);
+  if (status != StorageStatus::kOk) return status;
+  gsize size = 0;
+  const auto* p = static_cast<const char*>(g_bytes_get_data(bytes.get(), &size));
+  data->assign(p ? p : "", size);
   return StorageStatus::kOk;
 }
 

@@ -48,19 +48,19 @@ std::unique_ptr<Storage> open_bucket(const Config& config, const std::string& na
   return storage;
 }
 
+GBytes* bytes_of(std::string&& data) {
+  auto* owned = new std::string(std::move(data));
+  return g_bytes_new_with_free_func(owned->data(), owned->size(),
+                                    [](gpointer p) { delete static_cast<std::string*>(p); }, owned);
+}
+
 StorageStatus Storage::get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
                                  std::string* error) {
   StorageStatus s = stat(key, st, error);
-  auto* data = new std::string;
-  if (s == StorageStatus::kOk) s = get(key, data, error);
-  if (s != StorageStatus::kOk) {
-    delete data;
-    return s;
-  }
-  bytes->reset(g_bytes_new_with_free_func(data->data(), data->size(),
-                                          [](gpointer p) { delete static_cast<std::string*>(p); },
-                                          data));
-  return StorageStatus::kOk;
+  std::string data;
+  if (s == StorageStatus::kOk) s = get(key, &data, error);
+  if (s == StorageStatus::kOk) bytes->reset(bytes_of(std::move(data)));
+  return s;
 }
 
 }  // namespace tws

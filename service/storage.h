@@ -36,6 +36,9 @@ bool is_storage_unavailable(const std::string& error);
 // Sets *failure to ServiceUnavailable or StorageError (by the message) and returns false.
 bool storage_failure(Failure* failure, const std::string& error);
 
+// A GBytes owning `data` (moved, not copied).
+GBytes* bytes_of(std::string&& data);
+
 struct ObjectStat {
   uint64_t size = 0;
   std::string identity;  // changes whenever the object does: "mtime:<ns>" for files, else ETag
