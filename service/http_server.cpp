@@ -13,6 +13,7 @@
 #include "service/api.h"
 #include "service/http_errors.h"
 #include "service/local_storage.h"
+#include "service/main_context.h"
 #include "service/metrics.h"
 #include "service/playback.h"
 #include "service/player_page.h"
@@ -73,14 +74,7 @@ bool split_listen(const std::string& listen, std::string* host, guint16* port) {
 void run_off_main(GMainContext* context, std::function<void()> work, std::function<void()> done) {
   std::thread([context, work = std::move(work), done = std::move(done)]() mutable {
     work();
-    auto* callback = new std::function<void()>(std::move(done));
-    g_main_context_invoke_full(
-        context, G_PRIORITY_DEFAULT,
-        [](gpointer p) {
-          (*static_cast<std::function<void()>*>(p))();
-          return G_SOURCE_REMOVE;
-        },
-        callback, [](gpointer p) { delete static_cast<std::function<void()>*>(p); });
+    call_on(context, std::move(done));
   }).detach();
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "pipelines/segment_job.h"
+#include "service/main_context.h"
 #include "service/metrics.h"
 #include "service/playlist_file.h"
 #include "service/segment_publisher.h"
@@ -375,14 +376,7 @@ void Transcoder::post(Event event) {
     first = events_.empty();
     events_.push_back(std::move(event));
   }
-  if (first)
-    g_main_context_invoke(
-        context_,
-        [](gpointer self) {
-          static_cast<Transcoder*>(self)->drain();
-          return G_SOURCE_REMOVE;
-        },
-        this);
+  if (first) call_on(context_, [this] { drain(); });
 }
 
 // Main context -------------------------------------------------------------------------------

@@ -190,9 +190,12 @@ def case_cold_playback(world):
     print(f"     cold start-up {st.get('startupMs'):.0f} ms, cold seek to {seek.get('to', 0):.1f} s "
           f"{(seek.get('seek') or {}).get('ms', 0):.0f} ms", flush=True)
     f += advancing(play1, "after start-up")
+    # The picker's option is the rendition not playing when it was picked (ABR may have moved
+    # since start-up); the waitFor saw it playing with its height on screen.
     height = switched["stats"]["videoHeight"]
-    if height == started["stats"]["videoHeight"]:
-        f.append(f"the quality picker (option {switch.get('value')}) left the picture at {height} px high")
+    if height == switch["stats"]["videoHeight"]:
+        f.append(f"the quality picker (option {switch.get('value')}) left the picture at {height} px "
+                 f"(level {switch['stats']['level']} playing when it was picked)")
     f += advancing(play2, f"after switching to {height}p", 0.8)
     if audio["stats"].get("audioTracks", [{}])[1].get("lang") not in ("fr", "fra"):
         f.append(f"audio track 1 is {audio['stats'].get('audioTracks')}, want the French one")
