@@ -49,7 +49,17 @@ FrameGrid::FrameGrid(const SegmentJob& job, GstElement* appsrc)
 }
 
 void FrameGrid::emit(GstBuffer* frame) {
-  GstBuffer* out = gst_buffer_copy(frame);  // shares the frame's memory
+  // The held frame, once nothing else refers to it, goes out itself (the grid keeps a
+  // reference in case it fills the next slot too). A copy would share its memory, and a pool
+  // discards a buffer whose memory is still shared when it comes back: each frame would then
+  // cost a fresh allocation, page faults included.
+  GstBuffer* out;
+  if (frame == held_.get() && gst_buffer_is_writable(frame)) {
+    out = held_.release();
+    held_ = add_ref(out);
+  } else {
+    out = gst_buffer_copy(frame);  // shares the frame's memory
+  }
   GST_BUFFER_PTS(out) = frames_to_ns(next_, rate_);
   GST_BUFFER_DTS(out) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DURATION(out) = frames_to_ns(next_ + 1, rate_) - GST_BUFFER_PTS(out);

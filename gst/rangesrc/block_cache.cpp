@@ -179,12 +179,12 @@ gssize BlockCache::Reader::read(guint64 offset, gsize length, guint8* dest, Back
         const guint64 run_offset = start_block * bs;
         gsize run_length = 0;
         for (size_t k = run_begin; k < run_end; k++) run_length += block_bytes(claimed[k]);
-        std::vector<guint8> buf(run_length);
+        std::shared_ptr<guint8[]> buf(new guint8[run_length]);  // not zeroed: fetch fills it
         gssize got = -1;
         if (cancelled_) {
           fetch_error.set(BackendErrorCode::kCancelled, "Cancelled");
         } else {
-          got = fetch_(run_offset, run_length, buf.data(), &fetch_error);
+          got = fetch_(run_offset, run_length, buf.get(), &fetch_error);
           requests++;
           if (got >= 0) bytes += static_cast<guint64>(got);
           if (got < 0 && !fetch_error) fetch_error.set(BackendErrorCode::kIo, "Read failed");
@@ -200,8 +200,8 @@ gssize BlockCache::Reader::read(guint64 offset, gsize length, guint8* dest, Back
         gsize pos = 0;
         for (size_t k = run_begin; k < run_end; k++) {
           gsize len = block_bytes(claimed[k]);
-          fetched.emplace_back(claimed[k], std::make_shared<const std::vector<guint8>>(
-                                               buf.begin() + pos, buf.begin() + pos + len));
+          fetched.emplace_back(claimed[k], std::make_shared<const BlockBytes>(
+                                               BlockBytes{buf, buf.get() + pos, len}));
           pos += len;
         }
         run_begin = run_end;

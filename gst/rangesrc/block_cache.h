@@ -117,7 +117,18 @@ class BlockCache {
                                      guint64 size);
 
  private:
-  using Block = std::shared_ptr<const std::vector<guint8>>;
+  // A block's bytes: a slice of the buffer one backend request filled. The blocks of one
+  // request share that buffer, so fetched bytes are copied once, into the reader's
+  // destination. (A buffer lives while any of its blocks is cached; LRU order evicts a
+  // request's blocks close together.)
+  struct BlockBytes {
+    std::shared_ptr<const guint8[]> run;
+    const guint8* start;
+    gsize length;
+    const guint8* data() const { return start; }
+    gsize size() const { return length; }
+  };
+  using Block = std::shared_ptr<const BlockBytes>;
 
   struct Key {
     std::string object;
