@@ -140,6 +140,8 @@ TWS_DELETER(GSource, g_source_unref)
 TWS_DELETER(GDir, g_dir_close)
 TWS_DELETER(GMappedFile, g_mapped_file_unref)
 TWS_DELETER(GstIterator, gst_iterator_free)
+TWS_DELETER(GHashTable, g_hash_table_unref)
+TWS_DELETER(GUri, g_uri_unref)
 #undef TWS_DELETER
 
 template <typename T>

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "gst/rangesrc/block_cache.h"
@@ -44,8 +45,13 @@ void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpoint
     return;
   }
   if (path == "/v1" || g_str_has_prefix(path.c_str(), "/v1/")) return handle_api(ctx, msg, path);
-  if (path == "/player" || g_str_has_prefix(path.c_str(), "/player/"))
+  if (path == "/player" || g_str_has_prefix(path.c_str(), "/player/")) {
+    // The page's player will fetch `src` once the page and hls.js have loaded.
+    if (path == "/player" && player_page_built() &&
+        !strcmp(soup_server_message_get_method(msg), "GET"))
+      prepare_playback(ctx, player_src(msg));
     return handle_player(msg, path);
+  }
   if (path == "/" || path.empty())
     return send_error(msg, ErrorCode::kNotFound, "nothing here; see GET /<bucket>/<key>");
   handle_playback(ctx, msg, path);

@@ -22,21 +22,23 @@ struct QueryParams {
   std::string expires, key_id, signature;
 };
 
-QueryParams query_params(SoupServerMessage* msg) {
+QueryParams parse_query(const char* query) {
   QueryParams q;
-  const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
   if (!query) return q;
-  GHashTable* params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+  GUnique<GHashTable> params(g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr));
   if (!params) return q;
-  auto get = [params](const char* name) {
-    const char* v = static_cast<const char*>(g_hash_table_lookup(params, name));
+  auto get = [&params](const char* name) {
+    const char* v = static_cast<const char*>(g_hash_table_lookup(params.get(), name));
     return std::string(v ? v : "");
   };
   q.expires = get("Expires");
   q.key_id = get("KeyId");
   q.signature = get("Signature");
-  g_hash_table_unref(params);
   return q;
+}
+
+QueryParams query_params(SoupServerMessage* msg) {
+  return parse_query(g_uri_get_query(soup_server_message_get_uri(msg)));
 }
 
 std::string etag_of(const ObjectStat& st) {
@@ -95,6 +97,38 @@ bool read_object(SoupServerMessage* msg, Storage* storage, const ObjectUri& uri,
   return false;
 }
 
+// Starts segment 0 of a stored media playlist (read-ahead priority), as its player will ask
+// for it next.
+void expect_first_segment(ServerContext& ctx, const ObjectUri& uri, const std::string& text) {
+  auto playlist = std::make_shared<StoredPlaylist>();
+  Failure ignored;
+  if (parse_stored_playlist(uri, text, playlist.get(), &ignored) && !playlist->record.has_subtitle)
+    ctx.transcoder->expect(playlist, 0);
+}
+
+// The first variant of a master playlist: the one a player starts with. False unless its URI
+// is a relative path below the master's folder (as tws writes them).
+bool first_variant(const ObjectUri& master, const std::string& text, ObjectUri* variant) {
+  const auto inf = text.find("#EXT-X-STREAM-INF:");
+  if (inf == std::string::npos) return false;
+  const auto line_start = text.find('\n', inf);
+  if (line_start == std::string::npos) return false;
+  auto line_end = text.find('\n', line_start + 1);
+  std::string name =
+      text.substr(line_start + 1,
+                  line_end == std::string::npos ? std::string::npos : line_end - line_start - 1);
+  while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
+  if (name.empty() || name[0] == '#' || name[0] == '/' || name.find(':') != std::string::npos ||
+      name.find('?') != std::string::npos || name.find("..") != std::string::npos ||
+      name.find('%') != std::string::npos || name.find('\\') != std::string::npos ||
+      !g_str_has_suffix(name.c_str(), ".m3u8"))
+    return false;
+  *variant = master;
+  const auto slash = master.key.rfind('/');
+  variant->key = (slash == std::string::npos ? "" : master.key.substr(0, slash + 1)) + name;
+  return true;
+}
+
 void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri,
                     const SigningKey& key, int64_t expires) {
   Failure failure;
@@ -107,10 +141,7 @@ void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
     text = refine_master_bandwidth(ctx.config, uri, text);
   } else {
     // A player starts at the first segment: start making it while the player reads this.
-    auto playlist = std::make_shared<StoredPlaylist>();
-    Failure ignored;
-    if (parse_stored_playlist(uri, text, playlist.get(), &ignored) && !playlist->record.has_subtitle)
-      ctx.transcoder->expect(playlist, 0);
+    expect_first_segment(ctx, uri, text);
   }
   const std::string body = signed_playlist_text(text, uri, key, expires);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
@@ -287,6 +318,32 @@ void handle_playback(ServerContext& ctx, SoupServerMessage* msg, const std::stri
   if (g_str_has_suffix(uri.key.c_str(), ".ts")) return serve_segment(ctx, msg, uri);
   if (g_str_has_suffix(uri.key.c_str(), ".vtt")) return serve_subtitles(ctx, msg, uri);
   send_error(msg, ErrorCode::kInvalidURI, "only .m3u8, .ts and .vtt objects are served");
+}
+
+void prepare_playback(ServerContext& ctx, const std::string& url) {
+  // Only the path and the query matter: the page and the stream may have different origins.
+  const std::string absolute = url.starts_with("/") ? "http://localhost" + url : url;
+  GUnique<GUri> parsed(g_uri_parse(absolute.c_str(), G_URI_FLAGS_ENCODED, nullptr));
+  if (!parsed) return;
+  const std::string path = g_uri_get_path(parsed.get());
+  const QueryParams q = parse_query(g_uri_get_query(parsed.get()));
+  ObjectUri uri;
+  Failure failure;
+  std::string why;
+  if (!g_str_has_suffix(path.c_str(), ".m3u8") ||
+      !parse_playback_path(ctx.config, path, &uri, &failure) ||
+      !verify_signature(ctx.config, object_http_path(uri), q.expires, q.key_id, q.signature,
+                        g_get_real_time() / G_USEC_PER_SEC, &why))
+    return;
+  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
+  std::string text, error;
+  if (!storage || storage->get(uri.key, &text, &error) != StorageStatus::kOk) return;
+  ObjectUri variant;
+  if (first_variant(uri, text, &variant)) {
+    uri = variant;
+    if (storage->get(uri.key, &text, &error) != StorageStatus::kOk) return;
+  }
+  if (text.find("#EXT-X-STREAM-INF:") == std::string::npos) expect_first_segment(ctx, uri, text);
 }
 
 }  // namespace tws

@@ -44,6 +44,15 @@ static GBytes* player_file(const char* name) {
 #endif
 }
 
+std::string player_src(SoupServerMessage* msg) {
+  const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
+  if (!query) return "";
+  GUnique<GHashTable> params(g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr));
+  if (!params) return "";
+  const auto* src = static_cast<const char*>(g_hash_table_lookup(params.get(), "src"));
+  return src ? src : "";
+}
+
 void handle_player(SoupServerMessage* msg, const std::string& path) {
   const std::string method = soup_server_message_get_method(msg);
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);

@@ -13,6 +13,9 @@ namespace tws {
 // Whether this build carries the player page.
 bool player_page_built();
 
+// The page's `src` query parameter (the playlist URL it plays), or "".
+std::string player_src(SoupServerMessage* msg);
+
 // Answers a request whose path is /player or starts with /player/.
 void handle_player(SoupServerMessage* msg, const std::string& path);
 

@@ -24,6 +24,9 @@ and ends it with SIGTERM (exit status 0 is part of the case). Cases:
   seek-ahead         a GET far into a running read-ahead run (a viewer's seek): the run stops
                      short of it and a new transcode serves it (200, the stored bytes)
   pre-transcode      InitialTranscode 36, [2,2,2] + 10 s: segments 0..5 stored without requests
+  player-prefetch    GET /player?src=<signed playlist>: segment 0 of that playlist (of the
+                     master's first variant) is made and stored with no segment request; a
+                     src whose signature does not verify starts nothing
   sigterm            SIGTERM during a cold segment: exit 0, the response cut, nothing stored
 
 TWS_E2E_ONLY=range,api runs a subset; TWS_E2E_KEEP=1 keeps the temporary worlds.
@@ -714,6 +717,56 @@ def case_seek_ahead(w):
     return f
 
 
+def case_player_prefetch(w):
+    s = w.server
+    if s.get("/player?src=x").status == 404:
+        return []  # a build without the player page (-Dplayer=disabled): nothing to prefetch
+    f = []
+    st = w.stream("serve44", "page", duration=5, initial=(2,))
+    url = st.signed_playlist_url()
+    # A forged signature, and a URL that is not a playlist: nothing starts.
+    forged = re.sub(r"Signature=[^&]+", "Signature=AAAA", url)
+    for bad in (forged, url.replace(".m3u8", "-x.ts"), "http://elsewhere.test/media/none.m3u8"):
+        r = s.get("/player?src=" + urllib.parse.quote(bad, safe=""))
+        if r.status != 200:
+            f.append(f"GET /player with src {bad}: {r.describe()}")
+    time.sleep(3)
+    if st.stored_segments():
+        return f + [f"segments stored after opening the page with a bad src: {st.stored_segments()}"]
+    # The page with its real src: segment 0 is made while the page loads, before any request.
+    r = s.get("/player?src=" + urllib.parse.quote(url, safe=""))
+    if r.status != 200:
+        return f + [f"GET /player: {r.describe()}"]
+    if not serve.wait_for(lambda: st.stored(0), STORE_TIMEOUT, 0.1):
+        return f + ["segment 0 not stored after GET /player?src=<its playlist> "
+                    f"(stored: {st.stored_segments()})" + s.stderr_tail()]
+    time.sleep(1)
+    if st.stored_segments() != [0]:
+        f.append(f"GET /player made segments {st.stored_segments()}, want [0]")
+    f += [f"prefetched segment 0: {m}" for m in check.ts_structure(st.segment_file(0))]
+    # A master: its first variant's segment 0.
+    src = w.env.put(media.source("serve44"), "in/master-src.mp4")
+    names = ("lo", "hi")
+    targets = [{"URI": f"oss://media/out/m/{n}/{n}", "Duration": 5, "InitialSegments": [2],
+                "InitialTranscode": 0, "Video": VIDEO, "Audio": AUDIO} for n in names]
+    resp = s.create_playlist({"SourceURI": src, "MasterURI": "oss://media/out/m/master.m3u8",
+                              "Targets": targets})
+    tokens = [p["Token"] for p in resp.get("VideoPlaylist", [])]
+    master_text = open(w.env.path("oss://media/out/m/master.m3u8")).read()
+    first = [l for l in master_text.splitlines() if l and not l.startswith("#")][0]
+    first_name = first.split("/")[0]
+    r = s.get("/player?src=" + urllib.parse.quote(s.sign("oss://media/out/m/master.m3u8"), safe=""))
+    if r.status != 200:
+        return f + [f"GET /player (master): {r.describe()}"]
+    seg0 = {n: w.env.path(f"oss://media/out/m/{n}/{n}-{t}-0.ts") for n, t in zip(names, tokens)}
+    if not serve.wait_for(lambda: os.path.exists(seg0[first_name]), STORE_TIMEOUT, 0.1):
+        f.append(f"master: segment 0 of the first variant ({first}) not stored after GET /player")
+    other = [n for n in names if n != first_name][0]
+    if os.path.exists(seg0[other]):
+        f.append(f"master: segment 0 of {other}, not the first variant, was made too")
+    return f
+
+
 def case_pre_transcode(w):
     f = []
     st = w.stream("serve44", "pre", duration=10, initial=(2, 2, 2), transcode_ahead=0,
@@ -778,7 +831,7 @@ def main():
     for name in ("mp4", "serve360p", "serve44"):
         if any(run.selected(c) for c in ("api", "signatures", "playback", "single-flight", "regenerate",
                                          "range", "first-bytes", "read-ahead", "seek-ahead", "pre-transcode",
-                                         "sigterm")):
+                                         "sigterm", "player-prefetch")):
             media.source(name)
 
     def with_tmp(fn, sub):
@@ -800,6 +853,7 @@ def main():
     run.case("read-ahead", in_world("ahead", case_read_ahead))
     run.case("seek-ahead", in_world("seek", case_seek_ahead))
     run.case("pre-transcode", in_world("pre", case_pre_transcode))
+    run.case("player-prefetch", in_world("page", case_player_prefetch))
     run.case("sigterm", in_world("term", case_sigterm))
     if keep:
         print(f"# kept {tmp}")
