@@ -99,9 +99,15 @@ def make_source(path, offset, duration=60, size="1920x1080"):
     os.replace(tmp, path)
 
 
-def ffmpeg_segment(src, start, out):
+# The x264 settings tws adds for a segment a client waits for (pipelines/pipeline_util.h,
+# EncoderMode::kWaited): a cold GET over HTTP is compared with ffmpeg using the same.
+WAITED_X264 = "rc-lookahead=5:me=dia:subme=1"
+
+
+def ffmpeg_segment(src, start, out, x264_params=None):
+    params = ["-x264-params", x264_params] if x264_params else []
     return ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(start), "-i", src, "-t", str(SEG),
-            "-vf", "scale=-2:720", "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF),
+            "-vf", "scale=-2:720", "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF)] + params + [
             "-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-f", "mpegts", out]
 
 

@@ -54,7 +54,7 @@ int quick_start_segments(const Plan& plan) {
   return int(std::min(plan.input.initial_segments.size(), plan.segments.size()));
 }
 
-GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, bool quick_start,
+GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMode mode,
                                std::string* error) {
   const bool h265 = v.codec == "h265";
   GstElement* enc = make_element(h265 ? "x265enc" : "x264enc", nullptr, error);
@@ -84,7 +84,10 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, bool quic
     // Only what the target sets: x264enc passes the preset's values for the rest.
     if (v.bframes >= 0) g_object_set(enc, "bframes", guint(v.bframes), nullptr);
     if (v.refs >= 1) g_object_set(enc, "ref", guint(v.refs), nullptr);
-    if (quick_start) add("rc-lookahead=3:sliced-threads=1");
+    if (mode == EncoderMode::kQuickStart) add("rc-lookahead=3:sliced-threads=1");
+    // ultrafast and superfast search less already and look ahead 0 frames.
+    if (mode == EncoderMode::kWaited && v.preset != "ultrafast" && v.preset != "superfast")
+      add("rc-lookahead=5:me=dia:subme=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   } else {
     if (v.bitrate > 0)

@@ -27,13 +27,24 @@ bool link_to_request_pad(GstElement* src, GstElement* mux, const char* templ);
 // A non-live, blocking, TIME-format appsrc holding at most `max_bytes`.
 void configure_appsrc(GstElement* appsrc, GstCaps* caps, guint64 max_bytes);
 
+// How a segment's encoder trades speed for compression.
+enum class EncoderMode {
+  kNormal,
+  // The first segments of a stream (its InitialSegments), which a player waits for at
+  // start-up: x264 looks ahead 3 frames instead of the preset's 10-60 and splits each frame
+  // into slices across threads instead of encoding frames in parallel, so the first frame
+  // comes out a few frames after it went in (the same B-frames and reference structure).
+  kQuickStart,
+  // A segment a client waits for that was not made ahead (a seek, a cold request): x264
+  // looks ahead 5 frames and searches motion with the diamond at subpel level 1. On a 1080p
+  // to 720p veryfast CRF 23 segment: 31 % less time, 7 % more bytes, PSNR 0.2 dB lower.
+  kWaited,
+};
+
 // x264enc / x265enc set up from the target (CRF or bitrate, VBV, B-frames, refs, preset),
-// with the GOP left open until the next forced IDR at a segment boundary. quick_start: the
-// first segments of a stream (its InitialSegments), which a player waits for at start-up:
-// x264 looks ahead 3 frames instead of the preset's 10-60 and splits each frame into slices
-// across threads instead of encoding frames in parallel, so the first frame comes out a few
-// frames after it went in (the same B-frames and reference structure).
-GstElement* make_video_encoder(const VideoTarget& video, const Plan& plan, bool quick_start,
+// with the GOP left open until the next forced IDR at a segment boundary. The modes change
+// x264's settings only (x265 encodes every segment alike).
+GstElement* make_video_encoder(const VideoTarget& video, const Plan& plan, EncoderMode mode,
                                std::string* error);
 
 // How many segments from the start are made with quick_start settings.

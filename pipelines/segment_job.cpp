@@ -160,8 +160,10 @@ bool JobRunner::build_encode(std::string* error) {
   if (job_.has_video) {
     video_src_ = add_ref(make_element("appsrc", "video_src", error));
     if (!video_src_) return false;
-    GstElement* enc =
-        make_video_encoder(job_.video, job_.plan, job_.first < quick_start_segments(job_.plan), error);
+    const EncoderMode mode = job_.first < quick_start_segments(job_.plan) ? EncoderMode::kQuickStart
+                             : job_.waited                                  ? EncoderMode::kWaited
+                                                                            : EncoderMode::kNormal;
+    GstElement* enc = make_video_encoder(job_.video, job_.plan, mode, error);
     if (!enc) return false;
     const bool h265 = job_.video.codec == "h265";
     GstElement* parse = make_element(h265 ? "h265parse" : "h264parse", nullptr, error);
@@ -581,8 +583,8 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string
   std::call_once(debug_once, [] {
     GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs");
   });
-  // The quick-start segments are encoded with other x264 settings: a run that goes past
-  // them is two pipelines, one after the other.
+  // The quick-start segments, and the segment a client waits for, are encoded with other x264
+  // settings: a run that goes past them is two pipelines, one after the other.
   auto run = [&](const SegmentJob& part) {
     JobRunner runner(part, sink);
     const bool ok = runner.run(error);
@@ -594,6 +596,14 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string
     SegmentJob head = job, rest = job;
     head.last = quick - 1;
     rest.first = quick;
+    rest.waited = false;
+    return run(head) && run(rest);
+  }
+  if (job.waited && job.last > job.first) {
+    SegmentJob head = job, rest = job;
+    head.last = job.first;
+    rest.first = job.first + 1;
+    rest.waited = false;
     return run(head) && run(rest);
   }
   return run(job);

@@ -23,6 +23,9 @@ struct SegmentJob {
   AudioTarget audio;
   Plan plan;
   int first = 0, last = 0;  // inclusive
+  // A client waits for segment `first`: it is encoded with faster settings
+  // (EncoderMode::kWaited), the rest of the run as usual.
+  bool waited = false;
   // Optional: the job waits here while it is held (a held job is not "stalled").
   std::shared_ptr<JobGate> gate;
   // Seconds without a buffer moving anywhere in the job before it is torn down as stalled.

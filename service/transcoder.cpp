@@ -328,6 +328,7 @@ void Transcoder::work(Job* job) {
     return;
   }
   segment_job.gate = job->gate;
+  segment_job.waited = job->priority == Priority::kWaiting;
   // Below the main loop: cached segments and the HTTP side stay fast while transcodes run.
   segment_job.thread_nice = kTranscodeNice;
   SegmentPublisher publisher(storage.get(), p.prefix_key, p.record.token, &segment_job);

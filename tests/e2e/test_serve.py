@@ -27,6 +27,10 @@ and ends it with SIGTERM (exit status 0 is part of the case). Cases:
   player-prefetch    GET /player?src=<signed playlist>: segment 0 of that playlist (of the
                      master's first variant) is made and stored with no segment request; a
                      src whose signature does not verify starts nothing
+  waited-encoder     a cold segment a client waits for is encoded with x264's faster settings
+                     (rc_lookahead=5, me=dia, subme=1, read from the SEI x264 writes), the
+                     quick-start and `tws segment` ones with theirs; the stream mixing all
+                     three passes the strict check
   sigterm            SIGTERM during a cold segment: exit 0, the response cut, nothing stored
 
 TWS_E2E_ONLY=range,api runs a subset; TWS_E2E_KEEP=1 keeps the temporary worlds.
@@ -37,6 +41,7 @@ import http.client
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -767,6 +772,47 @@ def case_player_prefetch(w):
     return f
 
 
+def x264_options(ts_path):
+    """The settings x264 wrote into the SEI of a segment's first frame, as a dict."""
+    r = subprocess.run(["ffmpeg", "-v", "error", "-i", ts_path, "-map", "0:v:0", "-c", "copy",
+                        "-f", "h264", "-"], capture_output=True, timeout=60)
+    m = re.search(rb"options: ([ -~]+)", r.stdout)
+    if not m:
+        return {}
+    return dict(o.split("=", 1) for o in m.group(1).decode().split() if "=" in o)
+
+
+def case_waited_encoder(w):
+    f = []
+    s = w.server
+    st = w.stream("serve44", "waited", duration=5, initial=(2,))
+    n = len(st.plan())
+    # Segment 2, cold, with a client waiting for it; the others made by `tws segment`.
+    r = s.get(st.segment_url(2))
+    if r.status != 200:
+        return [f"GET segment 2 (cold): {r.describe()}"]
+    if not serve.wait_for(lambda: st.stored(2), STORE_TIMEOUT, 0.1):
+        return ["segment 2 not stored after its GET"]
+    for k in range(n):
+        if k != 2:
+            w.env.segment(st.playlist_uri, k)
+    want = {0: ("quick-start segment 0", {"rc_lookahead": "3", "sliced_threads": "1"}),
+            2: ("segment 2, waited for", {"rc_lookahead": "5", "me": "dia", "subme": "1"}),
+            3: ("segment 3, by tws segment (veryfast)",
+                {"rc_lookahead": "10", "me": "hex", "subme": "2", "sliced_threads": "0"})}
+    for k, (what, options) in want.items():
+        got = x264_options(st.segment_file(k))
+        if not got:
+            f.append(f"{what}: no x264 settings in its SEI")
+            continue
+        for name, value in options.items():
+            if got.get(name) != value:
+                f.append(f"{what}: x264 {name}={got.get(name)}, want {value}")
+    fails, _ = check.check_stream(st.playlist_path(), token=st.token, playback=False)
+    f += [f"strict check of the mixed stream: {m}" for m in fails]
+    return f
+
+
 def case_pre_transcode(w):
     f = []
     st = w.stream("serve44", "pre", duration=10, initial=(2, 2, 2), transcode_ahead=0,
@@ -831,7 +877,7 @@ def main():
     for name in ("mp4", "serve360p", "serve44"):
         if any(run.selected(c) for c in ("api", "signatures", "playback", "single-flight", "regenerate",
                                          "range", "first-bytes", "read-ahead", "seek-ahead", "pre-transcode",
-                                         "sigterm", "player-prefetch")):
+                                         "sigterm", "player-prefetch", "waited-encoder")):
             media.source(name)
 
     def with_tmp(fn, sub):
@@ -854,6 +900,7 @@ def main():
     run.case("seek-ahead", in_world("seek", case_seek_ahead))
     run.case("pre-transcode", in_world("pre", case_pre_transcode))
     run.case("player-prefetch", in_world("page", case_player_prefetch))
+    run.case("waited-encoder", in_world("waited", case_waited_encoder))
     run.case("sigterm", in_world("term", case_sigterm))
     if keep:
         print(f"# kept {tmp}")
