@@ -161,8 +161,8 @@ bool JobRunner::build_encode(std::string* error) {
     video_src_ = add_ref(make_element("appsrc", "video_src", error));
     if (!video_src_) return false;
     const EncoderMode mode = job_.first < quick_start_segments(job_.plan) ? EncoderMode::kQuickStart
-                             : job_.waited                                  ? EncoderMode::kWaited
-                                                                            : EncoderMode::kNormal;
+                             : job_.waited                                ? EncoderMode::kWaited
+                                                                          : EncoderMode::kNormal;
     GstElement* enc = make_video_encoder(job_.video, job_.plan, mode, error);
     if (!enc) return false;
     const bool h265 = job_.video.codec == "h265";
@@ -262,7 +262,7 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   // gst-libav's direct rendering decodes into our pool buffers, but libav keeps each frame
   // mapped for writing as a reference, so GstVideoDecoder (1.22) deep-copies every frame it
   // pushes (3 MB per 1080p frame). With it off avdec copies once into a pool buffer of its own:
-  // measured 2-10 % less CPU per segment (bench/engine.py).
+  // measured 1-10 % less CPU per segment (bench/engine.py, idle host).
   g_signal_connect(
       dbin, "deep-element-added", G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer) {
         if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "direct-rendering"))
