@@ -592,18 +592,16 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string
     return ok;
   };
   const int quick = quick_start_segments(job.plan);
-  if (job.first < quick && job.last >= quick) {
+  int split = 0;  // the first segment of the second pipeline, if any
+  if (job.first < quick && job.last >= quick)
+    split = quick;
+  else if (job.waited && job.last > job.first)
+    split = job.first + 1;
+  if (split > 0) {
     SegmentJob head = job, rest = job;
-    head.last = quick - 1;
-    rest.first = quick;
-    rest.waited = false;
-    return run(head) && run(rest);
-  }
-  if (job.waited && job.last > job.first) {
-    SegmentJob head = job, rest = job;
-    head.last = job.first;
-    rest.first = job.first + 1;
-    rest.waited = false;
+    head.last = split - 1;
+    rest.first = split;
+    rest.waited = false;  // the client waits for the head's first segment
     return run(head) && run(rest);
   }
   return run(job);
