@@ -335,15 +335,34 @@ void prepare_playback(ServerContext& ctx, const std::string& url) {
       !verify_signature(ctx.config, object_http_path(uri), q.expires, q.key_id, q.signature,
                         g_get_real_time() / G_USEC_PER_SEC, &why))
     return;
-  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
-  std::string text, error;
-  if (!storage || storage->get(uri.key, &text, &error) != StorageStatus::kOk) return;
-  ObjectUri variant;
-  if (first_variant(uri, text, &variant)) {
-    uri = variant;
-    if (storage->get(uri.key, &text, &error) != StorageStatus::kOk) return;
-  }
-  if (text.find("#EXT-X-STREAM-INF:") == std::string::npos) expect_first_segment(ctx, uri, text);
+  // The reads block (a GET on S3): off the main loop; the transcoder is told on it.
+  struct Found {
+    ObjectUri uri;
+    std::string text;
+    bool ok = false;
+  };
+  auto found = std::make_shared<Found>();
+  found->uri = uri;
+  const Config* config = &ctx.config;
+  ServerContext* server = &ctx;
+  run_off_main(
+      ctx.context,
+      [config, found] {
+        Failure ignored;
+        auto storage = open_bucket(*config, found->uri.bucket, &ignored);
+        std::string error;
+        if (!storage || storage->get(found->uri.key, &found->text, &error) != StorageStatus::kOk)
+          return;
+        ObjectUri variant;
+        if (first_variant(found->uri, found->text, &variant)) {
+          found->uri = variant;
+          if (storage->get(found->uri.key, &found->text, &error) != StorageStatus::kOk) return;
+        }
+        found->ok = found->text.find("#EXT-X-STREAM-INF:") == std::string::npos;
+      },
+      [server, found] {
+        if (found->ok) expect_first_segment(*server, found->uri, found->text);
+      });
 }
 
 }  // namespace tws
