@@ -43,9 +43,9 @@ constexpr guint kSourceBlock = 1 << 20;  // rangesrc block, bytes
 constexpr guint kSourceReadahead = 4;    // rangesrc sequential read-ahead, blocks
 
 // One decode pipeline per stream (rangesrc ! decodebin3 ! branch ! appsink), each sought to
-// its own position: video to its first frame, audio to its pre-roll. The block cache makes
-// the second demuxer's reads nearly free; one shared seek would decode the video from the
-// keyframe before the audio pre-roll, often a whole extra GOP.
+// its own position: video to its first frame, audio to its pre-roll. The block cache (the
+// page cache for local files) makes the second demuxer's reads nearly free; one shared seek
+// would decode the video from the keyframe before the audio pre-roll, often a whole extra GOP.
 struct DecodeChain {
   GstStreamType type = GST_STREAM_TYPE_UNKNOWN;
   int64_t seek_ns = 0;

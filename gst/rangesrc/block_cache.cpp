@@ -102,6 +102,23 @@ void BlockCache::Reader::set_cancelled(bool cancelled) {
   }
 }
 
+gssize BlockCache::Reader::read_direct(guint64 offset, gsize length, guint8* dest,
+                                       BackendError* error) {
+  gssize got = fetch_(offset, length, dest, error);
+  if (got < 0 && !*error) error->set(BackendErrorCode::kIo, "Read failed");
+  if (got >= 0 && static_cast<gsize>(got) != length) {
+    error->set(BackendErrorCode::kIo,
+               "Short read from " + object_key_.substr(0, object_key_.find('\n')),
+               "expected " + std::to_string(length) + " bytes at " + std::to_string(offset) +
+                   ", got " + std::to_string(got) + " (object changed while reading?)");
+    got = -1;
+  }
+  std::lock_guard lock(cache_.mutex_);
+  cache_.stats_.backend_requests++;
+  if (got > 0) cache_.stats_.backend_bytes += static_cast<guint64>(got);
+  return got;
+}
+
 gssize BlockCache::Reader::read(guint64 offset, gsize length, guint8* dest, BackendError* error) {
   if (cancelled_) {
     error->set(BackendErrorCode::kCancelled, "Cancelled");
@@ -109,6 +126,7 @@ gssize BlockCache::Reader::read(guint64 offset, gsize length, guint8* dest, Back
   }
   if (offset >= object_size_ || length == 0) return 0;
   length = static_cast<gsize>(std::min<guint64>(length, object_size_ - offset));
+  if (direct_) return read_direct(offset, length, dest, error);
 
   const guint64 bs = block_size_;
   const guint64 n_object_blocks = (object_size_ + bs - 1) / bs;

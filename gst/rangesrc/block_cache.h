@@ -81,6 +81,11 @@ class BlockCache {
     Reader(BlockCache& cache, std::string object_key, guint64 object_size, guint block_size,
            guint readahead, Fetch fetch);
 
+    // Reads go straight to `fetch` into the destination, one backend request each, and are
+    // counted in the cache's stats; nothing is cached. For local files, whose cache is the
+    // operating system's: no block copies, no memory of the cache's own.
+    void set_direct(bool direct) { direct_ = direct; }
+
     // Copies [offset, offset + length) into dest. Returns the bytes copied: `length`, or
     // fewer only where the object ends (0 at or past the end); -1 with *error set.
     gssize read(guint64 offset, gsize length, guint8* dest, BackendError* error);
@@ -99,6 +104,8 @@ class BlockCache {
     guint block_size() const { return block_size_; }
 
    private:
+    gssize read_direct(guint64 offset, gsize length, guint8* dest, BackendError* error);
+
     BlockCache& cache_;
     std::string object_key_;
     guint64 object_size_;
@@ -109,6 +116,7 @@ class BlockCache {
     // previous read ended in) is sequential.
     guint64 next_block_ = 0;
     bool have_previous_ = false;
+    bool direct_ = false;
     std::atomic<bool> cancelled_{false};
   };
 

@@ -21,6 +21,7 @@ class FileBackend final : public RangeBackend {
   gssize read(guint64 offset, gsize length, guint8* dest, BackendError* error) override;
   void cancel() override { cancelled_ = true; }
   void reset_cancel() override { cancelled_ = false; }
+  bool local() const override { return true; }
   const std::string& location() const override { return location_; }
 
   const std::string& path() const { return path_; }

@@ -12,7 +12,9 @@
  * a demuxer's many small reads cost few backend requests. When reads are sequential, the
  * next #GstRangeSrc:readahead blocks are fetched in the same request as a missing block.
  * Blocks are keyed by location and identity (mtime for files, ETag for S3/HTTP), so a
- * replaced object is never served from stale blocks.
+ * replaced object is never served from stale blocks. Local files are read straight (one
+ * pread per read) unless #GstRangeSrc:cache-local-files is set: the operating system's page
+ * cache already keeps them, and copies in the block cache would only cost memory.
  *
  * ## Example launch line
  * |[
@@ -43,6 +45,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_range_src_debug);
 #define DEFAULT_BLOCK_SIZE (256 * 1024)
 #define DEFAULT_CACHE_SIZE (G_GUINT64_CONSTANT(64) * 1024 * 1024)
 #define DEFAULT_READAHEAD 4
+#define DEFAULT_CACHE_LOCAL_FILES FALSE
 #define MIN_BLOCK_SIZE 4096
 #define MAX_BLOCK_SIZE (64 * 1024 * 1024)
 #define MAX_READAHEAD 64
@@ -53,6 +56,7 @@ enum {
   PROP_BLOCK_SIZE,
   PROP_CACHE_SIZE,
   PROP_READAHEAD,
+  PROP_CACHE_LOCAL_FILES,
   PROP_ENDPOINT,
   PROP_REGION,
   PROP_ACCESS_KEY_ID,
@@ -68,6 +72,7 @@ struct Settings {
   std::string location;  // as set: a path or a URI
   guint block_size = DEFAULT_BLOCK_SIZE;
   guint readahead = DEFAULT_READAHEAD;
+  bool cache_local_files = DEFAULT_CACHE_LOCAL_FILES;
   tws::RangeBackendOptions remote;  // endpoint, region, keys for s3:// locations
   // cache-size is not here: it is the shared cache's own capacity.
 };
@@ -150,6 +155,14 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
                           "in bytes; setting it resizes that cache (0 = cache nothing)",
                           0, G_MAXUINT64, DEFAULT_CACHE_SIZE,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property(
+      gobject_class, PROP_CACHE_LOCAL_FILES,
+      g_param_spec_boolean("cache-local-files", "Cache local files",
+                           "Read local files through the block cache too; by default they are "
+                           "read straight, one pread per read (the page cache keeps them)",
+                           DEFAULT_CACHE_LOCAL_FILES,
+                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                    GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_READAHEAD,
       g_param_spec_uint("readahead", "Readahead",
@@ -256,6 +269,11 @@ static void gst_range_src_set_property(GObject* object, guint prop_id, const GVa
       priv->settings.readahead = g_value_get_uint(value);
       break;
     }
+    case PROP_CACHE_LOCAL_FILES: {
+      std::lock_guard lock(priv->settings_lock);
+      priv->settings.cache_local_files = g_value_get_boolean(value);
+      break;
+    }
     case PROP_ENDPOINT:
     case PROP_REGION:
     case PROP_ACCESS_KEY_ID:
@@ -298,6 +316,11 @@ static void gst_range_src_get_property(GObject* object, guint prop_id, GValue* v
     case PROP_READAHEAD: {
       std::lock_guard lock(priv->settings_lock);
       g_value_set_uint(value, priv->settings.readahead);
+      break;
+    }
+    case PROP_CACHE_LOCAL_FILES: {
+      std::lock_guard lock(priv->settings_lock);
+      g_value_set_boolean(value, priv->settings.cache_local_files);
       break;
     }
     case PROP_ENDPOINT:
@@ -390,6 +413,7 @@ static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
       [raw_backend](guint64 offset, gsize length, guint8* dest, tws::BackendError* error) {
         return raw_backend->read(offset, length, dest, error);
       });
+  reader->set_direct(raw_backend->local() && !settings.cache_local_files);
 
   std::lock_guard lock(priv->state_lock);
   priv->reader = std::move(reader);

@@ -62,6 +62,10 @@ class RangeBackend {
   virtual void cancel() {}
   virtual void reset_cancel() {}
 
+  // True when reads are served by this machine's operating system (a local file): cheap,
+  // and cached by the page cache, so rangesrc reads them straight, not through its cache.
+  virtual bool local() const { return false; }
+
   // The location as a user gave it, for messages and cache keys ("/data/a.mp4").
   virtual const std::string& location() const = 0;
 };

@@ -83,6 +83,42 @@ TEST(BlockCache, SequentialSmallReadsUseReadahead) {
   EXPECT_EQ(s.cached_blocks, 40u);
 }
 
+TEST(BlockCache, DirectReaderFetchesEachReadStraightAndCachesNothing) {
+  BlockCache cache(64 * 1024 * 1024);
+  FakeObject obj(3 * kBlock + 100);
+  BlockCache::Reader reader(cache, "obj", obj.size(), kBlock, 4, obj.fetch());
+  reader.set_direct(true);
+  for (guint64 off = 0; off < obj.size(); off += 1000) expect_read(reader, obj, off, 1000);
+  expect_read(reader, obj, 5, 2 * kBlock);       // across blocks: still one request
+  expect_read(reader, obj, obj.size() + 1, 10);  // past the end: no request
+  const int reads = static_cast<int>((obj.size() + 999) / 1000) + 1;
+  EXPECT_EQ(obj.requests.load(), reads);
+  BlockCacheStats s = cache.stats();
+  EXPECT_EQ(s.backend_requests, guint64(reads));
+  EXPECT_EQ(s.backend_bytes, obj.bytes.load());
+  EXPECT_EQ(s.cached_blocks, 0u);
+  EXPECT_EQ(s.hits + s.misses + s.readahead_blocks, 0u);
+
+  obj.fail = true;
+  std::vector<guint8> buf(10);
+  BackendError err;
+  EXPECT_EQ(reader.read(0, 10, buf.data(), &err), -1);
+  EXPECT_EQ(err.code, BackendErrorCode::kIo);
+}
+
+TEST(BlockCache, DirectReaderShortReadIsAnError) {
+  BlockCache cache;
+  FakeObject obj(1000);
+  // The object claims 2000 bytes: the file shrank after open.
+  BlockCache::Reader reader(cache, "obj\nid\n2000", 2000, kBlock, 0, obj.fetch());
+  reader.set_direct(true);
+  std::vector<guint8> buf(1500);
+  BackendError err;
+  EXPECT_EQ(reader.read(0, 1500, buf.data(), &err), -1);
+  EXPECT_EQ(err.code, BackendErrorCode::kIo);
+  EXPECT_NE(err.message.find("Short read from obj"), std::string::npos) << err.message;
+}
+
 TEST(BlockCache, SequentialWithoutReadaheadOneRequestPerBlock) {
   BlockCache cache;
   FakeObject obj(10 * 1024 * 1024);

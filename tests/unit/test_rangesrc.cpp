@@ -190,10 +190,12 @@ TEST_F(RangeSrcTest, DecodebinMkvReachesEos) {
   EXPECT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_EOS) << error_text(msg.get());
 }
 
-TEST_F(RangeSrcTest, QtdemuxPullsRanges) {
+TEST_F(RangeSrcTest, QtdemuxPullsRangesThroughTheCache) {
+  tws::BlockCache::shared().clear();
   tws::BlockCacheStats before = tws::BlockCache::shared().stats();
-  GRef<GstElement> p;
-  GRef<GstMessage> msg = run_with(mp4(), "qtdemux ! fakesink", &p);
+  GRef<GstElement> p = parse("rangesrc name=src cache-local-files=true ! qtdemux ! fakesink");
+  g_object_set(by_name(p.get(), "src"), "location", mp4().c_str(), nullptr);
+  GRef<GstMessage> msg = run_pipeline(p.get());
   ASSERT_TRUE(msg);
   EXPECT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_EOS) << error_text(msg.get());
   GRef<GstPad> pad = tws::adopt_ref(gst_element_get_static_pad(by_name(p.get(), "src"), "src"));
@@ -201,6 +203,28 @@ TEST_F(RangeSrcTest, QtdemuxPullsRanges) {
   gst_element_set_state(p.get(), GST_STATE_NULL);
   tws::BlockCacheStats after = tws::BlockCache::shared().stats();
   EXPECT_GE(after.hits + after.misses, before.hits + before.misses + 1);
+  EXPECT_GT(after.cached_blocks, 0u);
+  // The file is small: a few block requests serve all of qtdemux's reads.
+  EXPECT_LE(after.backend_requests - before.backend_requests, 4u);
+}
+
+TEST_F(RangeSrcTest, LocalFilesAreReadStraightByDefault) {
+  tws::BlockCache::shared().clear();
+  tws::BlockCacheStats before = tws::BlockCache::shared().stats();
+  GRef<GstElement> p;
+  GRef<GstMessage> msg = run_with(mp4(), "qtdemux ! fakesink", &p);
+  ASSERT_TRUE(msg);
+  EXPECT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_EOS) << error_text(msg.get());
+  gboolean cache_local = TRUE;
+  g_object_get(by_name(p.get(), "src"), "cache-local-files", &cache_local, nullptr);
+  EXPECT_FALSE(cache_local);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+  tws::BlockCacheStats after = tws::BlockCache::shared().stats();
+  // One request per qtdemux read (atoms, then each sample), none through the blocks.
+  EXPECT_GT(after.backend_requests - before.backend_requests, 30u);
+  EXPECT_EQ(after.hits + after.misses, before.hits + before.misses);
+  EXPECT_EQ(after.cached_blocks, 0u);
+  EXPECT_GE(after.backend_bytes - before.backend_bytes, 1000u);
 }
 
 TEST_F(RangeSrcTest, PushModeBytesEqualTheFile) {
