@@ -2,6 +2,9 @@
 
 #include <glib.h>
 
+#include <functional>
+#include <memory>
+
 #include "common/gref.h"
 #include "service/access_log.h"
 #include "service/http_errors.h"
@@ -82,19 +85,53 @@ void send_object(SoupServerMessage* msg, GBytes* data, const ObjectStat& st,
   soup_message_body_append_bytes(body, data);
 }
 
+// What a playback request read from storage, off the main loop for a remote bucket.
+struct StoredRead {
+  bool bucket_ok = false;
+  Failure bucket_failure;  // the bucket could not be opened
+  StorageStatus status = StorageStatus::kNotFound;
+  std::string error;  // of a kError status
+  ObjectStat stat;
+};
 
-// The stored object, or false after answering the request (404, 502, 503).
-bool read_object(SoupServerMessage* msg, Storage* storage, const ObjectUri& uri,
-                 std::string* data, ObjectStat* st) {
-  std::string error;
-  StorageStatus s = storage->stat(uri.key, st, &error);
-  if (s == StorageStatus::kOk) s = storage->get(uri.key, data, &error);
-  if (s == StorageStatus::kOk) return true;
-  if (s == StorageStatus::kNotFound)
+// Answers a failed StoredRead (the bucket, a storage error or, unless `missing_ok`, 404);
+// true when it did.
+bool answer_read_failure(SoupServerMessage* msg, const StoredRead& read, const ObjectUri& uri,
+                         bool missing_ok) {
+  if (!read.bucket_ok) {
+    send_failure(msg, read.bucket_failure);
+    return true;
+  }
+  if (read.status == StorageStatus::kError) {
+    send_storage_error(msg, read.error);
+    return true;
+  }
+  if (read.status == StorageStatus::kNotFound && !missing_ok) {
     send_error(msg, ErrorCode::kNotFound, "no such object " + uri.to_string());
-  else
-    send_storage_error(msg, error);
+    return true;
+  }
   return false;
+}
+
+// Runs `read` (the request's storage requests), then `answer` on the main loop. For a local
+// bucket both run now: its reads are page-cache reads, cheaper than a hop to another thread.
+// For a remote bucket `read` runs off the main loop while the message waits paused, so a slow
+// store holds up only the requests that need it. `answer` returns false when it handed the
+// message on (a SegmentStream resumes it), true when the response is complete.
+void read_then_answer(ServerContext& ctx, SoupServerMessage* msg, const std::string& bucket,
+                      std::function<void()> read, std::function<bool(SoupServerMessage*)> answer) {
+  const BucketConfig* b = ctx.config.find_bucket(bucket);
+  if (!b || !b->is_s3()) {
+    read();
+    answer(msg);
+    return;
+  }
+  GRef<SoupServerMessage> held = add_ref(msg);
+  soup_server_message_pause(msg);
+  run_off_main(ctx.context, std::move(read), [held, answer = std::move(answer)] {
+    if (message_finished(held.get())) return;
+    if (answer(held.get())) soup_server_message_unpause(held.get());
+  });
 }
 
 // Starts segment 0 of a stored media playlist (read-ahead priority), as its player will ask
@@ -131,24 +168,37 @@ bool first_variant(const ObjectUri& master, const std::string& text, ObjectUri* 
 
 void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri,
                     const SigningKey& key, int64_t expires) {
-  Failure failure;
-  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
-  if (!storage) return send_failure(msg, failure);
-  std::string text;
-  ObjectStat st;
-  if (!read_object(msg, storage.get(), uri, &text, &st)) return;
-  if (text.find("#EXT-X-STREAM-INF:") != std::string::npos) {
-    text = refine_master_bandwidth(ctx.config, uri, text);
-  } else {
-    // A player starts at the first segment: start making it while the player reads this.
-    expect_first_segment(ctx, uri, text);
-  }
-  const std::string body = signed_playlist_text(text, uri, key, expires);
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
-                               "no-cache");
-  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
-  soup_server_message_set_response(msg, "application/vnd.apple.mpegurl", SOUP_MEMORY_COPY,
-                                   body.data(), body.size());
+  struct Read : StoredRead {
+    std::string text;
+    bool master = false;
+  };
+  auto read = std::make_shared<Read>();
+  const Config* config = &ctx.config;
+  ServerContext* server = &ctx;
+  read_then_answer(
+      ctx, msg, uri.bucket,
+      [config, uri, read] {
+        auto storage = open_bucket(*config, uri.bucket, &read->bucket_failure);
+        if (!(read->bucket_ok = storage != nullptr)) return;
+        read->status = storage->stat(uri.key, &read->stat, &read->error);
+        if (read->status == StorageStatus::kOk)
+          read->status = storage->get(uri.key, &read->text, &read->error);
+        if (read->status != StorageStatus::kOk) return;
+        read->master = read->text.find("#EXT-X-STREAM-INF:") != std::string::npos;
+        if (read->master) read->text = refine_master_bandwidth(*config, uri, read->text);
+      },
+      [server, uri, key, expires, read](SoupServerMessage* msg) {
+        if (answer_read_failure(msg, *read, uri, false)) return true;
+        // A player starts at the first segment: start making it while the player reads this.
+        if (!read->master) expect_first_segment(*server, uri, read->text);
+        const std::string body = signed_playlist_text(read->text, uri, key, expires);
+        soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                                     "no-cache");
+        soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+        soup_server_message_set_response(msg, "application/vnd.apple.mpegurl", SOUP_MEMORY_COPY,
+                                         body.data(), body.size());
+        return true;
+      });
 }
 
 // The target of a segment key, when it is a segment of a stored tws playlist.
@@ -177,75 +227,91 @@ Transcoder::PlaylistPtr segment_playlist(const Config& config, const ObjectUri& 
   return playlist;
 }
 
+// A stored segment, or the playlist it belongs to when it is not stored.
+struct SegmentRead : StoredRead {
+  GUnique<GBytes> data;
+  Transcoder::PlaylistPtr playlist;  // for read-ahead, or to make the segment
+  int index = 0;
+  Failure failure;  // why there is no playlist
+};
+
+// The storage side of a segment request: the stored segment (only its stat when
+// `stat_only`), and the playlist it belongs to when it is not stored (to make it) or, with
+// `playlist_if_stored`, when it is (for read-ahead).
+void read_segment(const Config& config, const ObjectUri& uri, bool stat_only,
+                  bool playlist_if_stored, SegmentRead* read) {
+  auto storage = open_bucket(config, uri.bucket, &read->bucket_failure);
+  if (!(read->bucket_ok = storage != nullptr)) return;
+  read->status = stat_only ? storage->stat(uri.key, &read->stat, &read->error)
+                           : storage->get_bytes(uri.key, &read->data, &read->stat, &read->error);
+  if (read->status == StorageStatus::kError) return;
+  if (read->status == StorageStatus::kOk && !playlist_if_stored) return;
+  read->playlist = segment_playlist(config, uri, &read->index, &read->failure);
+}
+
 void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
-  Failure failure;
-  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
-  if (!storage) return send_failure(msg, failure);
-  std::string error;
-  ObjectStat st;
   const bool head = std::string(soup_server_message_get_method(msg)) == "HEAD";
   // A cluster node's read-ahead (Transcoder::read_ahead, [server] warmup-url): answered at
   // once without a body; a missing segment is queued here at read-ahead priority.
   const bool warmup = !head && soup_message_headers_get_one(
       soup_server_message_get_request_headers(msg), "X-Tws-Warmup");
-  GUnique<GBytes> data;
-  const StorageStatus status = warmup ? storage->stat(uri.key, &st, &error)
-                                      : storage->get_bytes(uri.key, &data, &st, &error);
-  if (status == StorageStatus::kError) return send_storage_error(msg, error);
-  if (warmup && status == StorageStatus::kOk)
-    return soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
-  if (status == StorageStatus::kOk) {
-    send_object(msg, data.get(), st, "video/mp2t", kImmutable);
-    if (!head) Metrics::global().segment_served_from_storage();
-    int index = 0;
-    Failure ignored;
-    if (auto playlist = segment_playlist(ctx.config, uri, &index, &ignored); playlist && !head)
-      ctx.transcoder->read_ahead(playlist, index);
-    return;
-  }
-  int index = 0;
-  auto playlist = segment_playlist(ctx.config, uri, &index, &failure);
-  if (!playlist) return send_failure(msg, failure);
-  if (warmup) {
-    ctx.transcoder->warm(playlist, index);
-    return soup_server_message_set_status(msg, SOUP_STATUS_ACCEPTED, nullptr);
-  }
-  if (head) {  // a HEAD does not start a transcode
-    SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_replace(h, "Cache-Control", kImmutable);
-    soup_message_headers_replace(h, "Content-Type", "video/mp2t");
-    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
-    return;
-  }
-  if (!SegmentStream::start(msg, ctx.transcoder.get(), playlist, index))
-    return send_error(msg, ErrorCode::kServiceUnavailable, "too many transcodes waiting; retry");
-  ctx.transcoder->read_ahead(playlist, index);
+  auto read = std::make_shared<SegmentRead>();
+  const Config* config = &ctx.config;
+  ServerContext* server = &ctx;
+  read_then_answer(
+      ctx, msg, uri.bucket,
+      [config, uri, head, warmup, read] {
+        read_segment(*config, uri, warmup, !head && !warmup, read.get());
+      },
+      [server, uri, head, warmup, read](SoupServerMessage* msg) {
+        if (answer_read_failure(msg, *read, uri, true)) return true;
+        Transcoder& transcoder = *server->transcoder;
+        if (read->status == StorageStatus::kOk) {
+          if (warmup) {
+            soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+            return true;
+          }
+          send_object(msg, read->data.get(), read->stat, "video/mp2t", kImmutable);
+          if (!head) Metrics::global().segment_served_from_storage();
+          if (read->playlist && !head) transcoder.read_ahead(read->playlist, read->index);
+          return true;
+        }
+        if (!read->playlist) {
+          send_failure(msg, read->failure);
+          return true;
+        }
+        if (warmup) {
+          transcoder.warm(read->playlist, read->index);
+          soup_server_message_set_status(msg, SOUP_STATUS_ACCEPTED, nullptr);
+          return true;
+        }
+        if (head) {  // a HEAD does not start a transcode
+          SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+          soup_message_headers_replace(h, "Cache-Control", kImmutable);
+          soup_message_headers_replace(h, "Content-Type", "video/mp2t");
+          soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+          return true;
+        }
+        if (!SegmentStream::start(msg, &transcoder, read->playlist, read->index)) {
+          send_error(msg, ErrorCode::kServiceUnavailable, "too many transcodes waiting; retry");
+          return true;
+        }
+        transcoder.read_ahead(read->playlist, read->index);
+        return false;  // the stream resumes the message as bytes come
+      });
 }
 
-// A WebVTT segment of a subtitle rendition: from storage, else made now (off the main loop:
-// a stream inside the source is read with GStreamer), stored, then served. Other .vtt objects
-// (a SourceSubtitles file) are served as stored.
-void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
-  Failure failure;
-  auto storage = open_bucket(ctx.config, uri.bucket, &failure);
-  if (!storage) return send_failure(msg, failure);
-  std::string error;
-  ObjectStat st;
-  GUnique<GBytes> data;
-  const StorageStatus status = storage->get_bytes(uri.key, &data, &st, &error);
-  if (status == StorageStatus::kError) return send_storage_error(msg, error);
-  SegmentName name;
-  const bool segment = parse_segment_key(uri.key, &name);
-  if (status == StorageStatus::kOk)
-    return send_object(msg, data.get(), st, "text/vtt", segment ? kImmutable : "public, max-age=3600");
-  int index = 0;
-  auto playlist = segment_playlist(ctx.config, uri, &index, &failure);
-  if (!playlist) return send_failure(msg, failure);
+// Makes WebVTT segment `index` of a subtitle rendition off the main loop, stores it and
+// answers with it; true when it answered at once (a HEAD), false when the message waits
+// paused for the text.
+bool make_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri,
+                    const Transcoder::PlaylistPtr& playlist, int index) {
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
   if (std::string(soup_server_message_get_method(msg)) == "HEAD") {
     soup_message_headers_replace(h, "Cache-Control", kImmutable);
     soup_message_headers_replace(h, "Content-Type", "text/vtt");
-    return soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+    return true;
   }
   struct Made {
     std::string text;
@@ -279,6 +345,34 @@ void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri
         else
           send_failure(held.get(), made->failure);
         soup_server_message_unpause(held.get());
+      });
+  return false;
+}
+
+// A WebVTT segment of a subtitle rendition: from storage, else made now (off the main loop:
+// a stream inside the source is read with GStreamer), stored, then served. Other .vtt objects
+// (a SourceSubtitles file) are served as stored.
+void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
+  auto read = std::make_shared<SegmentRead>();
+  const Config* config = &ctx.config;
+  ServerContext* server = &ctx;
+  read_then_answer(
+      ctx, msg, uri.bucket,
+      [config, uri, read] { read_segment(*config, uri, false, false, read.get()); },
+      [server, uri, read](SoupServerMessage* msg) {
+        if (answer_read_failure(msg, *read, uri, true)) return true;
+        SegmentName name;
+        const bool segment = parse_segment_key(uri.key, &name);
+        if (read->status == StorageStatus::kOk) {
+          send_object(msg, read->data.get(), read->stat, "text/vtt",
+                      segment ? kImmutable : "public, max-age=3600");
+          return true;
+        }
+        if (!read->playlist) {
+          send_failure(msg, read->failure);
+          return true;
+        }
+        return make_subtitles(*server, msg, uri, read->playlist, read->index);
       });
 }
 

@@ -25,6 +25,10 @@ Cases (one line each in the output; every response checked for its status and JS
                      TranscodeTimeout after the stall timeout; a store down: 503
                      ServiceUnavailable with Retry-After, then served when it is back; nothing
                      of these stored
+  slow store         a playlist GET on the S3 bucket whose store hangs: meanwhile /healthz
+                     and a stored segment of the local bucket are answered (the store's
+                     requests run off the main loop); when the store answers again, so does
+                     the playlist GET
   alive              /healthz, a good segment made and served, the strict check on it
 
 Timeouts guard against hangs; nothing here measures speed.
@@ -35,6 +39,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -394,6 +399,49 @@ def case_failing_sources(w):
     return f
 
 
+def case_slow_store(w):
+    f = []
+    s = w.server
+    # A stored segment of the local bucket, to be served while the store hangs.
+    uri = w.env.put(media.source("mp4"), "in/slow-local.mp4")
+    _playlist, token, key = w.playlist(uri, initial=(2,))
+    r = raw(s, "GET", serve.signed_path(w.segment_path(key, token, 0)))
+    f += expect(r, 200, None, "local segment 0 (made)")
+    if not serve.wait_for(lambda: f"v-{token}-0.ts" in w.out_files(key), 60, 0.2):
+        return f + ["local segment 0 not stored"]
+    text = b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nx.ts\n#EXT-X-ENDLIST\n"
+    w.store.put(REMOTE, "out/slow.m3u8", text)
+    w.store.set_mode("hang_from=0")
+    gets_before = w.store.requests.get("GET", 0)
+    answer = {}
+
+    def get_playlist():
+        answer["r"] = raw(s, "GET", serve.signed_path(serve.encode_path("/flaky/out/slow.m3u8")),
+                          timeout=120)
+    t = threading.Thread(target=get_playlist, daemon=True)
+    t.start()
+    try:
+        if not serve.wait_for(lambda: w.store.requests.get("GET", 0) > gets_before, 30, 0.05):
+            return f + ["the playlist GET never reached the store"]
+        f += expect(raw(s, "GET", "/healthz", timeout=20), 200, None, "/healthz while the store hangs")
+        r = raw(s, "GET", serve.signed_path(w.segment_path(key, token, 0)), timeout=20)
+        f += expect(r, 200, None, "a stored local segment while the store hangs")
+        if "r" in answer:
+            f.append(f"the playlist GET was answered while its store still hung: HTTP {answer['r'].status}")
+    finally:
+        w.store.set_mode("ok")
+    t.join(120)
+    r = answer.get("r")
+    if r is None:
+        f.append("the playlist GET was not answered after the store came back")
+    elif r.status == 200:
+        if b"x.ts?" not in r.body:
+            f.append(f"the slow playlist, signed: {r.body[:200]!r}")
+    else:
+        f += expect(r, 503, "ServiceUnavailable", "the slow playlist GET")
+    return f
+
+
 def case_alive(w):
     f = []
     s = w.server
@@ -424,6 +472,8 @@ def main():
         run.case("segments: another token, past the end, another extension, source replaced", case_segments, w)
         run.case("failing sources: lying index 502, failing store cut / 502, hanging store 504, "
                  "store down 503 then back", case_failing_sources, w)
+        run.case("slow store: /healthz and stored local segments answered while an S3 read hangs",
+                 case_slow_store, w)
         run.case("alive: /healthz, a good stream made and served, strict check", case_alive, w)
     finally:
         failures = w.close()
