@@ -19,7 +19,8 @@ command line for the same segment:
 (a cold GET is a segment a client waits for: tws encodes it with those x264 settings on top of
 the preset, so ffmpeg gets the same).
 Ratios against ffmpeg's wall time, with the goals: cold first byte <= 0.25x, cold total <= 1.0x.
-A benchmark, not a test: it prints figures (best of --repeat for each).
+For each cold GET also the server's CPU seconds and minor page faults (from /proc) until the
+segment is stored. A benchmark, not a test: it prints figures (best of --repeat for each).
 
 Usage: bench/serve.py --build build [--repeat N] [--keys 5|0|0,5] [--json FILE] [--keep]
 """
@@ -178,18 +179,26 @@ def measure(args, src):
         def best(runs, key):
             return min(runs, key=lambda m: m[key])
 
+        def server_usage():
+            """The server's CPU seconds and minor page faults so far (/proc)."""
+            fields = open(f"/proc/{server.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[7])
+
         for k in SEGMENTS:
             if k >= len(seg_paths):
                 continue
             cold_runs, warm_runs, ff_runs = [], [], []
             for _ in range(max(1, args.repeat)):
                 clear()
+                cpu0, faults0 = server_usage()
                 c = timed_get(server.host, server.port, seg_paths[k])
                 if c["status"] != 200:
                     raise RuntimeError(f"cold GET segment {k}: HTTP {c['status']} {c['body'][:200]!r}")
                 cold_runs.append(c)
                 if not serve.wait_for(lambda: stored(k), 120):
                     raise RuntimeError(f"segment {k} not stored after its cold GET")
+                cpu1, faults1 = server_usage()
+                c["server_cpu_s"], c["server_faults"] = cpu1 - cpu0, faults1 - faults0
                 w = timed_get(server.host, server.port, seg_paths[k])
                 if w["status"] != 200 or w["body"] != c["body"]:
                     raise RuntimeError(f"warm GET segment {k}: HTTP {w['status']}, "
@@ -218,13 +227,16 @@ def measure(args, src):
             ff = f"{row['ffmpeg']:9.2f} s" if kind == "cold" else ""
             print(f"  {label if kind == 'cold' else '':<16} {kind:<6} {m['headers_s']:8.3f}s {m['first_s']:8.3f}s "
                   f"{m['total_s']:9.3f}s {m['bytes']:10d}   {ff:>10}"
-                  + ("" if kind == "warm" or m["chunked"] else "   (not chunked)"))
+                  + ("" if kind == "warm" or m["chunked"] else "   (not chunked)")
+                  + (f"   server {m['server_cpu_s']:.2f} CPU s, {m['server_faults']} page faults"
+                     if kind == "cold" else ""))
         ff = row["ffmpeg"]
         rf, rt = row["cold"]["first_s"] / ff, row["cold"]["total_s"] / ff
         print(f"  {'':<16} ratio  cold first byte / ffmpeg {rf:5.2f} (goal <= {FIRST_GOAL}: "
               f"{'ok' if rf <= FIRST_GOAL else 'ABOVE GOAL'});  cold total / ffmpeg {rt:5.2f} "
               f"(goal <= {TOTAL_GOAL}: {'ok' if rt <= TOTAL_GOAL else 'ABOVE GOAL'})", flush=True)
-        out[k] = {kind: {x: row[kind][x] for x in ("headers_s", "first_s", "total_s", "bytes")}
+        out[k] = {kind: {x: row[kind][x] for x in ("headers_s", "first_s", "total_s", "bytes",
+                                                   "server_cpu_s", "server_faults") if x in row[kind]}
                   for kind in ("cold", "warm")}
         out[k].update(ffmpeg_s=ff, first_ratio=rf, total_ratio=rt)
     return out

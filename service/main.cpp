@@ -7,6 +7,7 @@
 
 #include "pipelines/media_init.h"
 #include "service/commands.h"
+#include "service/memory_reuse.h"
 
 int main(int argc, char** argv) {
   using namespace tws;
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   if (command == "segment") run = cmd_segment;
   if (command == "probe") run = cmd_probe;
   if (!run) return fail(kExitUsage, "unknown command \"" + command + "\" (tws --help)");
+  // Before any thread: malloc fixes its arena limit when the second thread allocates.
+  if (run == cmd_serve) keep_freed_memory_for_reuse();
   init_media();
   return run(args);
 }

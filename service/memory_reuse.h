@@ -1,0 +1,15 @@
+// How the long-running server asks malloc to keep memory for the next segment job.
+#pragma once
+
+namespace tws {
+
+// Every segment job allocates the same large buffers again (decoded 1080p frames, the
+// scaler's and x264's frames: 80-120 MB). By default glibc hands those back to the kernel
+// when a job ends, and the next job pays a page fault per 4 KiB to get them again (on this
+// project's 2-core VM: 20-30 k faults, about 9 % of a cold segment's CPU). This makes large
+// buffers come from malloc's arenas (not one mmap each), keeps up to 256 MiB of freed memory
+// in them, and shares two arenas among all threads, so one job's freed frames serve the next
+// job's threads. Call once, before threads start. A no-op where malloc is not glibc's.
+void keep_freed_memory_for_reuse();
+
+}  // namespace tws
