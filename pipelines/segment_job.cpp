@@ -28,6 +28,7 @@
 #include "common/gref.h"
 #include "pipelines/frame_grid.h"
 #include "pipelines/pipeline_util.h"
+#include "pipelines/preroll_filter.h"
 
 GST_DEBUG_CATEGORY_STATIC(tws_job_debug);
 #define GST_CAT_DEFAULT tws_job_debug
@@ -263,12 +264,17 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   // mapped for writing as a reference, so GstVideoDecoder (1.22) deep-copies every frame it
   // pushes (3 MB per 1080p frame). With it off avdec copies once into a pool buffer of its own:
   // measured 1-10 % less CPU per segment (bench/engine.py, idle host).
+  // Pre-roll frames nothing refers to are dropped before the decoder (preroll_filter.h).
   g_signal_connect(
-      dbin, "deep-element-added", G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer) {
+      dbin, "deep-element-added",
+      G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer data) {
         if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "direct-rendering"))
           g_object_set(element, "direct-rendering", FALSE, nullptr);
+        const SegmentJob& job = static_cast<JobRunner*>(data)->job_;
+        if (GST_IS_VIDEO_DECODER(element) && !job.decode_whole_preroll)
+          drop_unreferenced_preroll(element, job.preroll_dropped);
       }),
-      nullptr);
+      this);
   g_signal_connect(dbin, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
                      auto* c = static_cast<DecodeChain*>(data);
                      c->runner->on_decoded_pad(c, pad);

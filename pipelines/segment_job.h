@@ -3,6 +3,7 @@
 // (DESIGN.md "Producing segment k alone").
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +31,11 @@ struct SegmentJob {
   std::shared_ptr<JobGate> gate;
   // Seconds without a buffer moving anywhere in the job before it is torn down as stalled.
   int stall_timeout = 60;
+  // Pre-roll H.264 frames that no frame refers to are dropped undecoded (preroll_filter.h);
+  // true decodes them all, as a decoder alone would (the output is the same).
+  bool decode_whole_preroll = false;
+  // Optional: counts the frames so dropped.
+  std::atomic<int64_t>* preroll_dropped = nullptr;
   // Niceness of the job's threads (streaming threads, and the encoder's and decoder's own
   // threads they start); 0 leaves them as they are.
   int thread_nice = 0;

@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -116,6 +117,37 @@ TEST(SegmentJob, EverySegmentAloneAndAsOneRunChecksOut) {
     EXPECT_EQ(alone.reports[0].video_frames, r.video_frames);
     EXPECT_EQ(alone.reports[0].audio_samples, r.audio_samples);
   }
+}
+
+// The source's B-frames are not references (x264enc: no B-pyramid) and its keyframes are 2 s
+// apart, so every segment not starting on a keyframe has some to drop before its start
+// (that the decoder's output stays the same is tested in test_preroll_filter.cpp).
+TEST(SegmentJob, UnreferencedPrerollFramesDroppedUndecoded) {
+  SourceInfo info;
+  std::string error;
+  ASSERT_TRUE(probe_source(make_source(), &info, &error)) << error;
+  const int count = int(make_job(info, 0, 0).plan.segments.size());
+  int64_t total = 0;
+  for (int k = 0; k < count; ++k) {
+    SegmentJob skipping = make_job(info, k, k);
+    std::atomic<int64_t> dropped{0};
+    skipping.preroll_dropped = &dropped;
+    SegmentJob whole = make_job(info, k, k);
+    whole.decode_whole_preroll = true;
+    Collected a, b;
+    ASSERT_TRUE(run(skipping, &a, &error)) << "segment " << k << ": " << error;
+    ASSERT_TRUE(run(whole, &b, &error)) << "segment " << k << ": " << error;
+    ASSERT_EQ(a.reports.size(), 1u);
+    ASSERT_EQ(b.reports.size(), 1u);
+    EXPECT_TRUE(check_segment(skipping, a.reports[0], &error)) << error;
+    EXPECT_EQ(a.reports[0].video_frames, b.reports[0].video_frames);
+    EXPECT_EQ(a.reports[0].audio_samples, b.reports[0].audio_samples);
+    if (skipping.plan.segments[k].first_frame % 50 == 0) {
+      EXPECT_EQ(dropped.load(), 0) << "segment " << k << " starts on a keyframe";
+    }
+    total += dropped.load();
+  }
+  EXPECT_GT(total, 0);
 }
 
 TEST(SegmentJob, MissingSourceFailsWithAReason) {
