@@ -16,6 +16,7 @@
 #include "service/playlist_signing.h"
 #include "service/segment_stream.h"
 #include "service/signer.h"
+#include "service/storage_threads.h"
 #include "service/subtitle_segments.h"
 
 namespace tws {
@@ -115,9 +116,10 @@ bool answer_read_failure(SoupServerMessage* msg, const StoredRead& read, const O
 
 // Runs `read` (the request's storage requests), then `answer` on the main loop. For a local
 // bucket both run now: its reads are page-cache reads, cheaper than a hop to another thread.
-// For a remote bucket `read` runs off the main loop while the message waits paused, so a slow
-// store holds up only the requests that need it. `answer` returns false when it handed the
-// message on (a SegmentStream resumes it), true when the response is complete.
+// For a remote bucket `read` runs on a storage thread (storage_threads.h) while the message
+// waits paused, so a slow store holds up only the requests that need it. `answer` returns
+// false when it handed the message on (a SegmentStream resumes it), true when the response is
+// complete.
 void read_then_answer(ServerContext& ctx, SoupServerMessage* msg, const std::string& bucket,
                       std::function<void()> read, std::function<bool(SoupServerMessage*)> answer) {
   const BucketConfig* b = ctx.config.find_bucket(bucket);
@@ -128,7 +130,7 @@ void read_then_answer(ServerContext& ctx, SoupServerMessage* msg, const std::str
   }
   GRef<SoupServerMessage> held = add_ref(msg);
   soup_server_message_pause(msg);
-  run_off_main(ctx.context, std::move(read), [held, answer = std::move(answer)] {
+  run_on_storage_thread(ctx.context, std::move(read), [held, answer = std::move(answer)] {
     if (message_finished(held.get())) return;
     if (answer(held.get())) soup_server_message_unpause(held.get());
   });

@@ -8,7 +8,7 @@ Modes (set at any time, for every later request):
   hang_from=OFFSET     a GET whose range reaches OFFSET answers nothing until the mode
                        changes or the store stops (the client's own timeout ends it first)
   down                 every request answers 503 SlowDown
-Counts of requests by method are kept (`requests`)."""
+Counts of requests by method are kept (`requests`), and of connections (`connections`)."""
 
 import email.utils
 import hashlib
@@ -24,6 +24,7 @@ class FlakyStore:
         self.objects = {}          # "bucket/key" -> bytes
         self.mode = "ok"
         self.requests = {}
+        self.connections = 0
         self._changed = threading.Condition()
         store = self
 
@@ -32,6 +33,10 @@ class FlakyStore:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                store.connections += 1
 
             def _key(self):
                 return self.path.split("?", 1)[0].lstrip("/")
