@@ -102,20 +102,26 @@ void BlockCache::Reader::set_cancelled(bool cancelled) {
   }
 }
 
-gssize BlockCache::Reader::read_direct(guint64 offset, gsize length, guint8* dest,
-                                       BackendError* error) {
-  gssize got = fetch_(offset, length, dest, error);
+gssize BlockCache::Reader::fetch_exactly(guint64 offset, gsize length, guint8* dest,
+                                         BackendError* error) {
+  const gssize got = fetch_(offset, length, dest, error);
   if (got < 0 && !*error) error->set(BackendErrorCode::kIo, "Read failed");
   if (got >= 0 && static_cast<gsize>(got) != length) {
     error->set(BackendErrorCode::kIo,
                "Short read from " + object_key_.substr(0, object_key_.find('\n')),
                "expected " + std::to_string(length) + " bytes at " + std::to_string(offset) +
                    ", got " + std::to_string(got) + " (object changed while reading?)");
-    got = -1;
   }
+  return got;
+}
+
+gssize BlockCache::Reader::read_direct(guint64 offset, gsize length, guint8* dest,
+                                       BackendError* error) {
+  const gssize got = fetch_exactly(offset, length, dest, error);
   std::lock_guard lock(cache_.mutex_);
   cache_.stats_.backend_requests++;
-  if (got > 0) cache_.stats_.backend_bytes += static_cast<guint64>(got);
+  if (*error) return -1;
+  cache_.stats_.backend_bytes += static_cast<guint64>(got);
   return got;
 }
 
@@ -202,17 +208,9 @@ gssize BlockCache::Reader::read(guint64 offset, gsize length, guint8* dest, Back
         if (cancelled_) {
           fetch_error.set(BackendErrorCode::kCancelled, "Cancelled");
         } else {
-          got = fetch_(run_offset, run_length, buf.get(), &fetch_error);
+          got = fetch_exactly(run_offset, run_length, buf.get(), &fetch_error);
           requests++;
           if (got >= 0) bytes += static_cast<guint64>(got);
-          if (got < 0 && !fetch_error) fetch_error.set(BackendErrorCode::kIo, "Read failed");
-        }
-        if (got >= 0 && static_cast<gsize>(got) != run_length) {
-          fetch_error.set(BackendErrorCode::kIo,
-                          "Short read from " + object_key_.substr(0, object_key_.find('\n')),
-                          "expected " + std::to_string(run_length) + " bytes at " +
-                              std::to_string(run_offset) + ", got " + std::to_string(got) +
-                              " (object changed while reading?)");
         }
         if (fetch_error) break;
         gsize pos = 0;

@@ -104,6 +104,9 @@ class BlockCache {
     guint block_size() const { return block_size_; }
 
    private:
+    // One backend request for exactly [offset, offset + length): what fetch returned, with
+    // *error set when it failed or came back short.
+    gssize fetch_exactly(guint64 offset, gsize length, guint8* dest, BackendError* error);
     gssize read_direct(guint64 offset, gsize length, guint8* dest, BackendError* error);
 
     BlockCache& cache_;
