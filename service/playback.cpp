@@ -114,25 +114,36 @@ bool answer_read_failure(SoupServerMessage* msg, const StoredRead& read, const O
   return false;
 }
 
-// Runs `read` (the request's storage requests), then `answer` on the main loop. For a local
-// bucket both run now: its reads are page-cache reads, cheaper than a hop to another thread.
-// For a remote bucket `read` runs on a storage thread (storage_threads.h) while the message
-// waits paused, so a slow store holds up only the requests that need it. `answer` returns
-// false when it handed the message on (a SegmentStream resumes it), true when the response is
-// complete.
-void read_then_answer(ServerContext& ctx, SoupServerMessage* msg, const std::string& bucket,
-                      std::function<void()> read, std::function<bool(SoupServerMessage*)> answer) {
-  const BucketConfig* b = ctx.config.find_bucket(bucket);
-  if (!b || !b->is_s3()) {
+bool remote_bucket(const Config& config, const std::string& bucket) {
+  const BucketConfig* b = config.find_bucket(bucket);
+  return b && b->is_s3();
+}
+
+// Runs `read` (storage requests), then `done` on the main loop. For a local bucket both run
+// now: its reads are page-cache reads, cheaper than a hop to another thread. For a remote one
+// (`remote`) `read` runs on a storage thread (storage_threads.h), so a slow store holds up
+// only what needs it.
+void read_then(ServerContext& ctx, bool remote, std::function<void()> read,
+               std::function<void()> done) {
+  if (!remote) {
     read();
-    answer(msg);
+    done();
     return;
   }
+  run_on_storage_thread(ctx.context, std::move(read), std::move(done));
+}
+
+// read_then() for a request: the message waits paused while a remote bucket is read.
+// `answer` returns false when it handed the message on (a SegmentStream resumes it), true when
+// the response is complete.
+void read_then_answer(ServerContext& ctx, SoupServerMessage* msg, const std::string& bucket,
+                      std::function<void()> read, std::function<bool(SoupServerMessage*)> answer) {
+  const bool remote = remote_bucket(ctx.config, bucket);
   GRef<SoupServerMessage> held = add_ref(msg);
-  soup_server_message_pause(msg);
-  run_on_storage_thread(ctx.context, std::move(read), [held, answer = std::move(answer)] {
+  if (remote) soup_server_message_pause(msg);
+  read_then(ctx, remote, std::move(read), [held, remote, answer = std::move(answer)] {
     if (message_finished(held.get())) return;
-    if (answer(held.get())) soup_server_message_unpause(held.get());
+    if (answer(held.get()) && remote) soup_server_message_unpause(held.get());
   });
 }
 
@@ -431,7 +442,8 @@ void prepare_playback(ServerContext& ctx, const std::string& url) {
       !verify_signature(ctx.config, object_http_path(uri), q.expires, q.key_id, q.signature,
                         g_get_real_time() / G_USEC_PER_SEC, &why))
     return;
-  // The reads block (a GET on S3): off the main loop; the transcoder is told on it.
+  // The reads block on a remote bucket (a GET on S3): then they run on a storage thread, and
+  // the transcoder is told on the main loop.
   struct Found {
     ObjectUri uri;
     std::string text;
@@ -441,8 +453,8 @@ void prepare_playback(ServerContext& ctx, const std::string& url) {
   found->uri = uri;
   const Config* config = &ctx.config;
   ServerContext* server = &ctx;
-  run_off_main(
-      ctx.context,
+  read_then(
+      ctx, remote_bucket(ctx.config, uri.bucket),
       [config, found] {
         Failure ignored;
         auto storage = open_bucket(*config, found->uri.bucket, &ignored);
