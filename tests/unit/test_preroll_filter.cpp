@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/gref.h"
+#include "launch_to_eos.h"
 #include "pipelines/preroll_filter.h"
 
 namespace tws {
@@ -145,15 +146,7 @@ std::string make_bframe_source() {
       " ! x264enc key-int-max=50 bframes=2 b-pyramid=false ! h264parse ! mp4mux ! filesink "
       "location=" +
       path;
-  GRef<GstElement> pipeline = adopt_ref(gst_parse_launch(launch.c_str(), nullptr));
-  EXPECT_TRUE(pipeline);
-  if (!pipeline) return path;
-  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
-  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline.get())));
-  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
-      bus.get(), 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
-  EXPECT_TRUE(msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS);
-  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  EXPECT_TRUE(launch_to_eos(launch)) << launch;
   return path;
 }
 

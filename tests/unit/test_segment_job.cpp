@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/gref.h"
+#include "launch_to_eos.h"
 #include "pipelines/probe.h"
 #include "pipelines/segment_job.h"
 
@@ -29,15 +30,7 @@ std::string make_source() {
       path +
       " audiotestsrc num-buffers=259 freq=440 samplesperbuffer=1024 ! "
       "audio/x-raw,rate=44100,channels=2 ! avenc_aac ! aacparse ! m.";
-  GError* err = nullptr;
-  GRef<GstElement> pipeline = adopt_ref(gst_parse_launch(launch.c_str(), &err));
-  EXPECT_EQ(err, nullptr);
-  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
-  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline.get())));
-  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
-      bus.get(), 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
-  EXPECT_TRUE(msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS);
-  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  EXPECT_TRUE(launch_to_eos(launch)) << launch;
   return path;
 }
 
