@@ -54,6 +54,12 @@ int quick_start_segments(const Plan& plan) {
   return int(std::min(plan.input.initial_segments.size(), plan.segments.size()));
 }
 
+// x264enc's VBV buffer as milliseconds of the peak rate (its vbv-buf-capacity, 1-10000 ms).
+static void set_vbv_buffer(GstElement* x264enc, int64_t buffer_bits, int64_t peak_bits_per_s) {
+  const int64_t ms = std::clamp<int64_t>(buffer_bits * 1000 / peak_bits_per_s, 1, 10000);
+  g_object_set(x264enc, "vbv-buf-capacity", guint(ms), nullptr);
+}
+
 GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMode mode,
                                std::string* error) {
   const bool h265 = v.codec == "h265";
@@ -68,18 +74,28 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMo
   g_object_set(enc, "key-int-max", guint(longest), nullptr);
   std::string options;
   auto add = [&](const std::string& o) { options += (options.empty() ? "" : ":") + o; };
-  if (v.max_bitrate > 0) add("vbv-maxrate=" + std::to_string(v.max_bitrate / 1000));
-  if (v.buffer_size > 0 || v.max_bitrate > 0)
-    add("vbv-bufsize=" + std::to_string((v.buffer_size > 0 ? v.buffer_size : 2 * v.max_bitrate) / 1000));
+  // The VBV buffer: BufferSize, or twice the peak rate.
+  const int64_t buffer_bits = v.buffer_size > 0 ? v.buffer_size : 2 * int64_t(v.max_bitrate);
   // The level the master playlist announces (codec_level.h), not the one x264/x265 guess.
   add((h265 ? "level-idc=" : "level=") + level_option(v));
   if (!h265) {
+    // x264enc sets x264's VBV itself after its option-string, from its own properties:
+    // peak = the bitrate property (2048 kbit/s unless set, also in CRF mode), buffer =
+    // vbv-buf-capacity ms of it. So the VBV goes through those; a buffer of 0 turns it off.
     if (v.bitrate > 0) {
+      // ABR: x264enc's peak is the average rate (stricter than a MaxBitrate above it).
       gst_util_set_object_arg(G_OBJECT(enc), "pass", "cbr");
       g_object_set(enc, "bitrate", guint(std::max(1, v.bitrate / 1000)), nullptr);
+      if (buffer_bits > 0) set_vbv_buffer(enc, buffer_bits, v.bitrate);
     } else {
       gst_util_set_object_arg(G_OBJECT(enc), "pass", "qual");
       g_object_set(enc, "quantizer", guint(std::clamp(v.crf < 0 ? 23 : v.crf, 0, 50)), nullptr);
+      if (v.max_bitrate > 0) {
+        g_object_set(enc, "bitrate", guint(std::max(1, v.max_bitrate / 1000)), nullptr);
+        set_vbv_buffer(enc, buffer_bits, v.max_bitrate);
+      } else {
+        g_object_set(enc, "vbv-buf-capacity", guint(0), nullptr);  // CRF alone: no peak
+      }
     }
     // Only what the target sets: x264enc passes the preset's values for the rest.
     if (v.bframes >= 0) g_object_set(enc, "bframes", guint(v.bframes), nullptr);
@@ -94,6 +110,8 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMo
       g_object_set(enc, "bitrate", guint(std::max(1, v.bitrate / 1000)), nullptr);
     else
       add("crf=" + std::to_string(v.crf < 0 ? 28 : v.crf));
+    if (v.max_bitrate > 0) add("vbv-maxrate=" + std::to_string(v.max_bitrate / 1000));
+    if (buffer_bits > 0) add("vbv-bufsize=" + std::to_string(buffer_bits / 1000));
     if (v.bframes >= 0) add("bframes=" + std::to_string(v.bframes));
     if (v.refs >= 1) add("ref=" + std::to_string(v.refs));
     add("repeat-headers=1");
