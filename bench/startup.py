@@ -19,7 +19,13 @@ stored every segment, on another fresh `tws serve` (no transcode running). Media
 with the ratios cold / warm; goals for the page's configuration: start-up <= 1.5, seek <= 4.
 
 Chromium, hls.js and tws share this machine's cores, as they would not in production: the
-cold figures include the browser's own CPU use competing with the transcode.
+cold figures include the browser's own CPU use competing with the transcode. Chromium runs at
+the idle scheduling class, but in a scheduler session of its own (playwright starts it so): where
+the kernel's autogroups are on (/proc/sys/kernel/sched_autogroup_enabled, Debian's default) the
+CPU is shared between sessions first, so when both are busy the browser and the server get
+about one core each, and the header line says so. --idle-browser gives the browser's session the
+weakest weight too, so it gets only what the server leaves: the server's read-ahead then delays
+the page's own start-up work by seconds, which separate machines would not do either.
 
 Usage: bench/startup.py --build build [--repeat N] [--configs tws,defaults] [--json FILE]
 """
@@ -136,7 +142,19 @@ def measure(args, chromium, tws, src, config):
     return cold, warm
 
 
-def run(build, repeat=3, configs=("tws", "defaults"), share_cpu=False, tws=None, keep=False,
+def chromium_share(idle_browser):
+    """How Chromium shares the CPU with tws, for the header line."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            autogroups = f.read().strip() == "1"
+    except OSError:
+        autogroups = False
+    if idle_browser or not autogroups:
+        return " at the idle class: it gets what tws leaves"
+    return " at the idle class in an autogroup of its own: about half the CPU against tws"
+
+
+def run(build, repeat=3, configs=("tws", "defaults"), idle_browser=False, tws=None, keep=False,
         verbose=False):
     """Measures every configuration; returns {config: {"cold": [...], "warm": [...]}}."""
     global VERBOSE
@@ -154,9 +172,9 @@ def run(build, repeat=3, configs=("tws", "defaults"), share_cpu=False, tws=None,
             pass
     args = argparse.Namespace(repeat=repeat, keep=keep)
     figures = {}
-    with browser.Browser(idle=not share_cpu) as chromium:
+    with browser.Browser(idle=True, idle_group=idle_browser) as chromium:
         print(f"cores: {os.cpu_count()}; Chromium {chromium.version}"
-              f"{' sharing the cores' if share_cpu else ' at SCHED_IDLE'}; source 1080p25 {DURATION} s, "
+              f"{chromium_share(idle_browser)}; source 1080p25 {DURATION} s, "
               f"keyframes every 10 s; target 720p x264 {engine.PRESET} CRF {engine.CRF}, [2,2,2] + 10 s, "
               f"InitialTranscode 0; seek to {SEEK_FRACTION:.0%}; median of {repeat}", flush=True)
         for config in configs:
@@ -188,11 +206,12 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temporary buckets")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--verbose", action="store_true", help="print each session's page events")
-    ap.add_argument("--share-cpu", action="store_true",
-                    help="Chromium shares the cores with tws alike (default: Chromium at the idle "
-                         "scheduling class, so the server comes first, as on separate machines)")
+    ap.add_argument("--idle-browser", action="store_true",
+                    help="Chromium's scheduler autogroup at nice 19 as well as its idle class: it "
+                         "gets only the CPU tws leaves (default: where autogroups are on, each "
+                         "gets about half when both are busy)")
     args = ap.parse_args()
-    figures = run(args.build, args.repeat, args.configs.split(","), args.share_cpu, args.tws,
+    figures = run(args.build, args.repeat, args.configs.split(","), args.idle_browser, args.tws,
                   args.keep, args.verbose)
     print()
     print_table(figures)

@@ -100,10 +100,11 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMo
     // Only what the target sets: x264enc passes the preset's values for the rest.
     if (v.bframes >= 0) g_object_set(enc, "bframes", guint(v.bframes), nullptr);
     if (v.refs >= 1) g_object_set(enc, "ref", guint(v.refs), nullptr);
-    if (mode == EncoderMode::kQuickStart) add("rc-lookahead=3:sliced-threads=1");
     // ultrafast and superfast search less already and look ahead 0 frames.
-    if (mode == EncoderMode::kWaited && v.preset != "ultrafast" && v.preset != "superfast")
-      add("rc-lookahead=5:me=dia:subme=1");
+    const bool searches = v.preset != "ultrafast" && v.preset != "superfast";
+    if (mode == EncoderMode::kQuickStart) add("rc-lookahead=3:sliced-threads=1");
+    if (mode == EncoderMode::kQuickStart && searches) add("me=dia:subme=1");
+    if (mode == EncoderMode::kWaited && searches) add("rc-lookahead=5:me=dia:subme=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   } else {
     if (v.bitrate > 0)

@@ -33,7 +33,9 @@ enum class EncoderMode {
   // The first segments of a stream (its InitialSegments), which a player waits for at
   // start-up: x264 looks ahead 3 frames instead of the preset's 10-60 and splits each frame
   // into slices across threads instead of encoding frames in parallel, so the first frame
-  // comes out a few frames after it went in (the same B-frames and reference structure).
+  // comes out a few frames after it went in (the same B-frames and reference structure);
+  // it searches motion as kWaited does. Segments 0-2 of the start-up bench (6 s, 1080p to
+  // 720p veryfast): 15 % less CPU, 11 % more bytes.
   kQuickStart,
   // A segment a client waits for that was not made ahead (a seek, a cold request): x264
   // looks ahead 5 frames and searches motion with the diamond at subpel level 1. On a 1080p

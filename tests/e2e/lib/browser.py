@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,10 +36,13 @@ def available():
 class Browser:
     """One headless Chromium for a series of steps (see node/browser.js)."""
 
-    def __init__(self, idle=False):
+    def __init__(self, idle=False, idle_group=False):
         """idle: the browser runs at the idle scheduling class (SCHED_IDLE, which its own
-        priority changes do not undo): it gets only the CPU the server leaves, as if the
-        server ran on a machine of its own."""
+        priority changes do not undo). That puts it behind the server only where both share a
+        scheduler autogroup, and playwright starts Chromium in a session (so an autogroup) of its
+        own: where autogroups are on, the two then get about half the CPU each when both are
+        busy. idle_group: Chromium's autogroups get the weakest weight too (idle_autogroups), so
+        it gets only the CPU the server leaves."""
         cmd = ["node", DRIVER, CHROMIUM]
         if idle:
             cmd = ["chrt", "--idle", "0"] + cmd
@@ -49,6 +53,8 @@ class Browser:
             self.close()
             raise BrowserError(f"Chromium did not start: {hello.get('error')}")
         self.version = hello.get("version")
+        self.idle_groups = idle_autogroups(self.proc.pid) if idle_group else 0
+
 
     def _read(self, timeout):
         line = [None]
@@ -96,6 +102,55 @@ class Browser:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def descendants(root):
+    """Process ids below `root` (from /proc)."""
+    parent = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    parent[int(name)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        kids = [p for p, pp in parent.items() if pp == pid]
+        out += kids
+        todo += kids
+    return out
+
+
+def idle_autogroups(root):
+    """Gives the scheduler autogroups of `root`'s descendants other than ours the weakest
+    weight (autogroup nice 19); returns how many. Where autogroups are on
+    (/proc/sys/kernel/sched_autogroup_enabled), the scheduler first shares the CPU between
+    sessions, then between tasks: Chromium, which playwright starts in a session of its own,
+    would get half the CPU against the server whatever its tasks' class."""
+    def group(pid):
+        try:
+            with open(f"/proc/{pid}/autogroup") as f:
+                return f.read().split()[0]
+        except OSError:
+            return None
+    ours, done = group(os.getpid()), set()
+    for pid in descendants(root):
+        g = group(pid)
+        if g is None or g == ours or g in done:
+            continue
+        for attempt in range(20):  # the kernel takes one change per 100 ms from non-admins
+            try:
+                with open(f"/proc/{pid}/autogroup", "w") as f:
+                    f.write("19")
+                done.add(g)
+                break
+            except BlockingIOError:
+                time.sleep(0.11)
+            except OSError:
+                break
+    return len(done)
 
 
 def player_url(page_base, playlist_url, **params):
