@@ -415,9 +415,14 @@ void request_key_unit(GstHlsSegMux* self, int64_t boundary) {
   if (!GST_CLOCK_TIME_IS_VALID(rt)) return;
   GST_DEBUG_OBJECT(self, "requesting a keyframe upstream at running time %" GST_TIME_FORMAT,
                    GST_TIME_ARGS(rt));
+  // all-headers FALSE: h264parse/h265parse keep an all-headers request as their pending
+  // event, replacing (and freeing) the one before without a lock while their streaming
+  // thread reads it: requests sent here, from the muxer's threads, then crash the parser now
+  // and then. Parameter sets come with every IDR anyway (x264/x265 repeat them, and the
+  // parsers' config-interval=-1 as tws sets it).
   gst_pad_push_event(GST_PAD(priv->video.pad),
                      gst_video_event_new_upstream_force_key_unit(
-                         rt, TRUE, priv->first_index + static_cast<guint>(boundary)));
+                         rt, FALSE, priv->first_index + static_cast<guint>(boundary)));
 }
 
 GstFlowReturn push_out(GstHlsSegMux* self, GstClockTime running_time) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -84,12 +85,15 @@ GstPadProbeReturn drop_upstream_key_units(GstPad*, GstPadProbeInfo* info, gpoint
 }
 
 // Runs `launch` (which has "appsink name=sink") to EOS or error.
-void run_pipeline(const std::string& launch, Capture* cap, bool block_key_unit_requests = false) {
+// `setup` runs on the pipeline before it plays.
+void run_pipeline(const std::string& launch, Capture* cap, bool block_key_unit_requests = false,
+                  const std::function<void(GstElement*)>& setup = {}) {
   GError* err = nullptr;
   auto pipeline = adopt_ref(gst_parse_launch(launch.c_str(), &err));
   GUnique<GError> err_guard(err);
   ASSERT_TRUE(pipeline) << (err ? err->message : "");
   ASSERT_EQ(err, nullptr) << err->message;
+  if (setup) setup(pipeline.get());
 
   auto sink = adopt_ref(gst_bin_get_by_name(GST_BIN(pipeline.get()), "sink"));
   ASSERT_TRUE(sink);
@@ -273,6 +277,50 @@ TEST(HlsSegMux, CutsAudioVideoAtBoundaries) {
                              "stream=nb_read_frames -of csv=p=0 " + path);
   EXPECT_EQ(frames.substr(0, frames.find('\n')), "150");
   std::remove(path.c_str());
+}
+
+// The muxer's key-unit requests reach the parser from the muxer's threads. h264parse keeps an
+// all-headers request as its pending event and replaces it without a lock while its streaming
+// thread reads it (a crash now and then), so the requests leave the headers out; every
+// segment still decodes alone (the parameter sets come with each IDR).
+TEST(HlsSegMux, KeyUnitRequestsLeaveHeadersToTheParser) {
+  struct Requests {
+    std::mutex lock;
+    int count = 0, all_headers = 0;
+  } requests;
+  Capture cap;
+  run_pipeline(av_launch("boundaries=0,2,4,6", 150, 300), &cap, false, [&](GstElement* pipeline) {
+    auto parse = adopt_ref(gst_bin_get_by_name(GST_BIN(pipeline), "parse"));
+    auto pad = adopt_ref(gst_element_get_static_pad(parse.get(), "src"));
+    gst_pad_add_probe(
+        pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+        [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+          GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+          gboolean all_headers = FALSE;
+          if (gst_video_event_is_force_key_unit(event) &&
+              gst_video_event_parse_upstream_force_key_unit(event, nullptr, &all_headers,
+                                                            nullptr)) {
+            auto* r = static_cast<Requests*>(data);
+            std::lock_guard<std::mutex> guard(r->lock);
+            r->count++;
+            r->all_headers += all_headers ? 1 : 0;
+          }
+          return GST_PAD_PROBE_OK;
+        },
+        &requests, nullptr);
+  });
+  ASSERT_EQ(cap.error, "");
+  ASSERT_EQ(cap.segments.size(), 3u);
+  EXPECT_GE(requests.count, 3);
+  EXPECT_EQ(requests.all_headers, 0);
+  if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg: segments not decoded alone";
+  for (size_t i = 0; i < cap.segments.size(); i++) {
+    const std::string path =
+        write_file("hlssegmux-alone" + std::to_string(i) + ".ts", cap.segments[i].bytes);
+    EXPECT_EQ(shell("ffmpeg -nostdin -v error -i " + path + " -f null - 2>&1"), "")
+        << "segment " << i;
+    std::remove(path.c_str());
+  }
 }
 
 TEST(HlsSegMux, DropsAudioBeforeFirstBoundaryAndAfterLast) {
