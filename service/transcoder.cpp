@@ -102,6 +102,39 @@ void Transcoder::unwatch(const PlaylistPtr& playlist, int index, FlightClient* c
 
 void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
   touch(playlist_id(*playlist));
+  if (index != 0 || shut_down_) return queue_read_ahead(playlist, index);
+  const std::string id = playlist_id(*playlist);
+  for (const DeferredReadAhead& d : deferred_)
+    if (playlist_id(*d.playlist) == id) return;
+  deferred_.push_back({playlist, g_get_monotonic_time() + kFirstReadAheadDelayMs * 1000});
+  if (deferred_timer_) return;
+  deferred_timer_.reset(g_timeout_source_new(kFirstReadAheadDelayMs / 4));
+  g_source_set_callback(
+      deferred_timer_.get(),
+      [](gpointer self) -> gboolean {
+        static_cast<Transcoder*>(self)->run_deferred_read_ahead();
+        return G_SOURCE_CONTINUE;
+      },
+      this, nullptr);
+  g_source_attach(deferred_timer_.get(), context_);
+}
+
+void Transcoder::run_deferred_read_ahead() {
+  const int64_t now = g_get_monotonic_time();
+  std::vector<DeferredReadAhead> due;
+  std::erase_if(deferred_, [&](const DeferredReadAhead& d) {
+    if (d.due > now) return false;
+    due.push_back(d);
+    return true;
+  });
+  if (deferred_.empty() && deferred_timer_) {
+    g_source_destroy(deferred_timer_.get());
+    deferred_timer_.reset();
+  }
+  for (const DeferredReadAhead& d : due) queue_read_ahead(d.playlist, 0);
+}
+
+void Transcoder::queue_read_ahead(const PlaylistPtr& playlist, int index) {
   const int ahead = playlist->record.transcode_ahead;
   const int count = int(playlist->plan.segments.size());
   const int last = std::min(count - 1, index + ahead);
@@ -456,6 +489,9 @@ void Transcoder::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   queue_.clear();
+  deferred_.clear();
+  if (deferred_timer_) g_source_destroy(deferred_timer_.get());
+  deferred_timer_.reset();
   if (warmup_session_) soup_session_abort(warmup_session_.get());
   for (auto& [id, job] : jobs_) {
     job->cancelled = true;

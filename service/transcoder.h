@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/gref.h"
 #include "service/config.h"
@@ -47,8 +48,12 @@ class Transcoder {
   bool watch(const PlaylistPtr& playlist, int index, FlightClient* client);
   void unwatch(const PlaylistPtr& playlist, int index, FlightClient* client);
   // Queues segments after `index` (the record's TranscodeAhead) at read-ahead priority. With
-  // `[server] warmup-url` it sends each a warm-up GET through the balancer instead.
+  // `[server] warmup-url` it sends each a warm-up GET through the balancer instead. After
+  // segment 0 this happens kFirstReadAheadDelayMs later: a player starting up asks for
+  // nothing while it demuxes, decodes and shows its first frame, with 2 s or more buffered,
+  // and a viewer who leaves at once costs no read-ahead.
   void read_ahead(const PlaylistPtr& playlist, int index);
+  static constexpr int kFirstReadAheadDelayMs = 1000;
   // A warm-up GET for segment `index` (not in storage): queued at read-ahead priority unless
   // running or queued already.
   void warm(const PlaylistPtr& playlist, int index);
@@ -128,6 +133,15 @@ class Transcoder {
   std::map<std::string, int64_t> warmed_;
   std::map<std::string, int64_t> last_request_;  // playlist id -> monotonic us
   void send_warmup(const StoredPlaylist& p, int index);
+  // Read-ahead after segment 0, waiting for its time (monotonic us) on one timer.
+  struct DeferredReadAhead {
+    PlaylistPtr playlist;
+    int64_t due = 0;
+  };
+  std::vector<DeferredReadAhead> deferred_;
+  GUnique<GSource> deferred_timer_;
+  void queue_read_ahead(const PlaylistPtr& playlist, int index);
+  void run_deferred_read_ahead();
 
   std::mutex events_mutex_;
   std::deque<Event> events_;  // guarded by events_mutex_

@@ -39,7 +39,10 @@
     // most), not hls.js's up to 600 s, which makes the server transcode most of a video for a
     // viewer who leaves after a minute.
     maxBufferLength: 30,
-    maxMaxBufferLength: 60,
+    // Until the first frame shows, only the first segment: fetching and transmuxing the next
+    // ones would compete with the start for this device's CPU (and the server's). onFrame()
+    // sets maxMaxBufferLength back to 60.
+    maxMaxBufferLength: 1,
     // An audio track picked plays on the old one for 2 s, the time to make a cold segment of
     // the new one, instead of stopping for it.
     nextAudioTrackBufferFlushForwardOffset: 2,
@@ -109,6 +112,7 @@
     stats.lastMediaTime = meta.mediaTime;
     if (stats.startupMs === null && !video.paused) {
       stats.startupMs = now - t0;
+      if (stats.hls && !useDefaults) stats.hls.config.maxMaxBufferLength = 60;
       stats.timelineStart = video.buffered.length ? video.buffered.start(0) : null;
       $('startup').textContent = ms(stats.startupMs);
     }

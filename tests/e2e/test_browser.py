@@ -141,6 +141,7 @@ def case_cold_playback(world):
     steps = [
         {"do": "open", "url": url},
         {"do": "startup", "timeoutMs": STEP_TIMEOUT_MS},
+        {"do": "eval", "expr": "window.tws.events"},
         {"do": "play", "seconds": 3},
         # The quality picker: the rendition that is not playing; then its size on screen.
         {"do": "select", "id": "quality", "expr": "window.tws.level === 1 ? 0 : 1"},
@@ -176,8 +177,8 @@ def case_cold_playback(world):
         stats = results[-1].get("stats") or {}
         return f + [f"at {stats.get('currentTime')} s, buffered {stats.get('buffered')}, "
                     f"errors {stats.get('errors')}"] + ([f"console: {console[:3]}"] if console else [])
-    (opened, started, play1, switch, switched, play2, _audio, audio, play3, seek, play4, _subs,
-     _cue, play5) = results
+    (opened, started, events, play1, switch, switched, play2, _audio, audio, play3, seek, play4,
+     _subs, _cue, play5) = results
     if opened.get("status") != 200:
         f.append(f"the page answered {opened.get('status')}")
     st = started["stats"]
@@ -187,6 +188,12 @@ def case_cold_playback(world):
             len(st.get("audioTracks") or []) != 2 or len(st.get("subtitleTracks") or []) != 1:
         f.append(f"hls.js saw levels {st.get('levels')}, audio {st.get('audioTracks')}, "
                  f"subtitles {st.get('subtitleTracks')}; want heights 270 and 136, 2 audio, 1 subtitle")
+    # Until its first frame shows, the page loads the first segment only (the next ones would
+    # compete with the start for the CPU).
+    early = [e for e in events.get("value") or [] if e[1] == "loading" and
+             e[2].startswith("main ") and not e[2].endswith(" #0") and e[0] < st.get("startupMs", 0)]
+    if early:
+        f.append(f"before its first frame ({st.get('startupMs'):.0f} ms) the page loaded {early}")
     print(f"     cold start-up {st.get('startupMs'):.0f} ms, cold seek to {seek.get('to', 0):.1f} s "
           f"{(seek.get('seek') or {}).get('ms', 0):.0f} ms", flush=True)
     f += advancing(play1, "after start-up")
