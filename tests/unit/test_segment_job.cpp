@@ -148,12 +148,25 @@ TEST(SegmentJob, UnreferencedPrerollFramesDroppedUndecoded) {
   EXPECT_GT(total, 0);
 }
 
+// A file `name` in a directory of its own, both removed when it goes out of scope.
+struct TempFile {
+  std::string dir, path;
+  explicit TempFile(const char* name) {
+    GUnique<gchar> made(g_dir_make_tmp("tws-job-test-XXXXXX", nullptr));
+    dir = made.get();
+    path = dir + "/" + name;
+  }
+  ~TempFile() {
+    g_unlink(path.c_str());
+    g_rmdir(dir.c_str());
+  }
+};
+
 // Luma standard deviation in the middle of the first picture of TS bytes (their borders left
 // out); -1 when they do not decode.
 double first_picture_luma_sd(const std::vector<uint8_t>& ts) {
-  gchar* dir = g_dir_make_tmp("tws-ts-XXXXXX", nullptr);
-  const std::string path = std::string(dir) + "/segment.ts";
-  g_free(dir);
+  const TempFile file("segment.ts");
+  const std::string& path = file.path;
   if (!g_file_set_contents(path.c_str(), reinterpret_cast<const gchar*>(ts.data()),
                            gssize(ts.size()), nullptr))
     return -1;
@@ -185,7 +198,6 @@ double first_picture_luma_sd(const std::vector<uint8_t>& ts) {
     gst_sample_unref(sample);
   }
   gst_element_set_state(pipeline.get(), GST_STATE_NULL);
-  g_unlink(path.c_str());
   return sd;
 }
 
@@ -193,9 +205,8 @@ double first_picture_luma_sd(const std::vector<uint8_t>& ts) {
 // ratio makes it an even grey. A fixed 2-tap filter makes a pattern of its own (aliasing),
 // which costs bits and shows as moire (luma SD about 9 against about 1).
 TEST(SegmentJob, DownscaleDoesNotAlias) {
-  gchar* dir = g_dir_make_tmp("tws-checkers-XXXXXX", nullptr);
-  const std::string path = std::string(dir) + "/checkers.mp4";
-  g_free(dir);
+  const TempFile file("checkers.mp4");
+  const std::string& path = file.path;
   ASSERT_TRUE(
       launch_to_eos("videotestsrc num-buffers=25 pattern=checkers-1 ! "
                     "video/x-raw,width=360,height=240,framerate=25/1 ! x264enc "
