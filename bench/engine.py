@@ -14,7 +14,9 @@ ffmpeg's -preset), CRF 23, AAC 128 kb/s, segments of 10 s.
      lines, one per segment, as per-segment tools do                           goal <= 0.8
 
 For each: wall time, CPU seconds (user + sys of the child and its children, from wait4) and
-peak RSS (ru_maxrss), and the ratios tws / ffmpeg. A benchmark, not a test: it prints figures.
+peak RSS (ru_maxrss) of the best run of each side, and the ratios tws / ffmpeg: the median of
+the ratios of pairs measured back to back (the host's speed drifts). A benchmark, not a test:
+it prints figures.
 
 Usage: bench/engine.py --build build [--repeat N] [--keep]
 """
@@ -115,8 +117,11 @@ def fmt_row(label, m):
     return f"  {label:<44} {m[0]:8.2f} s {m[1]:9.2f} s {m[2]:9.0f} MiB"
 
 
-def ratio_row(label, a, b, goal):
-    r = [a[i] / b[i] if b[i] else float("nan") for i in range(3)]
+def ratio_row(label, pairs, goal):
+    """The median over (tws, ffmpeg) pairs of tws / ffmpeg, for wall, CPU and peak RSS."""
+    import statistics
+    r = [statistics.median(t[i] / f[i] if f[i] else float("nan") for t, f in pairs)
+         for i in range(3)]
     ok = "ok" if r[0] <= goal else "ABOVE GOAL"
     return (f"  {label:<44} {r[0]:8.2f}   {r[1]:9.2f}   {r[2]:9.2f}      "
             f"(goal wall <= {goal}: {ok})"), r
@@ -173,12 +178,6 @@ def measure(args, tws, env, src):
             if fn.endswith(".ts"):
                 os.remove(os.path.join(out_dir, fn))
 
-    def best(fn):
-        runs = []
-        for _ in range(max(1, args.repeat)):
-            runs.append(fn())
-        return min(runs, key=lambda m: m[0])
-
     def tws_run(k, n=None):
         clear_segments()
         cmd = [tws, "segment", "--config", conf, playlist, str(k)] + ([str(n)] if n is not None else [])
@@ -195,10 +194,23 @@ def measure(args, tws, env, src):
     with open(src, "rb") as f:
         f.read()
 
-    a_tws = best(lambda: tws_run(3))
-    a_ff = best(lambda: ffmpeg_runs([3]))
-    b_tws = best(lambda: tws_run(0, 5))
-    b_ff = best(lambda: ffmpeg_runs(range(6)))
+    # The host's speed drifts by 10-20 % over minutes (a shared machine): each repeat measures
+    # tws and ffmpeg back to back (which goes first alternates), and the ratio is the median of
+    # those pairs' ratios, so a slow spell lands on both sides of a pair.
+    pairs = {"a": [], "b": []}
+    for r in range(max(1, args.repeat)):
+        for case, run_tws, run_ff in (("a", lambda: tws_run(3), lambda: ffmpeg_runs([3])),
+                                      ("b", lambda: tws_run(0, 5), lambda: ffmpeg_runs(range(6)))):
+            if r % 2 == 0:
+                t, f = run_tws(), run_ff()
+            else:
+                f, t = run_ff(), run_tws()
+            pairs[case].append((t, f))
+
+    def best(case, side):
+        return min((p[side] for p in pairs[case]), key=lambda m: m[0])
+
+    a_tws, a_ff, b_tws, b_ff = best("a", 0), best("a", 1), best("b", 0), best("b", 1)
 
     print()
     print(f"source {os.path.basename(src)}")
@@ -206,12 +218,12 @@ def measure(args, tws, env, src):
     print("(a) one cold 10 s segment (segment 3, 30-40 s)")
     print(fmt_row("tws segment P 3", a_tws))
     print(fmt_row("ffmpeg -ss 30 -t 10 (one command)", a_ff))
-    line_a, ra = ratio_row("ratio tws / ffmpeg", a_tws, a_ff, 1.0)
+    line_a, ra = ratio_row("ratio tws / ffmpeg (median of pairs)", pairs["a"], 1.0)
     print(line_a)
     print("(b) six consecutive segments (0..5, 60 s)")
     print(fmt_row("tws segment P 0 5 (one run)", b_tws))
     print(fmt_row("6 x ffmpeg -ss 10k -t 10 (peak: max)", b_ff))
-    line_b, rb = ratio_row("ratio tws / ffmpeg", b_tws, b_ff, 0.8)
+    line_b, rb = ratio_row("ratio tws / ffmpeg (median of pairs)", pairs["b"], 0.8)
     print(line_b, flush=True)
     if args.keep:
         print(f"kept {work}")

@@ -26,6 +26,7 @@
 #include <mutex>
 
 #include "common/gref.h"
+#include "pipelines/decoder_threads.h"
 #include "pipelines/frame_grid.h"
 #include "pipelines/pipeline_util.h"
 #include "pipelines/preroll_filter.h"
@@ -264,13 +265,15 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   // mapped for writing as a reference, so GstVideoDecoder (1.22) deep-copies every frame it
   // pushes (3 MB per 1080p frame). With it off avdec copies once into a pool buffer of its own:
   // measured 1-10 % less CPU per segment (bench/engine.py, idle host).
-  // Pre-roll frames nothing refers to are dropped before the decoder (preroll_filter.h).
+  // Pre-roll frames nothing refers to are dropped before the decoder (preroll_filter.h); the
+  // decoder runs one thread where that is cheaper (decoder_threads.h).
   g_signal_connect(
       dbin, "deep-element-added",
       G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer data) {
         if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "direct-rendering"))
           g_object_set(element, "direct-rendering", FALSE, nullptr);
         const SegmentJob& job = static_cast<JobRunner*>(data)->job_;
+        if (GST_IS_VIDEO_DECODER(element)) limit_decoder_threads(element);
         if (GST_IS_VIDEO_DECODER(element) && !job.decode_whole_preroll)
           drop_unreferenced_preroll(element, job.preroll_dropped);
       }),
