@@ -4,10 +4,10 @@
 // encoder already keeps both cores busy, it costs more than it gives: decoding the 60 s
 // 1080p H.264 bench source alone takes 3.0 s of CPU in one thread and 4.0 s with frame
 // threads, for a wall time only 18 % shorter; in a job the encoder would have used that CPU.
-// A source too big for one thread to keep up with the encoder keeps the decoder's threads, and
-// so does a segment a client waits for (segment_job.cpp): there the pre-roll, decoded while
-// the encoder idles, comes first (bench/serve.py, segment 3 with 5 s of pre-roll: first byte
-// 0.45 s with the threads, 0.46-0.60 s without).
+// A source too big for one thread to keep up with the encoder keeps the decoder's threads.
+// A segment a client waits for gets one thread too: its pre-roll decodes while the encoder
+// idles, but in the start-up bench (Chromium sharing the cores) the cold seek took 2.1-2.8 s
+// (median 2.43, 6 runs) with one thread against 2.4-3.7 s (median 3.06) with the threads.
 #pragma once
 
 #include <gst/gst.h>

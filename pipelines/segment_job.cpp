@@ -265,17 +265,15 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   // mapped for writing as a reference, so GstVideoDecoder (1.22) deep-copies every frame it
   // pushes (3 MB per 1080p frame). With it off avdec copies once into a pool buffer of its own:
   // measured 1-10 % less CPU per segment (bench/engine.py, idle host).
-  // Pre-roll frames nothing refers to are dropped before the decoder (preroll_filter.h). A job
-  // nobody waits for runs the decoder in one thread where that costs less CPU
-  // (decoder_threads.h); a waited one keeps the decoder's threads, which decode its pre-roll,
-  // while the encoder has nothing to do yet, in less time.
+  // Pre-roll frames nothing refers to are dropped before the decoder (preroll_filter.h); the
+  // decoder runs one thread where that is cheaper (decoder_threads.h).
   g_signal_connect(
       dbin, "deep-element-added",
       G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer data) {
         if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "direct-rendering"))
           g_object_set(element, "direct-rendering", FALSE, nullptr);
         const SegmentJob& job = static_cast<JobRunner*>(data)->job_;
-        if (GST_IS_VIDEO_DECODER(element) && !job.waited) limit_decoder_threads(element);
+        if (GST_IS_VIDEO_DECODER(element)) limit_decoder_threads(element);
         if (GST_IS_VIDEO_DECODER(element) && !job.decode_whole_preroll)
           drop_unreferenced_preroll(element, job.preroll_dropped);
       }),
