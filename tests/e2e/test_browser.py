@@ -130,6 +130,30 @@ def advancing(step, label, min_media=1.0):
     return f
 
 
+def progressive_appends(events):
+    """Cold segments stream at the encoder's pace: the page must append them in pieces as their
+    bytes arrive (16 KB pieces; hls.js's own 128 KB would hold a small segment back until its
+    end), not once each is loaded. Wants some main segment appended in 3 or more pieces before
+    its 'loaded'. The page's events are [ms, 'loading' | 'appended' | 'loaded', 'main L #N' |
+    'video N [ranges]' | ...]."""
+    best = (0, None)
+    for i, e in enumerate(events):
+        if e[1] != "loading" or not e[2].startswith("main "):
+            continue
+        sn = e[2].rsplit("#", 1)[1]
+        pieces = 0
+        for later in events[i + 1:]:
+            if later[1] == "loaded" and later[2].startswith("main ") and later[2].endswith(f" #{sn}"):
+                break
+            if later[1] == "appended" and later[2].startswith(f"video {sn} "):
+                pieces += 1
+        best = max(best, (pieces, sn), key=lambda b: b[0])
+    if best[0] < 3:
+        return [f"no main segment was appended in 3 or more pieces while it loaded (most: "
+                f"{best[0]}, segment #{best[1]}): {events[:40]}"]
+    return []
+
+
 def case_cold_playback(world):
     f = []
     playlist_url = world.cold_master()
@@ -163,6 +187,7 @@ def case_cold_playback(world):
          "Array.from(t.cues).some(c => c.text === 'Dritter Satz' && "
          "Math.abs(c.startTime - 18.5 - window.tws.timelineStart) < 0.005))"},
         {"do": "play", "seconds": 1},
+        {"do": "eval", "expr": "window.tws.events"},
     ]
     with browser.Browser() as chromium:
         results = chromium.steps(steps)
@@ -178,7 +203,7 @@ def case_cold_playback(world):
         return f + [f"at {stats.get('currentTime')} s, buffered {stats.get('buffered')}, "
                     f"errors {stats.get('errors')}"] + ([f"console: {console[:3]}"] if console else [])
     (opened, started, events, play1, switch, switched, play2, _audio, audio, play3, seek, play4,
-     _subs, _cue, play5) = results
+     _subs, _cue, play5, late_events) = results
     if opened.get("status") != 200:
         f.append(f"the page answered {opened.get('status')}")
     st = started["stats"]
@@ -220,6 +245,7 @@ def case_cold_playback(world):
         f.append(f"{len(starved)} stalls for want of data after start-up (outside seeks): {starved}")
     elif stall_log:
         print(f"     {len(stall_log)} stalls with data buffered (the browser's own): {stall_log}")
+    f += progressive_appends(late_events.get("value") or [])
     made = world.server.metric("tws_segments_transcoded_total") or 0
     if made < 4:
         f.append(f"tws_segments_transcoded_total is {made}: the stream was not cold")
