@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,6 @@ def fmt_row(label, m):
 
 def ratio_row(label, pairs, goal):
     """The median over (tws, ffmpeg) pairs of tws / ffmpeg, for wall, CPU and peak RSS."""
-    import statistics
     r = [statistics.median(t[i] / f[i] if f[i] else float("nan") for t, f in pairs)
          for i in range(3)]
     ok = "ok" if r[0] <= goal else "ABOVE GOAL"

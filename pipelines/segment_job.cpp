@@ -273,9 +273,10 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
         if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "direct-rendering"))
           g_object_set(element, "direct-rendering", FALSE, nullptr);
         const SegmentJob& job = static_cast<JobRunner*>(data)->job_;
-        if (GST_IS_VIDEO_DECODER(element)) limit_decoder_threads(element);
-        if (GST_IS_VIDEO_DECODER(element) && !job.decode_whole_preroll)
-          drop_unreferenced_preroll(element, job.preroll_dropped);
+        if (GST_IS_VIDEO_DECODER(element)) {
+          limit_decoder_threads(element);
+          if (!job.decode_whole_preroll) drop_unreferenced_preroll(element, job.preroll_dropped);
+        }
       }),
       this);
   g_signal_connect(dbin, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {

@@ -101,9 +101,9 @@ void Transcoder::unwatch(const PlaylistPtr& playlist, int index, FlightClient* c
 }
 
 void Transcoder::read_ahead(const PlaylistPtr& playlist, int index) {
-  touch(playlist_id(*playlist));
-  if (index != 0 || shut_down_) return queue_read_ahead(playlist, index);
   const std::string id = playlist_id(*playlist);
+  touch(id);
+  if (index != 0 || shut_down_) return queue_read_ahead(playlist, index);
   for (const DeferredReadAhead& d : deferred_)
     if (playlist_id(*d.playlist) == id) return;
   deferred_.push_back({playlist, g_get_monotonic_time() + kFirstReadAheadDelayMs * 1000});

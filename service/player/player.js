@@ -67,8 +67,8 @@
     fLoader: SmallChunkFragmentLoader,
     // hls.js's worker is started from a copy of the whole library, compiled again, before the
     // first segment can be transmuxed; a 720p segment transmuxes in a few ms on the page's own
-    // thread. Start-up bench (bench/startup.py, 6 runs each): cold median ~1000 -> 740 ms,
-    // warm ~590 -> 460 ms.
+    // thread. With the 16 KB pieces, start-up bench medians (bench/startup.py --repeat 3):
+    // cold 794-1083 ms in 4 runs before, 645 and 739 ms in 2 after; warm 502-621 -> 413-497 ms.
     enableWorker: false,
     startFragPrefetch: true,
     testBandwidth: false,
