@@ -33,10 +33,33 @@
   // 0.8 s of a 720p segment: a segment that streams at the encoder's pace shows its first
   // frames only when that much is encoded. This loader wraps hls.js's own (the fetch loader in
   // progressive mode) and hands the pieces on at 16 KB.
+  //
+  // It also holds the request of every main segment after the first until the first frame
+  // shows (startGate below): the next segment would compete with the start for this device's
+  // CPU and the server's. maxMaxBufferLength alone does not keep hls.js from asking early: it
+  // measures the main buffer on video and audio together until the audio track's first
+  // segment is in, so a slow audio segment makes it fetch the next video one.
   const kChunkBytes = 16 * 1024;
-  class SmallChunkFragmentLoader {
+  const startGate = {
+    open: false,
+    first: null,  // [start, end) in media time of the first main segment requested
+    held: [],     // functions that send the requests held
+    holds(frag) {
+      if (this.open || frag.type !== 'main' || typeof frag.sn !== 'number') return false;
+      if (this.first === null) this.first = [frag.start, frag.start + frag.duration];
+      return frag.start !== this.first[0];
+    },
+    // At the first frame, or a seek out of the first segment before it.
+    release() {
+      if (this.open) return;
+      this.open = true;
+      this.held.splice(0).forEach((send) => send());
+    },
+  };
+  class StreamingFragmentLoader {
     constructor(config) {
       this.inner = new config.loader(config);
+      this.holding = null;  // {context, callbacks} while the start gate holds the request
     }
     get context() {
       return this.inner.context;
@@ -46,12 +69,37 @@
     }
     load(context, config, callbacks) {
       const small = Number.isFinite(config.highWaterMark) && config.highWaterMark > kChunkBytes;
-      this.inner.load(context, small ? { ...config, highWaterMark: kChunkBytes } : config, callbacks);
+      const pieces = small ? { ...config, highWaterMark: kChunkBytes } : config;
+      const send = () => {
+        note('request', fragName(context.frag));
+        this.inner.stats.loading.start = 0;  // the loader starts its own clock (once only)
+        this.inner.load(context, pieces, callbacks);
+      };
+      if (!startGate.holds(context.frag)) {
+        send();
+        return;
+      }
+      // hls.js's ABR gives up on a request that takes too long: it counts from here.
+      this.inner.stats.loading.start = performance.now();
+      this.holding = { context, callbacks };
+      startGate.held.push(() => {
+        if (this.holding === null) return;  // aborted while held
+        this.holding = null;
+        send();
+      });
     }
     abort() {
+      if (this.holding) {
+        const { context, callbacks } = this.holding;
+        this.holding = null;
+        this.inner.stats.aborted = true;
+        callbacks.onAbort(this.inner.stats, context, null);
+        return;
+      }
       this.inner.abort();
     }
     destroy() {
+      this.holding = null;
       this.inner.destroy();
     }
     getCacheAge() {
@@ -64,7 +112,7 @@
 
   const twsConfig = {
     progressive: true,
-    fLoader: SmallChunkFragmentLoader,
+    fLoader: StreamingFragmentLoader,
     // hls.js's worker is started from a copy of the whole library, compiled again, before the
     // first segment can be transmuxed; a 720p segment transmuxes in a few ms on the page's own
     // thread. With the 16 KB pieces, start-up bench medians (bench/startup.py --repeat 3):
@@ -78,9 +126,10 @@
     // most), not hls.js's up to 600 s, which makes the server transcode most of a video for a
     // viewer who leaves after a minute.
     maxBufferLength: 30,
-    // Until the first frame shows, only the first segment: fetching and transmuxing the next
-    // ones would compete with the start for this device's CPU (and the server's). onFrame()
-    // sets maxMaxBufferLength back to 60.
+    // Until the first frame shows, only the first segment (and the start gate above holds
+    // what hls.js asks for beyond it): fetching and transmuxing the next ones would compete
+    // with the start for this device's CPU (and the server's). onFrame() sets
+    // maxMaxBufferLength back to 60.
     maxMaxBufferLength: 1,
     // An audio track picked plays on the old one for 2 s, the time to make a cold segment of
     // the new one, instead of stopping for it.
@@ -127,6 +176,10 @@
     return out;
   }
 
+  function fragName(f) {
+    return `${f.type} ${f.level} #${f.sn}`;
+  }
+
   function note(event, detail) {
     stats.events.push([Math.round(performance.now() - t0), event, detail]);
     if (stats.events.length > 300) stats.events.shift();
@@ -152,6 +205,7 @@
     if (stats.startupMs === null && !video.paused) {
       stats.startupMs = now - t0;
       if (stats.hls && !useDefaults) stats.hls.config.maxMaxBufferLength = 60;
+      startGate.release();
       stats.timelineStart = video.buffered.length ? video.buffered.start(0) : null;
       $('startup').textContent = ms(stats.startupMs);
     }
@@ -179,7 +233,6 @@
     stats.hls = hls;
     hls.subtitleDisplay = true;
 
-    const fragName = (f) => `${f.type} ${f.level} #${f.sn}`;
     hls.on(Hls.Events.FRAG_LOADING, (_e, d) => note('loading', fragName(d.frag)));
     hls.on(Hls.Events.FRAG_LOADED, (_e, d) => note('loaded', fragName(d.frag)));
     hls.on(Hls.Events.FRAG_BUFFERED, (_e, d) => note('buffered', fragName(d.frag) + ' ' + JSON.stringify(ranges())));
@@ -248,7 +301,15 @@
   }
 
   video.addEventListener('seeking', () => {
-    if (stats.startupMs === null) return;  // hls.js's own start position
+    if (stats.startupMs === null) {
+      // hls.js's own start position, or a viewer's seek before the first frame: that one
+      // wants a segment other than the first.
+      const t = video.currentTime;
+      if (startGate.first && (t < startGate.first[0] - 0.5 || t >= startGate.first[1])) {
+        startGate.release();
+      }
+      return;
+    }
     seekStart = { from: stats.lastMediaTime, to: video.currentTime, t: performance.now(), seeked: false };
     note('seeking', +video.currentTime.toFixed(3));
   });
