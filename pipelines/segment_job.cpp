@@ -30,6 +30,7 @@
 #include "pipelines/frame_grid.h"
 #include "pipelines/pipeline_util.h"
 #include "pipelines/preroll_filter.h"
+#include "pipelines/segment_split.h"
 
 GST_DEBUG_CATEGORY_STATIC(tws_job_debug);
 #define GST_CAT_DEFAULT tws_job_debug
@@ -598,6 +599,8 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string
   std::call_once(debug_once, [] {
     GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs");
   });
+  if (job.chunks > 1 && job.first == job.last && job.has_video)
+    return run_split_segment_job(job, sink, error, stalled);
   // The quick-start segments, and the segment a client waits for, are encoded with other x264
   // settings: a run that goes past them is two pipelines, one after the other.
   auto run = [&](const SegmentJob& part) {

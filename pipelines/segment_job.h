@@ -39,6 +39,9 @@ struct SegmentJob {
   // Niceness of the job's threads (streaming threads, and the encoder's and decoder's own
   // threads they start); 0 leaves them as they are.
   int thread_nice = 0;
+  // A job of one segment is made as this many GOPs encoded in parallel and joined
+  // (segment_split.h: segment_chunks() picks it from the cores); 1 makes it in one pass.
+  int chunks = 1;
 };
 
 // What the muxer saw of a finished segment; checked against the plan before publishing.

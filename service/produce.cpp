@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "pipelines/segment_job.h"
+#include "pipelines/segment_split.h"
 #include "service/playlist_file.h"
 #include "service/segment_publisher.h"
 #include "service/storage.h"
@@ -98,6 +99,8 @@ bool make_segments(const Config& config, const StoredPlaylist& playlist, int fir
   std::unique_ptr<Storage> out_storage;
   if (!prepare_segment_job(config, playlist, first, last, &job, &out_storage, failure))
     return false;
+  // One segment alone, on a machine with cores to spare: made as GOPs in parallel.
+  if (first == last) job.chunks = segment_chunks(job.plan, first, available_cores());
   std::string error;
   SegmentPublisher publisher(out_storage.get(), playlist.prefix_key, rec.token, &job);
   const bool ok = run_segment_job(job, publisher.sink(), &error);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "pipelines/segment_job.h"
+#include "pipelines/segment_split.h"
 #include "service/main_context.h"
 #include "service/metrics.h"
 #include "service/playlist_file.h"
@@ -362,6 +363,9 @@ void Transcoder::work(Job* job) {
   }
   segment_job.gate = job->gate;
   segment_job.waited = job->priority == Priority::kWaiting;
+  // A segment a client waits for, on a machine with cores to spare, is made as GOPs in parallel.
+  if (segment_job.waited && job->first == job->last)
+    segment_job.chunks = segment_chunks(segment_job.plan, job->first, available_cores());
   // Below the main loop: cached segments and the HTTP side stay fast while transcodes run.
   segment_job.thread_nice = kTranscodeNice;
   SegmentPublisher publisher(storage.get(), p.prefix_key, p.record.token, &segment_job);

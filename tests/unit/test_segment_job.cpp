@@ -117,6 +117,34 @@ TEST(SegmentJob, EverySegmentAloneAndAsOneRunChecksOut) {
   }
 }
 
+// A segment made as GOPs in parallel (segment_split.h) checks out as the same segment made in
+// one pass: frames and samples as planned, a keyframe first, one PAT.
+TEST(SegmentJob, SegmentMadeAsParallelGopsChecksOut) {
+  SourceInfo info;
+  std::string error;
+  ASSERT_TRUE(probe_source(make_source(), &info, &error)) << error;
+  SegmentJob one = make_job(info, 2, 2);
+  Collected whole;
+  ASSERT_TRUE(run(one, &whole, &error)) << error;
+  SegmentJob split = one;
+  split.chunks = 2;
+  Collected parts;
+  ASSERT_TRUE(run(split, &parts, &error)) << error;
+  ASSERT_EQ(parts.reports.size(), 1u);
+  const SegmentReport& r = parts.reports[0];
+  EXPECT_EQ(r.index, 2);
+  EXPECT_TRUE(check_segment(split, r, &error)) << error;
+  EXPECT_EQ(r.video_frames, whole.reports[0].video_frames);
+  EXPECT_EQ(r.audio_samples, whole.reports[0].audio_samples);
+  const std::vector<uint8_t>& ts = parts.bytes[2];
+  EXPECT_EQ(r.bytes, ts.size());
+  ASSERT_EQ(ts.size() % 188, 0u);
+  int pats = 0;
+  for (size_t off = 0; off < ts.size(); off += 188)
+    pats += ts[off + 1] == 0x40 && ts[off + 2] == 0;  // PID 0, payload unit start
+  EXPECT_EQ(pats, 1);
+}
+
 // The source's B-frames are not references (x264enc: no B-pyramid) and its keyframes are 2 s
 // apart, so every segment not starting on a keyframe has some to drop before its start
 // (that the decoder's output stays the same is tested in test_preroll_filter.cpp).
