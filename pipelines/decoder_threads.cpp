@@ -1,6 +1,7 @@
 #include "pipelines/decoder_threads.h"
 
 #include "common/gref.h"
+#include "pipelines/cores.h"
 
 namespace tws {
 
@@ -26,7 +27,7 @@ static GstPadProbeReturn on_decoder_event(GstPad* pad, GstPadProbeInfo* info, gp
   GRef<GstElement> decoder = adopt_ref(gst_pad_get_parent_element(pad));
   if (decoder)
     g_object_set(decoder.get(), "max-threads",
-                 decoder_threads(width, height, int(g_get_num_processors())), nullptr);
+                 decoder_threads(width, height, available_cores()), nullptr);
   return GST_PAD_PROBE_OK;
 }
 

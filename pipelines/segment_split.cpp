@@ -1,11 +1,8 @@
 #include "pipelines/segment_split.h"
 
-#include <glib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
-#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,15 +19,6 @@ int segment_chunks(const Plan& plan, int k, int cores) {
   const PlannedSegment& s = plan.segments[k];
   const int64_t by_length = int64_t(s.extinf / kMinChunkSeconds + 1e-9);
   return int(std::max<int64_t>(1, std::min<int64_t>(cores / 2, by_length)));
-}
-
-int available_cores() {
-  if (const char* v = g_getenv("TWS_CORES")) {
-    char* end = nullptr;
-    const long n = std::strtol(v, &end, 10);
-    if (*v && !*end && n >= 1 && n <= 4096) return int(n);
-  }
-  return int(g_get_num_processors());
 }
 
 Plan split_plan(const Plan& plan, int k, int n) {

@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "pipelines/cores.h"
 #include "pipelines/plan.h"
 #include "pipelines/segment_job.h"
 
@@ -18,10 +19,6 @@ namespace tws {
 // on 2 cores or fewer (one encoder already keeps them busy), on a target without video, or
 // for a segment shorter than 4 s; else one chunk per 2 free cores, each at least 2 s long.
 int segment_chunks(const Plan& plan, int k, int cores);
-
-// The cores this process may use: TWS_CORES when set (a container's CPU quota can be below the
-// CPUs it sees), else the CPUs it may run on.
-int available_cores();
 
 // A plan whose segments are segment k of `plan` cut into n chunks of whole frames (as equal
 // as the frames allow), audio cut on the AAC grid nearest each video cut. Chunk i has index i.
