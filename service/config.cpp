@@ -104,6 +104,22 @@ bool parse_listen(const std::string& listen) {
   return std::stoi(port) <= 65535;
 }
 
+// An integer key in [min, max]; absent: *value is left as it is.
+bool get_int(GKeyFile* kf, const char* group, const char* key, int min, int max,
+             const char* unit, int* value, std::string* error) {
+  if (!g_key_file_has_key(kf, group, key, nullptr)) return true;
+  const std::string text = get_string(kf, group, key, "");
+  char* end = nullptr;
+  const long v = strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || v < min || v > max) {
+    *error = std::string("[") + group + "] " + key + ": must be " + unit + " between " +
+             std::to_string(min) + " and " + std::to_string(max);
+    return false;
+  }
+  *value = int(v);
+  return true;
+}
+
 bool write_new_file(const std::string& path, const std::string& text, std::string* error) {
   // Written to a temporary name and linked into place, so a concurrent first run never sees a
   // half-written file and never replaces one another process already created.
@@ -164,7 +180,8 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
     const std::string where = "[" + group + "]";
     if (group == "server") {
       if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url", "stall-timeout",
-                                             "queue-limit"},
+                                  "queue-limit", "keepalive-timeout", "request-timeout",
+                                  "max-connections", "max-connections-per-client"},
                       error))
         return false;
       listen_given = g_key_file_has_key(kf.get(), *g, "listen", nullptr);
@@ -172,28 +189,24 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
       config->listen = get_string(kf.get(), *g, "listen", config->listen);
       config->public_url = get_string(kf.get(), *g, "public-url", config->public_url);
       config->warmup_url = get_string(kf.get(), *g, "warmup-url", "");
-      const std::string workers = get_string(kf.get(), *g, "workers", "2");
-      char* end = nullptr;
-      long w = strtol(workers.c_str(), &end, 10);
-      if (workers.empty() || *end || w < 1 || w > 256) {
-        *error = where + " workers: must be a number between 1 and 256";
-        return false;
-      }
-      config->workers = int(w);
-      const std::string stall = get_string(kf.get(), *g, "stall-timeout", "60");
-      long t = strtol(stall.c_str(), &end, 10);
-      if (stall.empty() || *end || t < 1 || t > 3600) {
-        *error = where + " stall-timeout: must be seconds between 1 and 3600";
-        return false;
-      }
-      config->stall_timeout = int(t);
-      const std::string queue = get_string(kf.get(), *g, "queue-limit", "256");
-      long q = strtol(queue.c_str(), &end, 10);
-      if (queue.empty() || *end || q < 1 || q > 100000) {
-        *error = where + " queue-limit: must be a number between 1 and 100000";
-        return false;
-      }
-      config->queue_limit = int(q);
+      struct IntKey {
+        const char* key;
+        int* value;
+        int min, max;
+        const char* unit;  // "seconds" or "a number"
+      };
+      const IntKey ints[] = {
+          {"workers", &config->workers, 1, 256, "a number"},
+          {"stall-timeout", &config->stall_timeout, 1, 3600, "seconds"},
+          {"queue-limit", &config->queue_limit, 1, 100000, "a number"},
+          {"keepalive-timeout", &config->connections.keepalive_timeout, 1, 3600, "seconds"},
+          {"request-timeout", &config->connections.request_timeout, 1, 3600, "seconds"},
+          {"max-connections", &config->connections.max_connections, 1, 1000000, "a number"},
+          {"max-connections-per-client", &config->connections.max_per_client, 0, 1000000,
+           "a number"},
+      };
+      for (const IntKey& k : ints)
+        if (!get_int(kf.get(), *g, k.key, k.min, k.max, k.unit, k.value, error)) return false;
     } else if (g_str_has_prefix(*g, "bucket ")) {
       if (!parse_bucket(kf.get(), *g, group.substr(7), dir, config, error)) return false;
     } else if (g_str_has_prefix(*g, "key ")) {

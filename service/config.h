@@ -24,6 +24,14 @@ struct SigningKey {
   std::string secret;  // the HMAC key: the bytes of the configured string
 };
 
+// [server] limits on client connections (the HTTP listener enforces them).
+struct ConnectionLimits {
+  int keepalive_timeout = 60;  // seconds an idle keep-alive connection is kept open
+  int request_timeout = 30;    // seconds from a request's first byte to its last body byte
+  int max_connections = 4096;  // open connections in all (lowered to fit the descriptor limit)
+  int max_per_client = 512;    // open connections per client address; 0: no cap
+};
+
 struct Config {
   std::string file;  // the file it was loaded from (absolute)
   std::string listen = "127.0.0.1:8080";
@@ -39,6 +47,7 @@ struct Config {
   // signed warm-up GET through it (the node owning the segment by the hash makes it); empty:
   // read-ahead transcodes locally.
   std::string warmup_url;
+  ConnectionLimits connections;
   std::vector<BucketConfig> buckets;
   std::vector<SigningKey> keys;  // new URLs are signed with the first
   std::vector<std::string> api_tokens;

@@ -13,15 +13,31 @@
 #include "service/access_log.h"
 #include "service/api.h"
 #include "service/http_errors.h"
+#include "service/http_listener.h"
 #include "service/local_storage.h"
 #include "service/main_context.h"
 #include "service/metrics.h"
 #include "service/playback.h"
 #include "service/player_page.h"
+#include "service/process_stats.h"
 #include "service/server_context.h"
 
 namespace tws {
 namespace {
+
+std::string connection_metrics_text(const HttpListener::Counts& n, int max_connections) {
+  return "# HELP tws_http_connections Open client connections: idle (kept alive between "
+         "requests) or active (a request on it).\n"
+         "# TYPE tws_http_connections gauge\n"
+         "tws_http_connections{state=\"idle\"} " + std::to_string(n.idle) + "\n"
+         "tws_http_connections{state=\"active\"} " + std::to_string(n.lent) + "\n"
+         "# HELP tws_http_max_connections The cap on open client connections.\n"
+         "# TYPE tws_http_max_connections gauge\n"
+         "tws_http_max_connections " + std::to_string(max_connections) + "\n"
+         "# HELP tws_http_connections_refused_total Connections closed at once at a cap.\n"
+         "# TYPE tws_http_connections_refused_total counter\n"
+         "tws_http_connections_refused_total " + std::to_string(n.refused) + "\n";
+}
 
 void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
   ServerContext& ctx = *static_cast<ServerContext*>(data);
@@ -36,9 +52,12 @@ void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpoint
     const BlockCacheStats cache = BlockCache::shared().stats();
     // rangesrc's reads (source probing and transcoding), each request counted once: GETs and
     // bytes by the block cache every read goes through, HEADs by the S3/http backends.
+    const HttpListener::Counts connections = ctx.listener->counts();
     const std::string text =
         Metrics::global().text(ctx.transcoder->queue_depth(), cache.backend_requests,
-                               cache.backend_bytes, remote_head_requests());
+                               cache.backend_bytes, remote_head_requests()) +
+        connection_metrics_text(connections, ctx.listener->max_connections()) +
+        process_metrics_text(read_process_stats());
     soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
     soup_server_message_set_response(msg, "text/plain; version=0.0.4", SOUP_MEMORY_COPY,
                                      text.data(), text.size());
@@ -102,17 +121,18 @@ int run_server(ServeOptions options) {
     return 2;
   }
   GRef<SoupServer> server = adopt_ref(soup_server_new("server-header", "tws", nullptr));
+  // Connections are accepted by the listener and lent to libsoup one request at a time.
+  HttpListener listener(server.get(), ctx.context, ctx.config.connections);
+  ctx.listener = &listener;
   GRef<GSocketAddress> socket_address =
       adopt_ref(g_inet_socket_address_new(address.get(), port));
-  GError* gerr = nullptr;
-  if (!soup_server_listen(server.get(), socket_address.get(), SoupServerListenOptions(0), &gerr)) {
-    std::fprintf(stderr, "tws: cannot listen on %s: %s\n", options.listen.c_str(), gerr->message);
-    g_error_free(gerr);
+  std::string listen_error;
+  const int bound_port = listener.listen(socket_address.get(), &listen_error);
+  if (!bound_port) {
+    std::fprintf(stderr, "tws: cannot listen on %s: %s\n", options.listen.c_str(),
+                 listen_error.c_str());
     return 1;
   }
-  GSList* uris = soup_server_get_uris(server.get());
-  const int bound_port = uris ? g_uri_get_port(static_cast<GUri*>(uris->data)) : port;
-  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
   const bool v6 = g_inet_address_get_family(address.get()) == G_SOCKET_FAMILY_IPV6;
   const std::string base = "http://" + (v6 ? "[" + host + "]" : host) + ":" +
                            std::to_string(bound_port);
@@ -158,6 +178,7 @@ int run_server(ServeOptions options) {
   g_message("stopping: no new connections, cancelling transcodes");
   // Transcodes first: their clients are cut while libsoup still holds the connections.
   ctx.transcoder->shutdown();
+  listener.stop();
   soup_server_disconnect(server.get());
   std::fflush(stderr);
   return 0;

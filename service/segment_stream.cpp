@@ -2,6 +2,7 @@
 
 #include "service/access_log.h"
 #include "service/http_errors.h"
+#include "service/http_listener.h"
 #include "service/metrics.h"
 
 namespace tws {
@@ -77,8 +78,7 @@ void SegmentStream::on_failed(const Failure& failure, bool started) {
   if (message_finished(msg_.get())) return;
   if (started || headers_sent_) {
     // No final chunk: close the connection under libsoup, which then ends the message.
-    if (GSocket* socket = soup_server_message_get_socket(msg_.get()))
-      g_socket_shutdown(socket, TRUE, TRUE, nullptr);
+    HttpListener::cut(msg_.get());
     resume();
     return;
   }

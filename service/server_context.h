@@ -12,10 +12,13 @@
 
 namespace tws {
 
+class HttpListener;
+
 struct ServerContext {
   Config config;
   GMainContext* context = nullptr;
   std::unique_ptr<Transcoder> transcoder;
+  HttpListener* listener = nullptr;  // the server's connections (owned by run_server)
 };
 
 // Runs `work` on a new thread, then `done` on `context` (for blocking work such as probing

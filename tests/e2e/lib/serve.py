@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import threading
@@ -92,11 +93,17 @@ class Server:
 
     # -- life -------------------------------------------------------------------------------
 
-    def start(self):
+    def start(self, nofile=None):
+        """nofile: the server's descriptor limit (soft and hard), as `ulimit -n` sets it."""
         cmd = [twslib.binary(), "serve", "--config", self.env.config, "--listen", "127.0.0.1:0"]
         self._err = open(self.stderr_path, "wb")
+
+        def limit():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen(cmd, cwd=self.env.dir, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=self._err)
+                                     stdout=subprocess.PIPE, stderr=self._err,
+                                     preexec_fn=limit if nofile else None)
         line = [None]
 
         def read_first():
