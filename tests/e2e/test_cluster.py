@@ -14,6 +14,12 @@ deploy/nginx/tws.conf with the two nodes in its `hash $uri consistent` upstream.
   other-node  a segment one node made, requested directly from the OTHER node (not through
               nginx): 200, the stored bytes; the summed transcode count stays the same and the
               other node's tws_segments_served_total{source="storage"} grows.
+  node-loss   (issue 19) hls.js in Chromium plays a cold master (60 s) on the player page
+              through nginx; while a node is streaming a segment (its /metrics shows a request
+              in progress) it is killed with SIGKILL. Playback reaches the end with no fatal
+              error (hls.js retries the cut segment; nginx sends it to the other node, which
+              makes it); the stream fetched through nginx afterwards passes the strict check,
+              every segment object in S3 is one the check passed, and nothing else is there.
 
 TWS_E2E_ONLY=play runs a subset; TWS_E2E_KEEP=1 keeps the temporary directories.
 """
@@ -22,9 +28,12 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
+import browser  # noqa: E402
 import check  # noqa: E402
 import media  # noqa: E402
 import serve  # noqa: E402
@@ -40,6 +49,12 @@ AUDIO = {"TranscodeAudio": {"Codec": "aac", "Bitrate": 64000}}
 SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "nginx",
                     "tws.conf")
 SETTLE_TIMEOUT = 120
+# A longer, larger source for node-loss: its segments take long enough to make that one is
+# streaming when the node dies.
+media.RECIPES.setdefault(
+    "cluster60", ("src-cluster-60s.mp4", "640x360 H.264 + AAC, 60 s",
+                  media._video_in("640x360", "25", 60) + media._audio_in(60, 44100) +
+                  media._x264(50) + media.AAC, "av"))
 
 
 def node_config(s3, balancer):
@@ -224,11 +239,112 @@ def case_other_node(c, tmp):
     return f
 
 
+def busy_node(c, exclude_scrape=True):
+    """The index of a node with a request in progress (beyond the /metrics scrape that asks),
+    or None."""
+    for i, n in enumerate(c.nodes):
+        if not n.alive():
+            continue
+        try:
+            active = n.metric("tws_http_connections", state="active")
+        except (OSError, serve.ServeError):
+            continue
+        if active is not None and active >= (2 if exclude_scrape else 1):
+            return i
+    return None
+
+
+def case_node_loss(c, tmp):
+    why = browser.available()
+    if why:
+        return [f"the browser is not available: {why}"]
+    f = []
+    src = media.source("cluster60")
+    c.s3.put_file(REMOTE, "in/long.mp4", src)
+    master = f"oss://{TWS_BUCKET}/loss/master.m3u8"
+    prefix = f"oss://{TWS_BUCKET}/loss/360p"
+    resp = c.front.create_playlist({
+        "SourceURI": f"oss://{TWS_BUCKET}/in/long.mp4", "MasterURI": master,
+        "Targets": [{"URI": prefix, "Duration": 5, "InitialSegments": [2, 2],
+                     "InitialTranscode": 0, "TranscodeAhead": 1,
+                     "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": 26,
+                                                  "Resolution": "x360"}},
+                     "Audio": AUDIO}]})
+    token = resp["VideoPlaylist"][0]["Token"]
+    master_url = c.nginx.base + serve.local_path(c.front.sign(master))
+    page = browser.player_url(c.nginx.base, master_url, autoplay="1")
+    killed = {}
+
+    def killer():
+        # The first node seen streaming is killed mid-response (within 20 s of the first frame).
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "node" not in killed:
+            i = busy_node(c)
+            if i is not None:
+                c.nodes[i].proc.kill()
+                killed.update(node=i, at=time.monotonic())
+                return
+            time.sleep(0.03)
+    video = "document.getElementById('video')"
+    with browser.Browser() as chromium:
+        results = chromium.steps([{"do": "open", "url": page},
+                                  {"do": "startup", "timeoutMs": 60000}])
+        t = threading.Thread(target=killer, daemon=True)
+        t.start()
+        if results[-1].get("ok"):
+            results += chromium.steps([
+                {"do": "waitFor", "expr": f"{video}.ended", "timeoutMs": 240000},
+                {"do": "eval", "expr": "window.tws.errors"}])
+        t.join(30)
+    for r in results:
+        if r.get("error"):
+            f.append(f"step {r['do']}: {r['error']}")
+        stats = r.get("stats") or {}
+        if stats.get("fatal"):
+            f.append(f"{r['do']}: fatal hls.js error {stats['fatal']}")
+    if "node" not in killed:
+        f.append("no node was seen streaming a segment within 20 s of the first frame")
+    else:
+        i = killed["node"]
+        c.nodes[i].proc.wait(10)
+        c.nodes[i].kill()  # reaped; stop() then skips it
+    last = results[-1].get("stats") or {}
+    errors = (results[-1].get("value") or []) if results[-1]["do"] == "eval" else []
+    print(f"     node-loss: node {killed.get('node')} killed; playback at {last.get('currentTime')} "
+          f"of {last.get('duration')} s; hls.js errors {[e.get('details') for e in errors]}",
+          flush=True)
+    if f:
+        return f
+    # The stream as any player now gets it through nginx: every segment from storage or made
+    # by the node that is left; then S3 holds exactly those segments.
+    media_url = c.nginx.base + serve.local_path(c.front.sign(prefix + ".m3u8"))
+    path, _text, urls = serve.download_stream(c.front, media_url, os.path.join(tmp, "loss"))
+    dur = float(check._ffprobe_json(["-show_format", src])["format"]["duration"])
+    fails, _summary = check.check_stream(path, token=token, expect_duration=dur)
+    f += [f"strict check after the node loss: {m}" for m in fails]
+    names = {os.path.basename(u.split("?", 1)[0]) for u in urls}
+    ts = lambda: sorted(k for k in c.s3.list(REMOTE, "loss/") if k.endswith(".ts"))  # noqa
+    serve.wait_for(lambda: len(ts()) >= len(names), SETTLE_TIMEOUT)
+    for key in c.s3.list(REMOTE, "loss/"):
+        name = key[len("loss/"):]
+        if name.endswith(".m3u8"):
+            continue
+        if name not in names:
+            f.append(f"S3 holds {key}, which is no segment of the playlist")
+            continue
+        if c.s3.get(REMOTE, key) != open(os.path.join(tmp, "loss", name), "rb").read():
+            f.append(f"S3's {key} differs from the segment that passed the strict check")
+    if len(ts()) != len(names):
+        f.append(f"S3 holds {len(ts())} segments of {len(names)}")
+    return f
+
+
 def main():
     run = Runner("tws cluster: nginx (hash $uri consistent) + 2 nodes + s3rver")
     tmp = tempfile.mkdtemp(prefix="tws-cluster-e2e-")
     keep = bool(os.environ.get("TWS_E2E_KEEP"))
     media.source("mp4")
+    media.source("cluster60")
     c = Cluster()
     try:
         ok = run.case("start", c.start)
@@ -245,6 +361,7 @@ def main():
                 return inner
             run.case("play", with_tmp(case_play, "play"))
             run.case("other-node", with_tmp(case_other_node, "other"))
+            run.case("node-loss", with_tmp(case_node_loss, "loss"))
     finally:
         stop_failures = c.stop()
         if stop_failures:
