@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "elements.h"
+#include "pipelines/media_only.h"
 
 namespace tws {
 
@@ -13,6 +14,7 @@ void init_media() {
   std::call_once(once, [] {
     gst_init(nullptr, nullptr);
     tws_elements_register_static();
+    refuse_manifest_elements();
   });
 }
 

@@ -2,6 +2,8 @@
 // end of the file is really there (a truncated upload often still has a complete header).
 #include "pipelines/probe.h"
 
+#include "pipelines/media_only.h"
+
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
@@ -199,6 +201,9 @@ bool probe_source(const std::string& location, SourceInfo* info, std::string* er
   }
   if (result == GST_DISCOVERER_MISSING_PLUGINS) {
     *error = "unsupported format (no decoder for it)";
+    const gchar** missing = gst_discoverer_info_get_missing_elements_installer_details(dinfo.get());
+    for (const gchar** m = missing; m && *m; ++m)
+      if (names_manifest_type(*m)) *error = kNotMediaReason;
     return false;
   }
   if (result != GST_DISCOVERER_OK || !dinfo) {

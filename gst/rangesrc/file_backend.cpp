@@ -12,6 +12,12 @@ namespace tws {
 FileBackend::FileBackend(std::string path, std::string location)
     : path_(std::move(path)), location_(std::move(location)) {}
 
+std::unique_ptr<FileBackend> FileBackend::from_descriptor(int fd, std::string location) {
+  auto backend = std::make_unique<FileBackend>(location, location);
+  backend->inherited_fd_ = fd;
+  return backend;
+}
+
 FileBackend::~FileBackend() {
   if (fd_ >= 0) close(fd_);
 }
@@ -21,7 +27,8 @@ bool FileBackend::open(ObjectInfo* info, BackendError* error) {
     close(fd_);
     fd_ = -1;
   }
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = inherited_fd_ >= 0 ? fcntl(inherited_fd_, F_DUPFD_CLOEXEC, 0)
+                              : ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
     if (e == ENOENT || e == ENOTDIR)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "range_backend.h"
@@ -13,6 +14,9 @@ class FileBackend final : public RangeBackend {
   // `path` is a filesystem path (a file:// URI already converted); `location` what the user
   // gave, for messages.
   FileBackend(std::string path, std::string location);
+  // A file already open as descriptor `fd` (not owned: open() duplicates it), as a process
+  // that may open no file by name is handed its source (fd_backend.h).
+  static std::unique_ptr<FileBackend> from_descriptor(int fd, std::string location);
   ~FileBackend() override;
   FileBackend(const FileBackend&) = delete;
   FileBackend& operator=(const FileBackend&) = delete;
@@ -30,6 +34,7 @@ class FileBackend final : public RangeBackend {
   std::string path_;
   std::string location_;
   int fd_ = -1;
+  int inherited_fd_ = -1;  // from_descriptor(): duplicated by open() instead of opening path_
   guint64 size_ = 0;
   // Local reads do not block for long; checked between pread() calls of one read.
   std::atomic<bool> cancelled_{false};

@@ -3,6 +3,7 @@
 #include <gst/gst.h>
 
 #include "common/gref.h"
+#include "fd_backend.h"
 #include "file_backend.h"
 #include "s3_backend.h"
 
@@ -10,6 +11,7 @@ namespace tws {
 
 bool range_backend_supports_scheme(const char* scheme) {
   return scheme && (g_ascii_strcasecmp(scheme, "file") == 0 || g_ascii_strcasecmp(scheme, "s3") == 0 ||
+                    g_ascii_strcasecmp(scheme, "fd") == 0 ||
                     g_ascii_strcasecmp(scheme, "http") == 0 ||
                     g_ascii_strcasecmp(scheme, "https") == 0);
 }
@@ -37,6 +39,7 @@ std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, Ba
     return std::make_unique<FileBackend>(path.get(), location);
   }
   if (g_ascii_strcasecmp(scheme.get(), "s3") == 0) return make_s3_backend(location, options, error);
+  if (g_ascii_strcasecmp(scheme.get(), "fd") == 0) return make_fd_backend(location, error);
   if (g_ascii_strcasecmp(scheme.get(), "http") == 0 || g_ascii_strcasecmp(scheme.get(), "https") == 0)
     return std::make_unique<HttpBackend>(location);
   error->set(BackendErrorCode::kUnsupported,
