@@ -4,6 +4,7 @@
 #include "pipelines/probe.h"
 #include "service/commands.h"
 #include "service/errors.h"
+#include "service/worker/isolated.h"
 
 namespace tws {
 
@@ -27,7 +28,7 @@ int cmd_probe(const Args& args) {
     case StorageStatus::kError: return fail(kExitFailure, error);
   }
   SourceInfo info;
-  if (!probe_source(storage->source_location(uri.key), &info, &error))
+  if (!probe_isolated(storage->source_location(uri.key), &info, &error))
     return fail(kExitFailure, "invalid source: " + error);
   info.uri = uri.to_string();
   info.size = stat.size;  // the storage's view, the one playlists record

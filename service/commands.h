@@ -23,6 +23,7 @@ int cmd_playlist(const Args& args);
 int cmd_segment(const Args& args);
 int cmd_sign(const Args& args);
 int cmd_probe(const Args& args);
+int cmd_sandbox_check(const Args& args);
 
 // The --help text.
 const char* usage_text();

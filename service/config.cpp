@@ -181,7 +181,7 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
     if (group == "server") {
       if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url", "stall-timeout",
                                   "queue-limit", "keepalive-timeout", "request-timeout",
-                                  "max-connections", "max-connections-per-client"},
+                                  "max-connections", "max-connections-per-client", "worker-memory"},
                       error))
         return false;
       listen_given = g_key_file_has_key(kf.get(), *g, "listen", nullptr);
@@ -204,6 +204,7 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
           {"max-connections", &config->connections.max_connections, 1, 1000000, "a number"},
           {"max-connections-per-client", &config->connections.max_per_client, 0, 1000000,
            "a number"},
+          {"worker-memory", &config->worker_memory_mb, 256, 1 << 20, "MiB"},
       };
       for (const IntKey& k : ints)
         if (!get_int(kf.get(), *g, k.key, k.min, k.max, k.unit, k.value, error)) return false;

@@ -48,6 +48,8 @@ struct Config {
   // read-ahead transcodes locally.
   std::string warmup_url;
   ConnectionLimits connections;
+  // [server] worker-memory: MiB of address space a media worker may use; a job past it fails.
+  int worker_memory_mb = 4096;
   std::vector<BucketConfig> buckets;
   std::vector<SigningKey> keys;  // new URLs are signed with the first
   std::vector<std::string> api_tokens;

@@ -21,6 +21,7 @@
 #include "service/player_page.h"
 #include "service/process_stats.h"
 #include "service/server_context.h"
+#include "service/worker/worker_pool.h"
 
 namespace tws {
 namespace {
@@ -144,6 +145,10 @@ int run_server(ServeOptions options) {
 
   // Off the first request's path: loading libav, x264 and the demuxers costs ~0.1 s.
   preload_pipeline_plugins();
+  // Probes and segment jobs run in sandboxed worker processes, one per transcode worker and
+  // one more for probes, started now so that the first request does not wait for one.
+  worker::WorkerPool::shared().configure(ctx.config.workers + 1,
+                                         uint64_t(ctx.config.worker_memory_mb) << 20);
   // What a killed process left half-written in local buckets (never visible as objects).
   std::vector<std::string> roots;
   for (const BucketConfig& b : ctx.config.buckets)
@@ -178,6 +183,7 @@ int run_server(ServeOptions options) {
   g_message("stopping: no new connections, cancelling transcodes");
   // Transcodes first: their clients are cut while libsoup still holds the connections.
   ctx.transcoder->shutdown();
+  worker::WorkerPool::shared().shutdown();
   listener.stop();
   soup_server_disconnect(server.get());
   std::fflush(stderr);

@@ -8,6 +8,7 @@
 #include "pipelines/media_init.h"
 #include "service/commands.h"
 #include "service/memory_reuse.h"
+#include "service/worker/worker_main.h"
 
 int main(int argc, char** argv) {
   using namespace tws;
@@ -28,11 +29,15 @@ int main(int argc, char** argv) {
     }
   }
   if (command == "sign") return cmd_sign(args);
+  // A media worker started by tws itself (service/worker/protocol.h): before GStreamer
+  // starts any thread, it enters its namespaces.
+  if (command == "worker") return worker::run_worker();
   int (*run)(const Args&) = nullptr;
   if (command == "serve") run = cmd_serve;
   if (command == "playlist") run = cmd_playlist;
   if (command == "segment") run = cmd_segment;
   if (command == "probe") run = cmd_probe;
+  if (command == "sandbox-check") run = cmd_sandbox_check;
   if (!run) return fail(kExitUsage, "unknown command \"" + command + "\" (tws --help)");
   // Before any thread: malloc fixes its arena limit when the second thread allocates.
   if (run == cmd_serve) keep_freed_memory_for_reuse();

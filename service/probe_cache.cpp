@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "pipelines/probe.h"
+#include "service/worker/isolated.h"
 
 namespace tws {
 namespace {
@@ -28,7 +29,7 @@ bool probe_source_cached(const std::string& location, const ObjectStat& stat, So
       return true;
     }
   }
-  if (!probe_source(location, info, error)) return false;
+  if (!probe_isolated(location, info, error)) return false;
   std::lock_guard<std::mutex> lock(cache_mutex);
   cache.emplace_front(key, *info);
   if (cache.size() > kEntries) cache.pop_back();

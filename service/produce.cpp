@@ -8,6 +8,7 @@
 #include "service/segment_publisher.h"
 #include "service/storage.h"
 #include "service/subtitle_segments.h"
+#include "service/worker/isolated.h"
 
 namespace tws {
 
@@ -103,7 +104,7 @@ bool make_segments(const Config& config, const StoredPlaylist& playlist, int fir
   if (first == last) job.chunks = segment_chunks(job.plan, first, available_cores());
   std::string error;
   SegmentPublisher publisher(out_storage.get(), playlist.prefix_key, rec.token, &job);
-  const bool ok = run_segment_job(job, publisher.sink(), &error);
+  const bool ok = run_segment_job_isolated(job, publisher.sink(), &error);
   publisher.abort_all();
   *stored = publisher.published();
   if (!publisher.error().empty())

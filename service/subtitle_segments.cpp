@@ -6,6 +6,7 @@
 #include "pipelines/subtitle_extract.h"
 #include "service/playlist_file.h"
 #include "service/storage.h"
+#include "service/worker/isolated.h"
 
 namespace tws {
 namespace {
@@ -73,7 +74,7 @@ bool segment_text(const PlaylistRecord& rec, const PlannedSegment& s,
   window.end_ns = end;
   std::vector<Cue> cues;
   std::string error;
-  if (!extract_subtitle_cues(window, &cues, &error))
+  if (!extract_subtitle_cues_isolated(window, &cues, &error))
     return set_failure(failure, ErrorCode::kTranscodeFailed, error);
   *text = webvtt_segment(cues, start, end);
   return true;

@@ -10,6 +10,7 @@
 #include "service/playlist_file.h"
 #include "service/segment_publisher.h"
 #include "service/signer.h"
+#include "service/worker/isolated.h"
 
 namespace tws {
 
@@ -398,7 +399,7 @@ void Transcoder::work(Job* job) {
   };
   std::string error;
   bool stalled = false;
-  const bool ok = run_segment_job(segment_job, sink, &error, &stalled);
+  const bool ok = run_segment_job_isolated(segment_job, sink, &error, &stalled);
   publisher.abort_all();
   Event done(Event::kDone, job->id);
   done.ok = ok && publisher.error().empty();

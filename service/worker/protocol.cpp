@@ -196,7 +196,7 @@ std::string encode_segment_job(const SegmentJob& job) {
   // The targets and plan inputs as the playlist record writes them (every field a segment
   // depends on); the source is the descriptor that comes with the message.
   PlaylistRecord r;
-  r.source_uri = "fd:";
+  r.source_uri = job.source.empty() ? "fd:" : job.source;
   r.source_start = job.source_start;
   r.has_video = job.has_video;
   r.video = job.video;
@@ -217,7 +217,8 @@ std::string encode_segment_job(const SegmentJob& job) {
   return e.take();
 }
 
-bool decode_segment_job(const std::string& payload, SegmentJob* job, std::string* error) {
+bool decode_segment_job(const std::string& payload, SegmentJob* job, std::string* error,
+                        std::string* source) {
   Decoder d(payload);
   const std::string text = d.str();
   SegmentJob j;
@@ -235,6 +236,7 @@ bool decode_segment_job(const std::string& payload, SegmentJob* job, std::string
   JsonNodePtr node = json_from_text(text, error);
   PlaylistRecord r;
   if (!node || !record_from_json(node.get(), &r, error)) return false;
+  if (source) *source = r.source_uri;
   j.source_start = r.source_start;
   j.has_video = r.has_video;
   j.video = r.video;

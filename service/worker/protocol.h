@@ -39,6 +39,10 @@ enum class MessageType : uint32_t {
   kProbe = 1,       // payload: the source's name for messages; descriptor: the source
   kSegmentJob = 2,  // payload: encode_segment_job(); descriptor: the source
   kSubtitles = 3,   // payload: encode_subtitle_window(); descriptor: the source
+  // payload: u32 TCP port | u32 n | n paths | u32 m | m strings. The worker tries to make
+  // a socket, connect to 127.0.0.1:port, read each path and find each string in its
+  // environment, and answers kSandboxReport with one line per try (`tws sandbox-check`).
+  kSandboxCheck = 4,
   // worker -> server
   kReady = 10,         // payload: what the sandbox enforces (one line, for the log)
   kProbed = 11,        // payload: encode_source_info()
@@ -48,6 +52,7 @@ enum class MessageType : uint32_t {
   kJobDone = 15,       // payload: u32 ok | u32 stalled | reason
   kCues = 16,          // payload: encode_cues()
   kFailed = 17,        // payload: reason (one line)
+  kSandboxReport = 18, // payload: "try: result" lines
 };
 
 struct Message {
@@ -96,7 +101,9 @@ class Decoder {
 // The job without its source (the worker reads the descriptor it is handed), its gate and
 // counters (the server holds a job by stopping the worker).
 std::string encode_segment_job(const SegmentJob& job);
-bool decode_segment_job(const std::string& payload, SegmentJob* job, std::string* error);
+// *source (optional): the source's name as the server knows it (for messages and tests).
+bool decode_segment_job(const std::string& payload, SegmentJob* job, std::string* error,
+                        std::string* source = nullptr);
 
 std::string encode_source_info(const SourceInfo& info);
 bool decode_source_info(const std::string& payload, SourceInfo* info);

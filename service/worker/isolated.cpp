@@ -1,0 +1,302 @@
+#include "service/worker/isolated.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include "common/gref.h"
+#include "gst/rangesrc/block_cache.h"
+#include "gst/rangesrc/fd_backend.h"
+#include "gst/rangesrc/range_backend.h"
+#include "service/worker/protocol.h"
+#include "service/worker/worker_pool.h"
+
+namespace tws {
+namespace {
+
+using worker::Message;
+using worker::MessageType;
+using worker::Received;
+using worker::WorkerPool;
+using worker::WorkerProcess;
+
+using Clock = std::chrono::steady_clock;
+
+// The source as the worker gets it: the descriptor to pass, and for a remote object the
+// socket end this thread answers range reads on.
+class SourceChannel {
+ public:
+  bool open(const std::string& location, std::string* error) {
+    const bool remote = location.find("://") != std::string::npos &&
+                        !g_str_has_prefix(location.c_str(), "file://");
+    if (!remote) {
+      GUnique<gchar> path(g_str_has_prefix(location.c_str(), "file://")
+                              ? g_filename_from_uri(location.c_str(), nullptr, nullptr)
+                              : g_strdup(location.c_str()));
+      passed_ = path ? ::open(path.get(), O_RDONLY | O_CLOEXEC) : -1;
+      if (passed_ < 0) {
+        *error = std::string("cannot open the source: ") + strerror(errno);
+        return false;
+      }
+      return true;
+    }
+    BackendError berr;
+    backend_ = make_range_backend(location, &berr);
+    ObjectInfo info;
+    if (!backend_ || !backend_->open(&info, &berr)) {
+      *error = "cannot read the source: " + berr.message;
+      return false;
+    }
+    size_ = info.size;
+    identity_ = info.identity;
+    reader_ = std::make_unique<BlockCache::Reader>(
+        BlockCache::shared(), BlockCache::make_object_key(location, info.identity, info.size),
+        info.size, BlockCache::kDefaultBlockSize, BlockCache::kDefaultReadahead,
+        [backend = backend_.get()](guint64 offset, gsize length, guint8* dest,
+                                   BackendError* e) {
+          return backend->read(offset, length, dest, e);
+        });
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      *error = std::string("cannot read the source: ") + strerror(errno);
+      return false;
+    }
+    served_ = pair[0];
+    passed_ = pair[1];
+    return true;
+  }
+
+  ~SourceChannel() {
+    if (passed_ >= 0) close(passed_);
+    if (served_ >= 0) close(served_);
+  }
+
+  int passed() const { return passed_; }
+  int served() const { return served_; }
+
+  // One range request of the worker, answered. False when the worker's end is gone.
+  bool answer() {
+    return answer_range_request(served_, size_, identity_,
+                                [this](guint64 offset, gsize length, guint8* dest,
+                                       BackendError* e) {
+                                  return reader_->read(offset, length, dest, e);
+                                });
+  }
+
+ private:
+  int passed_ = -1;
+  int served_ = -1;
+  std::unique_ptr<RangeBackend> backend_;
+  std::unique_ptr<BlockCache::Reader> reader_;
+  guint64 size_ = 0;
+  std::string identity_;
+};
+
+// One job on one worker: sends it, then hands out its messages while answering its source
+// reads and watching its progress and gate.
+class Conversation {
+ public:
+  bool start(MessageType type, const std::string& payload, const std::string& location,
+             std::string* error) {
+    if (!source_.open(location, error)) return false;
+    worker_ = WorkerPool::shared().take(error);
+    if (!worker_) return false;
+    if (!worker::send_message(worker_->socket(), type, payload, source_.passed(), error)) {
+      worker_->reusable = false;
+      *error = "the media worker is gone: " + worker_->end_reason();
+      return false;
+    }
+    last_progress_ = Clock::now();
+    return true;
+  }
+
+  // The next message. False with *error when the worker died, was killed for want of
+  // progress (*stalled), or the gate was cancelled.
+  bool next(Message* m, int stall_seconds, const JobGate* gate, std::string* error,
+            bool* stalled) {
+    for (;;) {
+      if (gate && gate->cancelled()) return end("cancelled", error);
+      const bool held = gate && gate->held();
+      worker_->set_stopped(held);
+      if (held) last_progress_ = Clock::now();  // a held job is not stalled
+      pollfd fds[2] = {{worker_->socket(), POLLIN, 0}, {source_.served(), POLLIN, 0}};
+      const int n = poll(fds, source_.served() >= 0 ? 2 : 1, 200);
+      if (n < 0 && errno != EINTR) return end(strerror(errno), error);
+      if (n > 0 && (fds[1].revents & POLLIN)) {
+        last_progress_ = Clock::now();
+        if (!source_.answer()) return died(error);
+        continue;
+      }
+      if (n > 0 && fds[0].revents) {
+        std::string why;
+        const Received r = worker::receive_message(worker_->socket(), m, &why);
+        if (r != Received::kMessage) return died(error);
+        if (m->fd >= 0) close(m->fd);
+        last_progress_ = Clock::now();
+        return true;
+      }
+      if (Clock::now() - last_progress_ > std::chrono::seconds(stall_seconds)) {
+        if (stalled) *stalled = true;
+        return end("the media worker made no progress for " + std::to_string(stall_seconds) +
+                       " s and was stopped",
+                   error);
+      }
+    }
+  }
+
+  // The job is over and went well: the worker serves another.
+  void finish() {
+    if (worker_) {
+      worker_->set_stopped(false);
+      WorkerPool::shared().give_back(std::move(worker_));
+    }
+  }
+  // The job went wrong or was cut short: the worker is ended, not reused.
+  bool end(const std::string& why, std::string* error) {
+    if (worker_) {
+      worker_->reusable = false;
+      worker_->kill();
+      worker_.reset();
+    }
+    *error = why;
+    return false;
+  }
+
+ private:
+  bool died(std::string* error) {
+    worker_->reusable = false;
+    worker_->set_stopped(false);
+    const std::string reason = worker_->end_reason();
+    worker_.reset();
+    *error = "the media worker failed on this source (" + reason + ")";
+    return false;
+  }
+
+  SourceChannel source_;
+  std::unique_ptr<WorkerProcess> worker_;
+  Clock::time_point last_progress_;
+};
+
+}  // namespace
+
+bool probe_isolated(const std::string& location, SourceInfo* info, std::string* error,
+                    bool* timed_out) {
+  Conversation c;
+  if (!c.start(MessageType::kProbe, location, location, error)) return false;
+  Message m;
+  bool stalled = false;
+  if (!c.next(&m, kProbeDeadlineSeconds, nullptr, error, &stalled)) {
+    if (stalled) *error = "timed out probing the source";
+    if (timed_out) *timed_out = stalled;
+    return false;
+  }
+  if (m.type == MessageType::kProbed && worker::decode_source_info(m.payload, info)) {
+    c.finish();
+    return true;
+  }
+  if (m.type == MessageType::kFailed) {
+    c.finish();
+    *error = m.payload;
+    return false;
+  }
+  return c.end("the media worker answered a probe with message " +
+                   std::to_string(unsigned(m.type)),
+               error);
+}
+
+bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink,
+                              std::string* error, bool* stalled) {
+  Conversation c;
+  if (!c.start(MessageType::kSegmentJob, worker::encode_segment_job(job), job.source, error))
+    return false;
+  // The worker tears a stalled job down itself after the stall timeout; this is for a worker
+  // that cannot (a deadlock).
+  const int deadline = job.stall_timeout + 5;
+  for (;;) {
+    Message m;
+    if (!c.next(&m, deadline, job.gate.get(), error, stalled)) return false;
+    worker::Decoder d(m.payload);
+    switch (m.type) {
+      case MessageType::kSegmentBegin: sink.begin(int(d.u32())); break;
+      case MessageType::kSegmentData: {
+        const int index = int(d.u32());
+        const std::string bytes = d.rest();
+        if (!sink.data(index, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
+          return c.end("cancelled", error);
+        break;
+      }
+      case MessageType::kSegmentEnd: {
+        SegmentReport report;
+        if (!worker::decode_segment_report(m.payload, &report))
+          return c.end("a bad segment report from the media worker", error);
+        sink.end(report);
+        break;
+      }
+      case MessageType::kJobDone: {
+        const bool ok = d.u32() != 0;
+        const bool job_stalled = d.u32() != 0;
+        *error = d.str();
+        if (stalled) *stalled = job_stalled;
+        c.finish();
+        return ok;
+      }
+      default:
+        return c.end("the media worker answered a segment job with message " +
+                         std::to_string(unsigned(m.type)),
+                     error);
+    }
+  }
+}
+
+bool check_sandbox(int port, const std::vector<std::string>& paths,
+                   const std::vector<std::string>& secrets, std::string* report,
+                   std::string* error) {
+  std::unique_ptr<WorkerProcess> w = WorkerPool::shared().take(error);
+  if (!w) return false;
+  worker::Encoder e;
+  e.u32(uint32_t(port));
+  e.u32(uint32_t(paths.size()));
+  for (const std::string& p : paths) e.str(p);
+  e.u32(uint32_t(secrets.size()));
+  for (const std::string& s : secrets) e.str(s);
+  Message m;
+  if (!worker::send_message(w->socket(), MessageType::kSandboxCheck, e.take(), -1, error) ||
+      worker::receive_message(w->socket(), &m, error) != Received::kMessage ||
+      m.type != MessageType::kSandboxReport) {
+    if (error->empty()) *error = "the media worker did not answer";
+    return false;
+  }
+  *report = "sandbox: " + w->sandbox() + "\n" + m.payload;
+  w->reusable = false;
+  return true;
+}
+
+bool extract_subtitle_cues_isolated(const SubtitleWindow& window, std::vector<Cue>* cues,
+                                    std::string* error) {
+  Conversation c;
+  if (!c.start(MessageType::kSubtitles, worker::encode_subtitle_window(window), window.source,
+               error))
+    return false;
+  Message m;
+  if (!c.next(&m, kProbeDeadlineSeconds, nullptr, error, nullptr)) return false;
+  if (m.type == MessageType::kCues && worker::decode_cues(m.payload, cues)) {
+    c.finish();
+    return true;
+  }
+  if (m.type == MessageType::kFailed) {
+    c.finish();
+    *error = m.payload;
+    return false;
+  }
+  return c.end("the media worker answered subtitles with message " +
+                   std::to_string(unsigned(m.type)),
+               error);
+}
+
+}  // namespace tws

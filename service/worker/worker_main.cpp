@@ -1,0 +1,191 @@
+#include "service/worker/worker_main.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "common/gref.h"
+#include "pipelines/media_init.h"
+#include "pipelines/pipeline_util.h"
+#include "pipelines/probe.h"
+#include "pipelines/segment_job.h"
+#include "pipelines/subtitle_extract.h"
+#include "service/worker/protocol.h"
+#include "service/worker/sandbox.h"
+
+namespace tws::worker {
+namespace {
+
+// Test-only switches, on when the worker's environment has TWS_TEST_WORKER: a source whose
+// name holds "tws-test-hang" makes the worker never answer (a deadlock), "tws-test-crash"
+// makes it abort, as a buggy demuxer would.
+void test_switch(const std::string& source) {
+  if (!getenv("TWS_TEST_WORKER")) return;
+  if (source.find("tws-test-hang") != std::string::npos)
+    for (;;) pause();
+  if (source.find("tws-test-crash") != std::string::npos) abort();
+}
+
+std::string location_of(int fd) { return "fd://" + std::to_string(fd); }
+
+// Streaming threads of one job reply in turn.
+bool reply(MessageType type, const std::string& payload) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string error;
+  return send_message(kSocketFd, type, payload, -1, &error);
+}
+
+void probe(const Message& m) {
+  test_switch(m.payload);
+  SourceInfo info;
+  std::string error;
+  if (!probe_source(location_of(m.fd), &info, &error)) {
+    reply(MessageType::kFailed, error);
+    return;
+  }
+  info.uri = m.payload;
+  reply(MessageType::kProbed, encode_source_info(info));
+}
+
+void segment_job(const Message& m) {
+  SegmentJob job;
+  std::string error;
+  std::string source;
+  if (!decode_segment_job(m.payload, &job, &error, &source)) {
+    Encoder e;
+    e.u32(0);
+    e.u32(0);
+    e.str("a bad job: " + error);
+    reply(MessageType::kJobDone, e.take());
+    return;
+  }
+  test_switch(source);
+  job.source = location_of(m.fd);
+  SegmentSink sink;
+  sink.begin = [](int index) {
+    Encoder e;
+    e.u32(uint32_t(index));
+    reply(MessageType::kSegmentBegin, e.take());
+  };
+  sink.data = [](int index, const uint8_t* data, size_t size) {
+    Encoder e;
+    e.u32(uint32_t(index));
+    std::string payload = e.take();
+    payload.append(reinterpret_cast<const char*>(data), size);
+    return reply(MessageType::kSegmentData, payload);
+  };
+  sink.end = [](const SegmentReport& report) {
+    reply(MessageType::kSegmentEnd, encode_segment_report(report));
+  };
+  bool stalled = false;
+  const bool ok = run_segment_job(job, sink, &error, &stalled);
+  Encoder e;
+  e.u32(ok);
+  e.u32(stalled);
+  e.str(error);
+  reply(MessageType::kJobDone, e.take());
+}
+
+void subtitles(const Message& m) {
+  SubtitleWindow window;
+  std::vector<Cue> cues;
+  std::string error;
+  if (!decode_subtitle_window(m.payload, &window)) {
+    reply(MessageType::kFailed, "a bad subtitle window");
+    return;
+  }
+  window.source = location_of(m.fd);
+  if (!extract_subtitle_cues(window, &cues, &error))
+    reply(MessageType::kFailed, error);
+  else
+    reply(MessageType::kCues, encode_cues(cues));
+}
+
+std::string outcome(int result) {
+  return result >= 0 ? "ALLOWED" : std::string("refused (") + strerror(errno) + ")";
+}
+
+void sandbox_check(const Message& m) {
+  Decoder d(m.payload);
+  const uint32_t port = d.u32();
+  std::vector<std::string> paths, strings;
+  for (uint32_t n = d.u32(); d.ok() && n-- > 0;) paths.push_back(d.str());
+  for (uint32_t n = d.u32(); d.ok() && n-- > 0;) strings.push_back(d.str());
+  std::string report;
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  report += "socket: " + outcome(s) + "\n";
+  if (s >= 0) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(uint16_t(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    report += "connect: " + outcome(connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to)) +
+              "\n";
+    close(s);
+  }
+  for (const std::string& path : paths) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    report += "read " + path + ": " + outcome(fd) + "\n";
+    if (fd >= 0) close(fd);
+  }
+  const int w = open("/tmp/tws-sandbox-check", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  report += "create /tmp/tws-sandbox-check: " + outcome(w) + "\n";
+  if (w >= 0) close(w);
+  for (const std::string& secret : strings) {
+    bool found = false;
+    for (char** e = environ; e && *e; ++e) found = found || strstr(*e, secret.c_str());
+    report += "environment holds a secret: " + std::string(found ? "YES" : "no") + "\n";
+  }
+  reply(MessageType::kSandboxReport, report);
+}
+
+}  // namespace
+
+int run_worker() {
+  // Gone with the process that started it; the server kills a worker, never the reverse.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() == 1) return 1;
+  signal(SIGPIPE, SIG_IGN);
+  const std::string namespaces = isolate_namespaces();
+  init_media();
+  preload_pipeline_plugins();
+  // The discoverer opens its fd:// URI with the highest ranked handler: rangesrc (random
+  // access, the block cache, socket sources), not fdsrc (a stream).
+  if (GRef<GstElementFactory> src = adopt_ref(gst_element_factory_find("rangesrc")))
+    gst_plugin_feature_set_rank(GST_PLUGIN_FEATURE(src.get()), GST_RANK_PRIMARY + 1);
+  const std::string sandbox = enter_sandbox();
+  if (!reply(MessageType::kReady, namespaces + ", " + sandbox)) return 1;
+  for (;;) {
+    Message m;
+    std::string error;
+    const Received r = receive_message(kSocketFd, &m, &error);
+    if (r == Received::kClosed) return 0;
+    if (r == Received::kError) {
+      std::fprintf(stderr, "tws worker: %s\n", error.c_str());
+      return 1;
+    }
+    switch (m.type) {
+      case MessageType::kProbe: probe(m); break;
+      case MessageType::kSegmentJob: segment_job(m); break;
+      case MessageType::kSubtitles: subtitles(m); break;
+      case MessageType::kSandboxCheck: sandbox_check(m); break;
+      default:
+        std::fprintf(stderr, "tws worker: unknown message %u\n", unsigned(m.type));
+        return 1;
+    }
+    // The job's source: every rangesrc that read it is gone with its pipeline.
+    if (m.fd >= 0) close(m.fd);
+  }
+}
+
+}  // namespace tws::worker

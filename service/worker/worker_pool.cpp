@@ -1,0 +1,231 @@
+#include "service/worker/worker_pool.h"
+
+#include <glib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/gref.h"
+#include "service/worker/protocol.h"
+
+namespace tws::worker {
+namespace {
+
+constexpr int kReadyTimeoutMs = 60000;
+
+// Variables a worker may see: where GStreamer's plugins and registry are, logging, the
+// sanitizers' options and test switches. Nothing else of the server's environment (it may
+// hold credentials) reaches a worker.
+bool passed_on(const char* entry) {
+  static const char* const kPrefixes[] = {
+      "GST_PLUGIN_PATH",  "GST_PLUGIN_SYSTEM_PATH", "GST_REGISTRY", "GST_DEBUG=",
+      "GST_DEBUG_NO_COLOR=", "HOME=", "XDG_CACHE_HOME=", "LANG=", "TWS_CORES=",
+      "TWS_TEST_WORKER=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS="};
+  for (const char* p : kPrefixes)
+    if (g_str_has_prefix(entry, p)) return true;
+  return false;
+}
+
+std::vector<std::string> worker_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e)
+    if (passed_on(*e)) env.emplace_back(*e);
+  // The registry was written by whoever started first; a worker never rescans or writes it.
+  env.emplace_back("GST_REGISTRY_UPDATE=no");
+  env.emplace_back("GST_REGISTRY_FORK=no");
+  return env;
+}
+
+std::string self_executable() {
+  GUnique<gchar> path(g_file_read_link("/proc/self/exe", nullptr));
+  return path ? path.get() : "tws";
+}
+
+struct ChildLimits {
+  rlim_t address_space;
+};
+
+void child_setup(gpointer data) {
+  const auto* limits = static_cast<const ChildLimits*>(data);
+  if (limits->address_space) {
+    const rlimit as{limits->address_space, limits->address_space};
+    setrlimit(RLIMIT_AS, &as);
+  }
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+}
+
+bool sanitized() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#endif
+#endif
+  return false;
+}
+
+}  // namespace
+
+std::unique_ptr<WorkerProcess> WorkerProcess::spawn(uint64_t memory_limit, std::string* error) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    *error = std::string("cannot start a media worker: ") + strerror(errno);
+    return nullptr;
+  }
+  const std::string exe = self_executable();
+  const char* argv[] = {exe.c_str(), "worker", nullptr};
+  std::vector<std::string> env = worker_environment();
+  std::vector<const char*> envp;
+  for (const std::string& e : env) envp.push_back(e.c_str());
+  envp.push_back(nullptr);
+  // ASan reserves terabytes of address space: no limit there.
+  ChildLimits limits{sanitized() ? 0 : rlim_t(memory_limit)};
+  const int source_fds[] = {pair[1]};
+  const int target_fds[] = {kSocketFd};
+  GPid pid = -1;
+  GError* gerr = nullptr;
+  const gboolean ok = g_spawn_async_with_pipes_and_fds(
+      "/", argv, envp.data(),
+      GSpawnFlags(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL), child_setup,
+      &limits, -1, STDERR_FILENO, STDERR_FILENO, source_fds, target_fds, 1, &pid, nullptr,
+      nullptr, nullptr, &gerr);
+  close(pair[1]);
+  if (!ok) {
+    *error = std::string("cannot start a media worker: ") + gerr->message;
+    g_error_free(gerr);
+    close(pair[0]);
+    return nullptr;
+  }
+  std::unique_ptr<WorkerProcess> w(new WorkerProcess);
+  w->socket_ = pair[0];
+  w->pid_ = pid;
+  pollfd p{w->socket_, POLLIN, 0};
+  Message ready;
+  std::string why;
+  if (poll(&p, 1, kReadyTimeoutMs) != 1 ||
+      receive_message(w->socket_, &ready, &why) != Received::kMessage ||
+      ready.type != MessageType::kReady) {
+    w->kill();
+    *error = "a media worker did not start: " + (why.empty() ? w->end_reason() : why);
+    return nullptr;
+  }
+  w->sandbox_ = ready.payload;
+  return w;
+}
+
+WorkerProcess::~WorkerProcess() {
+  kill();
+  if (socket_ >= 0) close(socket_);
+}
+
+void WorkerProcess::set_stopped(bool stopped) {
+  if (stopped == stopped_ || reaped_) return;
+  ::kill(pid_, stopped ? SIGSTOP : SIGCONT);
+  stopped_ = stopped;
+}
+
+void WorkerProcess::kill() {
+  if (reaped_ || pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  end_reason();
+}
+
+std::string WorkerProcess::end_reason() {
+  if (!reaped_ && pid_ > 0) {
+    while (waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+  }
+  if (WIFSIGNALED(status_)) {
+    const char* name = sigabbrev_np(WTERMSIG(status_));
+    return std::string("killed by SIG") + (name ? name : std::to_string(WTERMSIG(status_)));
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status_));
+}
+
+WorkerPool& WorkerPool::shared() {
+  static WorkerPool* pool = new WorkerPool;  // never destroyed: workers die with the process
+  return *pool;
+}
+
+void WorkerPool::configure(int idle, uint64_t memory_limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  idle_target_ = idle;
+  memory_limit_ = memory_limit;
+  if (idle > 0 && !refill_thread_.joinable())
+    refill_thread_ = std::thread([this] { refill(); });
+  changed_.notify_all();
+}
+
+void WorkerPool::refill() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [this] { return stopping_ || int(idle_.size()) < idle_target_; });
+    if (stopping_) return;
+    const uint64_t limit = memory_limit_;
+    lock.unlock();
+    std::string error;
+    std::unique_ptr<WorkerProcess> w = WorkerProcess::spawn(limit, &error);
+    lock.lock();
+    if (!w) {
+      g_warning("%s", error.c_str());
+      changed_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+      continue;
+    }
+    if (sandbox_.empty()) g_message("media workers: %s", w->sandbox().c_str());
+    sandbox_ = w->sandbox();
+    idle_.push_back(std::move(w));
+  }
+}
+
+std::unique_ptr<WorkerProcess> WorkerPool::take(std::string* error) {
+  uint64_t limit;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<WorkerProcess> w = std::move(idle_.back());
+      idle_.pop_back();
+      changed_.notify_all();
+      return w;
+    }
+    limit = memory_limit_;
+  }
+  std::unique_ptr<WorkerProcess> w = WorkerProcess::spawn(limit, error);
+  if (w) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sandbox_ = w->sandbox();
+  }
+  return w;
+}
+
+void WorkerPool::give_back(std::unique_ptr<WorkerProcess> worker) {
+  if (!worker->reusable || ++worker->jobs >= kMaxJobs) return;  // ended by its destructor
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_ || int(idle_.size()) >= std::max(idle_target_, 1)) return;
+  idle_.push_back(std::move(worker));
+}
+
+void WorkerPool::shutdown() {
+  std::vector<std::unique_ptr<WorkerProcess>> ended;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    ended.swap(idle_);
+    changed_.notify_all();
+  }
+  if (refill_thread_.joinable()) refill_thread_.join();
+}
+
+std::string WorkerPool::sandbox() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sandbox_;
+}
+
+}  // namespace tws::worker

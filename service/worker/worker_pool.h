@@ -1,0 +1,81 @@
+// The media worker processes of this process (protocol.h): started ahead of need, reused for
+// up to kMaxJobs jobs (plugins loaded once, freed memory kept for the next job), replaced
+// after a crash, a kill or a job that went wrong. Thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tws::worker {
+
+class WorkerProcess {
+ public:
+  // Starts `tws worker` and waits for its kReady. nullptr with *error set.
+  static std::unique_ptr<WorkerProcess> spawn(uint64_t memory_limit, std::string* error);
+  ~WorkerProcess();  // kills it (SIGKILL) unless it is gone already, and reaps it
+  WorkerProcess(const WorkerProcess&) = delete;
+  WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+  int socket() const { return socket_; }
+  pid_t pid() const { return pid_; }
+  const std::string& sandbox() const { return sandbox_; }
+  // Holds or releases every thread of the worker (SIGSTOP / SIGCONT).
+  void set_stopped(bool stopped);
+  void kill();
+  // After its socket closed: why it ended ("killed by SIGSEGV", "exited with status 1").
+  std::string end_reason();
+
+  int jobs = 0;
+  bool reusable = true;  // false once a job went wrong: replaced, not reused
+
+ private:
+  WorkerProcess() = default;
+  int socket_ = -1;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  bool stopped_ = false;
+  int status_ = 0;
+  std::string sandbox_;
+};
+
+class WorkerPool {
+ public:
+  static constexpr int kMaxJobs = 64;
+  static constexpr uint64_t kDefaultMemoryLimit = 4ull << 30;
+
+  static WorkerPool& shared();
+
+  // Keeps `idle` workers started ahead of need (0: start them when asked), each limited to
+  // `memory_limit` bytes of address space.
+  void configure(int idle, uint64_t memory_limit);
+  // An idle worker, or a new one. nullptr with *error set when none can be started.
+  std::unique_ptr<WorkerProcess> take(std::string* error);
+  // Back to the pool when it is reusable and has jobs left; else it is ended.
+  void give_back(std::unique_ptr<WorkerProcess> worker);
+  // Ends the idle workers and the refill thread (tests and shutdown).
+  void shutdown();
+  // What the last started worker said its sandbox enforces.
+  std::string sandbox();
+
+ private:
+  WorkerPool() = default;
+  void refill();  // the refill thread
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::unique_ptr<WorkerProcess>> idle_;  // guarded by mutex_
+  int idle_target_ = 0;                               // guarded by mutex_
+  uint64_t memory_limit_ = kDefaultMemoryLimit;       // guarded by mutex_
+  bool stopping_ = false;                             // guarded by mutex_
+  std::string sandbox_;                               // guarded by mutex_
+  std::thread refill_thread_;
+};
+
+}  // namespace tws::worker
