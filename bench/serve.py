@@ -22,7 +22,13 @@ Ratios against ffmpeg's wall time, with the goals: cold first byte <= 0.25x, col
 For each cold GET also the server's CPU seconds and minor page faults (from /proc) until the
 segment is stored. A benchmark, not a test: it prints figures (best of --repeat for each).
 
-Usage: bench/serve.py --build build [--repeat N] [--keys 5|0|0,5] [--json FILE] [--keep]
+--media workers,in-process measures each source twice in one run: with the media work in
+tws's sandboxed worker processes (as it runs) and in the server's own process
+(TWS_IN_PROCESS_MEDIA=1, as before the workers), and prints what the workers cost: the cold
+first byte in ms and the cold last byte in per cent (goals: +30 ms, +5 %).
+
+Usage: bench/serve.py --build build [--repeat N] [--keys 5|0|0,5] [--media M[,M]] [--json FILE]
+                      [--keep]
 """
 
 import argparse
@@ -126,6 +132,9 @@ def main():
     ap.add_argument("--keys", default="5", help="keyframe offsets of the sources: 5 (default), 0 or 0,5")
     ap.add_argument("--keep", action="store_true", help="keep the temporary bucket")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--media", default="workers",
+                    help="where media work runs: workers (default), in-process, or both "
+                         "comma-separated for a comparison")
     args = ap.parse_args()
 
     exe, build_env, media_dir = engine.build_setup(args.build, args.tws)
@@ -135,10 +144,28 @@ def main():
           f"{engine.PRESET} CRF {engine.CRF}, AAC 128k 44.1 kHz, Duration {SEG}, TranscodeAhead 0; "
           f"best of {max(1, args.repeat)}", flush=True)
     figures = {}
+    modes = args.media.split(",")
     for offset in (int(x) for x in args.keys.split(",")):
         src = os.path.join(media_dir, f"bench-1080p25-60s-keys{offset}.mp4")
         engine.make_source(src, offset)
-        figures[f"keyframes at {offset}+10n s"] = measure(args, src)
+        by_mode = {}
+        for mode in modes:
+            if mode == "in-process":
+                os.environ["TWS_IN_PROCESS_MEDIA"] = "1"
+            else:
+                os.environ.pop("TWS_IN_PROCESS_MEDIA", None)
+            print(f"media work: {mode}", flush=True)
+            by_mode[mode] = measure(args, src)
+            figures[f"keyframes at {offset}+10n s, {mode}"] = by_mode[mode]
+        if "workers" in by_mode and "in-process" in by_mode:
+            for k, w in by_mode["workers"].items():
+                p = by_mode["in-process"].get(k)
+                if not p:
+                    continue
+                df = (w["cold"]["first_s"] - p["cold"]["first_s"]) * 1000
+                dt = (w["cold"]["total_s"] / p["cold"]["total_s"] - 1) * 100
+                print(f"  segment {k}: workers against in-process: cold first byte {df:+.0f} ms "
+                      f"(goal <= +30), cold last byte {dt:+.1f} % (goal <= +5)", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=1)

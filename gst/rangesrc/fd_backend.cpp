@@ -121,7 +121,7 @@ class SocketBackend final : public RangeBackend {
 }  // namespace
 
 std::unique_ptr<RangeBackend> make_fd_backend(const std::string& location, BackendError* error) {
-  const std::string number = location.substr(strlen("fd://"));
+  const std::string number = location.substr(strlen("rangefd://"));
   guint64 fd = 0;
   struct stat st {};
   if (number.empty() ||

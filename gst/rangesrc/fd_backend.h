@@ -1,7 +1,7 @@
-// rangesrc's fd:// locations: an object handed to the process as an open descriptor, for a
+// rangesrc's rangefd:// locations: an object handed to the process as an open descriptor, for a
 // process that may open nothing by name (tws's sandboxed media workers).
 //
-//   fd://N   N a regular file: read with pread(2), like a local path.
+//   rangefd://N   N a regular file: read with pread(2), like a local path.
 //            N a stream socket: each read is one request to whoever holds the other end,
 //            which answers from wherever the object really is (tws serves S3 objects this
 //            way, through its own block cache). Little-endian:
@@ -20,7 +20,7 @@
 
 namespace tws {
 
-// A backend for "fd://N"; nullptr with *error set when N is not an open file or socket.
+// A backend for "rangefd://N"; nullptr with *error set when N is not an open file or socket.
 std::unique_ptr<RangeBackend> make_fd_backend(const std::string& location, BackendError* error);
 
 // The answering side of the socket protocol: reads one request from `socket` and answers it

@@ -535,14 +535,14 @@ static GstFlowReturn gst_range_src_fill(GstBaseSrc* bsrc, guint64 offset, guint 
   return GST_FLOW_OK;
 }
 
-// GstURIHandler: "file", "s3", "http", "https" and "fd" URIs (rank NONE: never chosen over
-// souphttpsrc or fdsrc by uridecodebin, unless an application raises it, as tws's media
-// workers do for their fd:// sources).
+// GstURIHandler: "file", "s3", "http", "https" and "rangefd" URIs (rank NONE: never chosen over
+// souphttpsrc by uridecodebin, unless an application raises it, as tws's media
+// workers do for their rangefd:// sources; not "fd": uridecodebin buffers fd:// as a stream).
 
 static GstURIType gst_range_src_uri_get_type(GType) { return GST_URI_SRC; }
 
 static const gchar* const* gst_range_src_uri_get_protocols(GType) {
-  static const gchar* protocols[] = {"file", "s3", "http", "https", "fd", nullptr};
+  static const gchar* protocols[] = {"file", "s3", "http", "https", "rangefd", nullptr};
   return protocols;
 }
 

@@ -14,6 +14,7 @@
 #include "gst/rangesrc/block_cache.h"
 #include "gst/rangesrc/fd_backend.h"
 #include "gst/rangesrc/range_backend.h"
+#include "pipelines/probe.h"
 #include "service/worker/protocol.h"
 #include "service/worker/worker_pool.h"
 
@@ -183,10 +184,18 @@ class Conversation {
   Clock::time_point last_progress_;
 };
 
+// TWS_IN_PROCESS_MEDIA=1 runs the media work in this process, as tws did before workers:
+// for bench/serve.py's comparison only, never in production (a crash takes the server down).
+bool in_process() {
+  static const bool set = g_strcmp0(g_getenv("TWS_IN_PROCESS_MEDIA"), "1") == 0;
+  return set;
+}
+
 }  // namespace
 
 bool probe_isolated(const std::string& location, SourceInfo* info, std::string* error,
                     bool* timed_out) {
+  if (in_process()) return probe_source(location, info, error);
   Conversation c;
   if (!c.start(MessageType::kProbe, location, location, error)) return false;
   Message m;
@@ -212,6 +221,7 @@ bool probe_isolated(const std::string& location, SourceInfo* info, std::string* 
 
 bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink,
                               std::string* error, bool* stalled) {
+  if (in_process()) return run_segment_job(job, sink, error, stalled);
   Conversation c;
   if (!c.start(MessageType::kSegmentJob, worker::encode_segment_job(job), job.source, error))
     return false;
@@ -279,6 +289,7 @@ bool check_sandbox(int port, const std::vector<std::string>& paths,
 
 bool extract_subtitle_cues_isolated(const SubtitleWindow& window, std::vector<Cue>* cues,
                                     std::string* error) {
+  if (in_process()) return extract_subtitle_cues(window, cues, error);
   Conversation c;
   if (!c.start(MessageType::kSubtitles, worker::encode_subtitle_window(window), window.source,
                error))

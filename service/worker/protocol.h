@@ -10,7 +10,7 @@
 //   worker -> kReady                 once, when it is sandboxed and its plugins are loaded
 //   server -> kProbe | kSegmentJob | kSubtitles, with the source's descriptor attached:
 //             a read-only file (a local bucket's object) or a socket on which the server
-//             answers byte-range reads of a remote object (rangesrc's fd:// backend,
+//             answers byte-range reads of a remote object (rangesrc's rangefd:// backend,
 //             gst/rangesrc/fd_backend.h), so the worker never reaches the store itself
 //   worker -> for a probe:    kProbed (SourceInfo) | kFailed (reason)
 //             for a segment job: (kSegmentBegin, kSegmentData*, kSegmentEnd)* then kJobDone

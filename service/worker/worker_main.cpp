@@ -13,7 +13,6 @@
 #include <cstring>
 #include <mutex>
 
-#include "common/gref.h"
 #include "pipelines/media_init.h"
 #include "pipelines/pipeline_util.h"
 #include "pipelines/probe.h"
@@ -26,16 +25,18 @@ namespace tws::worker {
 namespace {
 
 // Test-only switches, on when the worker's environment has TWS_TEST_WORKER: a source whose
-// name holds "tws-test-hang" makes the worker never answer (a deadlock), "tws-test-crash"
-// makes it abort, as a buggy demuxer would.
-void test_switch(const std::string& source) {
+// name holds "tws-test-probe-hang" ("-segment-hang") makes the worker never answer its probe
+// (segment job), as a deadlocked demuxer would; "-crash" makes it abort, as a failed
+// assertion in one does.
+void test_switch(const std::string& source, const char* job) {
   if (!getenv("TWS_TEST_WORKER")) return;
-  if (source.find("tws-test-hang") != std::string::npos)
+  const std::string marker = std::string("tws-test-") + job;
+  if (source.find(marker + "-hang") != std::string::npos)
     for (;;) pause();
-  if (source.find("tws-test-crash") != std::string::npos) abort();
+  if (source.find(marker + "-crash") != std::string::npos) abort();
 }
 
-std::string location_of(int fd) { return "fd://" + std::to_string(fd); }
+std::string location_of(int fd) { return "rangefd://" + std::to_string(fd); }
 
 // Streaming threads of one job reply in turn.
 bool reply(MessageType type, const std::string& payload) {
@@ -46,7 +47,7 @@ bool reply(MessageType type, const std::string& payload) {
 }
 
 void probe(const Message& m) {
-  test_switch(m.payload);
+  test_switch(m.payload, "probe");
   SourceInfo info;
   std::string error;
   if (!probe_source(location_of(m.fd), &info, &error)) {
@@ -69,7 +70,7 @@ void segment_job(const Message& m) {
     reply(MessageType::kJobDone, e.take());
     return;
   }
-  test_switch(source);
+  test_switch(source, "segment");
   job.source = location_of(m.fd);
   SegmentSink sink;
   sink.begin = [](int index) {
@@ -159,10 +160,6 @@ int run_worker() {
   const std::string namespaces = isolate_namespaces();
   init_media();
   preload_pipeline_plugins();
-  // The discoverer opens its fd:// URI with the highest ranked handler: rangesrc (random
-  // access, the block cache, socket sources), not fdsrc (a stream).
-  if (GRef<GstElementFactory> src = adopt_ref(gst_element_factory_find("rangesrc")))
-    gst_plugin_feature_set_rank(GST_PLUGIN_FEATURE(src.get()), GST_RANK_PRIMARY + 1);
   const std::string sandbox = enter_sandbox();
   if (!reply(MessageType::kReady, namespaces + ", " + sandbox)) return 1;
   for (;;) {

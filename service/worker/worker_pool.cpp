@@ -159,15 +159,16 @@ void WorkerPool::configure(int idle, uint64_t memory_limit) {
   std::lock_guard<std::mutex> lock(mutex_);
   idle_target_ = idle;
   memory_limit_ = memory_limit;
-  if (idle > 0 && !refill_thread_.joinable())
-    refill_thread_ = std::thread([this] { refill(); });
+  if (!refill_thread_.joinable()) refill_thread_ = std::thread([this] { refill(); });
   changed_.notify_all();
 }
 
 void WorkerPool::refill() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [this] { return stopping_ || int(idle_.size()) < idle_target_; });
+    changed_.wait(lock, [this] {
+      return stopping_ || int(idle_.size()) < idle_target_ + waiting_;
+    });
     if (stopping_) return;
     const uint64_t limit = memory_limit_;
     lock.unlock();
@@ -176,32 +177,50 @@ void WorkerPool::refill() {
     lock.lock();
     if (!w) {
       g_warning("%s", error.c_str());
+      spawn_error_ = error;
+      changed_.notify_all();
       changed_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
       continue;
     }
-    if (sandbox_.empty()) g_message("media workers: %s", w->sandbox().c_str());
+    spawn_error_.clear();
+    if (sandbox_.empty() && idle_target_ > 0)  // `tws serve`: say once what is enforced
+      g_message("media workers: %s", w->sandbox().c_str());
     sandbox_ = w->sandbox();
     idle_.push_back(std::move(w));
+    changed_.notify_all();
   }
 }
 
+bool WorkerPool::alive_locked(WorkerProcess* w) {
+  // Looks without reaping: the worker's destructor reaps it.
+  siginfo_t info{};
+  return waitid(P_PID, id_t(w->pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == 0;
+}
+
 std::unique_ptr<WorkerProcess> WorkerPool::take(std::string* error) {
-  uint64_t limit;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!idle_.empty()) {
-      std::unique_ptr<WorkerProcess> w = std::move(idle_.back());
-      idle_.pop_back();
-      changed_.notify_all();
-      return w;
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!refill_thread_.joinable()) refill_thread_ = std::thread([this] { refill(); });
+  waiting_++;
+  changed_.notify_all();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  std::unique_ptr<WorkerProcess> w;
+  while (!w) {
+    const bool woken = changed_.wait_until(lock, deadline, [this] {
+      return stopping_ || !idle_.empty() || !spawn_error_.empty();
+    });
+    if (!woken || stopping_ || (idle_.empty() && !spawn_error_.empty())) {
+      *error = stopping_ ? "stopping" : !spawn_error_.empty() ? spawn_error_
+                                                             : "no media worker started in 90 s";
+      waiting_--;
+      return nullptr;
     }
-    limit = memory_limit_;
+    w = std::move(idle_.back());
+    idle_.pop_back();
+    if (!alive_locked(w.get())) w.reset();  // died while idle
   }
-  std::unique_ptr<WorkerProcess> w = WorkerProcess::spawn(limit, error);
-  if (w) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    sandbox_ = w->sandbox();
-  }
+  waiting_--;
+  changed_.notify_all();
   return w;
 }
 

@@ -55,7 +55,9 @@ class WorkerPool {
   // Keeps `idle` workers started ahead of need (0: start them when asked), each limited to
   // `memory_limit` bytes of address space.
   void configure(int idle, uint64_t memory_limit);
-  // An idle worker, or a new one. nullptr with *error set when none can be started.
+  // An idle worker, waiting for the refill thread to start one if none is idle. Workers are
+  // started by that one long-lived thread only: a worker dies with the thread that started
+  // it (PR_SET_PDEATHSIG). nullptr with *error set when none could be started.
   std::unique_ptr<WorkerProcess> take(std::string* error);
   // Back to the pool when it is reusable and has jobs left; else it is ended.
   void give_back(std::unique_ptr<WorkerProcess> worker);
@@ -67,11 +69,14 @@ class WorkerPool {
  private:
   WorkerPool() = default;
   void refill();  // the refill thread
+  bool alive_locked(WorkerProcess* w);
 
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::unique_ptr<WorkerProcess>> idle_;  // guarded by mutex_
   int idle_target_ = 0;                               // guarded by mutex_
+  int waiting_ = 0;                                   // take() calls waiting; mutex_
+  std::string spawn_error_;                           // the last failure; mutex_
   uint64_t memory_limit_ = kDefaultMemoryLimit;       // guarded by mutex_
   bool stopping_ = false;                             // guarded by mutex_
   std::string sandbox_;                               // guarded by mutex_

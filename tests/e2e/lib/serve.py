@@ -93,8 +93,9 @@ class Server:
 
     # -- life -------------------------------------------------------------------------------
 
-    def start(self, nofile=None):
-        """nofile: the server's descriptor limit (soft and hard), as `ulimit -n` sets it."""
+    def start(self, nofile=None, env=None):
+        """nofile: the server's descriptor limit (soft and hard), as `ulimit -n` sets it;
+        env: variables added to the server's environment."""
         cmd = [twslib.binary(), "serve", "--config", self.env.config, "--listen", "127.0.0.1:0"]
         self._err = open(self.stderr_path, "wb")
 
@@ -103,7 +104,8 @@ class Server:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen(cmd, cwd=self.env.dir, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self._err,
-                                     preexec_fn=limit if nofile else None)
+                                     preexec_fn=limit if nofile else None,
+                                     env={**os.environ, **(env or {})})
         line = [None]
 
         def read_first():
