@@ -31,8 +31,10 @@
 
 namespace tws::worker {
 
-// The descriptor the worker finds its socket on.
+// The descriptor the worker finds its socket on, and the one its executable came as (closed
+// at once).
 constexpr int kSocketFd = 3;
+constexpr int kExecutableFd = 4;
 
 enum class MessageType : uint32_t {
   // server -> worker

@@ -156,6 +156,7 @@ int run_worker() {
   // Gone with the process that started it; the server kills a worker, never the reverse.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (getppid() == 1) return 1;
+  close(kExecutableFd);
   signal(SIGPIPE, SIG_IGN);
   const std::string namespaces = isolate_namespaces();
   init_media();

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -41,9 +42,11 @@ std::vector<std::string> worker_environment() {
   return env;
 }
 
-std::string self_executable() {
-  GUnique<gchar> path(g_file_read_link("/proc/self/exe", nullptr));
-  return path ? path.get() : "tws";
+// This very executable, held open from the first use: a binary replaced on disk (an upgrade,
+// a rebuild) while the server runs still starts workers that speak the server's protocol.
+int self_executable() {
+  static const int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  return fd;
 }
 
 struct ChildLimits {
@@ -79,22 +82,25 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(uint64_t memory_limit, std::
     *error = std::string("cannot start a media worker: ") + strerror(errno);
     return nullptr;
   }
-  const std::string exe = self_executable();
-  const char* argv[] = {exe.c_str(), "worker", nullptr};
+  // The executable goes to the worker as descriptor kExecutableFd and is run from there.
+  const std::string exe = "/proc/self/fd/" + std::to_string(kExecutableFd);
+  const char* argv[] = {exe.c_str(), "tws", "worker", nullptr};
   std::vector<std::string> env = worker_environment();
   std::vector<const char*> envp;
   for (const std::string& e : env) envp.push_back(e.c_str());
   envp.push_back(nullptr);
   // ASan reserves terabytes of address space: no limit there.
   ChildLimits limits{sanitized() ? 0 : rlim_t(memory_limit)};
-  const int source_fds[] = {pair[1]};
-  const int target_fds[] = {kSocketFd};
+  const int source_fds[] = {pair[1], self_executable()};
+  const int target_fds[] = {kSocketFd, kExecutableFd};
   GPid pid = -1;
   GError* gerr = nullptr;
   const gboolean ok = g_spawn_async_with_pipes_and_fds(
       "/", argv, envp.data(),
-      GSpawnFlags(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL), child_setup,
-      &limits, -1, STDERR_FILENO, STDERR_FILENO, source_fds, target_fds, 1, &pid, nullptr,
+      GSpawnFlags(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
+                  G_SPAWN_FILE_AND_ARGV_ZERO),
+      child_setup, &limits, -1, STDERR_FILENO, STDERR_FILENO, source_fds, target_fds, 2, &pid,
+      nullptr,
       nullptr, nullptr, &gerr);
   close(pair[1]);
   if (!ok) {
