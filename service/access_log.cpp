@@ -13,6 +13,8 @@ struct RequestStats {
   gint64 started_real_us = 0;  // wall clock, for the log's "time"
   gint64 first_byte_us = 0;    // monotonic, 0 until the first body byte is written
   guint64 bytes = 0;
+  guint sent_status = 0;       // the status line written, 0 until it is
+  bool wrote_body = false;     // the whole response went out
   bool finished = false;
 };
 
@@ -44,8 +46,15 @@ void log_request(SoupServerMessage* msg, bool aborted) {
   RequestStats* stats = stats_of(msg);
   if (!stats || stats->finished) return;
   stats->finished = true;
-  const guint status = soup_server_message_get_status(msg);
-  Metrics::global().http_response(int(status));
+  // libsoup ends a request whose client went away with status 500 and "request-aborted" (as
+  // it does a 500 response): what was sent decides. An aborted response is logged with the
+  // status it went out with (0: none) and counted apart, never as a 5xx.
+  aborted = aborted && !stats->wrote_body;
+  const guint status = aborted ? stats->sent_status : soup_server_message_get_status(msg);
+  if (aborted)
+    Metrics::global().http_aborted();
+  else
+    Metrics::global().http_response(int(status));
   GUri* uri = soup_server_message_get_uri(msg);
   const double ms = double(g_get_monotonic_time() - stats->started_us) / 1000.0;
   const double first_ms =
@@ -76,6 +85,16 @@ void attach_access_log(SoupServer* server) {
                      g_object_set_data_full(G_OBJECT(msg), kStatsKey, stats, [](gpointer p) {
                        delete static_cast<RequestStats*>(p);
                      });
+                     g_signal_connect(msg, "wrote-headers",
+                                      G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
+                                        if (RequestStats* s = stats_of(m))
+                                          s->sent_status = soup_server_message_get_status(m);
+                                      }),
+                                      nullptr);
+                     g_signal_connect(msg, "wrote-body", G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
+                                        if (RequestStats* s = stats_of(m)) s->wrote_body = true;
+                                      }),
+                                      nullptr);
                      g_signal_connect(msg, "wrote-body-data",
                                       G_CALLBACK(+[](SoupServerMessage* m, guint size, gpointer) {
                                         RequestStats* s = stats_of(m);

@@ -9,6 +9,7 @@
 #include "service/auth.h"
 #include "service/generate.h"
 #include "service/http_errors.h"
+#include "service/json_fields.h"
 #include "service/json_text.h"
 #include "service/playlist_file.h"
 #include "service/request.h"
@@ -76,6 +77,8 @@ void sign(ServerContext& ctx, SoupServerMessage* msg, const std::string& body) {
     return send_error(msg, ErrorCode::kInvalidArgument,
                       "the body must be a JSON object" + (error.empty() ? "" : ": " + error));
   JsonObject* obj = json_node_get_object(root.get());
+  if (!JsonFields(obj, "").no_other_members(&error, {"URI", "Expires"}))
+    return send_error(msg, ErrorCode::kInvalidArgument, error);
   JsonNode* uri_node = json_object_get_member(obj, "URI");
   if (!uri_node || !JSON_NODE_HOLDS_VALUE(uri_node) ||
       json_node_get_value_type(uri_node) != G_TYPE_STRING)

@@ -1,6 +1,8 @@
 #include "service/json_fields.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace tws {
 
@@ -18,7 +20,53 @@ bool json_node_number(JsonNode* node, double* value) {
   return false;
 }
 
+namespace {
+
+// Edits (insert, delete, replace) between two names, letters compared without case.
+size_t distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      const bool same = g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 1]);
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+bool JsonFields::no_other_members(std::string* error,
+                                  std::initializer_list<const char*> also) const {
+  std::set<std::string> known = asked_;
+  known.insert(also.begin(), also.end());
+  GList* members = json_object_get_members(object_);
+  std::string unknown;
+  for (GList* m = members; m && unknown.empty(); m = m->next)
+    if (!known.count(static_cast<const char*>(m->data))) unknown = static_cast<const char*>(m->data);
+  g_list_free(members);
+  if (unknown.empty()) return true;
+  *error = name(unknown.c_str()) + ": unknown member";
+  std::string best;
+  size_t best_distance = 3;  // nearer than this, or the same but for case
+  for (const std::string& k : known) {
+    const size_t d = distance(unknown, k);
+    if (d < best_distance && d * 3 < std::max(k.size(), size_t(3)) + 1) {
+      best = k;
+      best_distance = d;
+    }
+  }
+  if (!best.empty()) *error += "; did you mean " + best + "?";
+  return false;
+}
+
 JsonNode* JsonFields::member(const char* name) const {
+  asked_.insert(name);
   JsonNode* node = json_object_get_member(object_, name);
   return node && !JSON_NODE_HOLDS_NULL(node) ? node : nullptr;
 }

@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 
 #include <cstdint>
+#include <initializer_list>
+#include <set>
 #include <string>
 
 namespace tws {
@@ -29,10 +31,17 @@ class JsonFields {
   bool object(const char* member, JsonObject** value, std::string* error) const;
   bool array(const char* member, JsonArray** value, std::string* error) const;
 
+  // Strict members: false with *error naming the first member that no read above asked for
+  // (and that is not in `also`), with the closest known name when one is near
+  // ("Targets[0].Video.TranscodeVideo.Crf: unknown member; did you mean CRF?"). Call it once
+  // every member of the object has been read.
+  bool no_other_members(std::string* error, std::initializer_list<const char*> also = {}) const;
+
  private:
   JsonNode* member(const char* name) const;
   JsonObject* object_;
   std::string path_;
+  mutable std::set<std::string> asked_;  // every member name a read asked for
 };
 
 // A number node (integer or floating) as a double; false for other nodes.

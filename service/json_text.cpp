@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "common/gref.h"
@@ -175,8 +176,158 @@ std::string json_to_text(JsonNode* node, bool sort_keys) {
   return out;
 }
 
+namespace {
+
+// RFC 8259 and nothing more: json-glib also takes comments, trailing data and a member twice
+// (the last one wins), which would let a typo or a smuggled value through silently.
+class StrictJson {
+ public:
+  explicit StrictJson(const std::string& text) : s_(text) {}
+
+  // "" when the text is one strict JSON document; else what is wrong, and where.
+  std::string problem() {
+    space();
+    if (!value("")) return why_;
+    space();
+    if (!why_.empty()) return why_;
+    if (i_ != s_.size()) return "data after the document (at byte " + std::to_string(i_) + ")";
+    return "";
+  }
+
+ private:
+  bool fail(const std::string& why) {
+    if (why_.empty()) why_ = why + " (at byte " + std::to_string(i_) + ")";
+    return false;
+  }
+  void space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+      ++i_;
+    if (s_.compare(i_, 2, "//") == 0 || s_.compare(i_, 2, "/*") == 0 || (i_ < s_.size() && s_[i_] == '#'))
+      fail("a comment");
+  }
+  bool value(const std::string& path) {
+    if (!why_.empty()) return false;
+    if (i_ >= s_.size()) return fail("the document ends early");
+    const char c = s_[i_];
+    if (c == '{') return object(path);
+    if (c == '[') return array(path);
+    if (c == '"') return string(nullptr);
+    if (c == '-' || (c >= '0' && c <= '9')) return number();
+    for (const char* word : {"true", "false", "null"})
+      if (s_.compare(i_, strlen(word), word) == 0) {
+        i_ += strlen(word);
+        return true;
+      }
+    return fail("not a JSON value");
+  }
+  bool object(const std::string& path) {
+    ++i_;
+    std::set<std::string> names;
+    space();
+    if (i_ < s_.size() && s_[i_] == '}') return ++i_, true;
+    for (;;) {
+      space();
+      std::string name;
+      if (i_ >= s_.size() || s_[i_] != '"') return fail("a member name must be a string");
+      if (!string(&name)) return false;
+      const std::string at = path.empty() ? name : path + "." + name;
+      if (!names.insert(name).second) return fail("member " + at + " given twice");
+      space();
+      if (i_ >= s_.size() || s_[i_] != ':') return fail("':' missing");
+      ++i_;
+      space();
+      if (!value(at)) return false;
+      space();
+      if (i_ < s_.size() && s_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (i_ < s_.size() && s_[i_] == '}') return ++i_, true;
+      return fail("',' or '}' missing");
+    }
+  }
+  bool array(const std::string& path) {
+    ++i_;
+    space();
+    if (i_ < s_.size() && s_[i_] == ']') return ++i_, true;
+    for (size_t n = 0;; ++n) {
+      space();
+      if (!value(path + "[" + std::to_string(n) + "]")) return false;
+      space();
+      if (i_ < s_.size() && s_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (i_ < s_.size() && s_[i_] == ']') return ++i_, true;
+      return fail("',' or ']' missing");
+    }
+  }
+  bool string(std::string* out) {
+    ++i_;
+    while (i_ < s_.size()) {
+      const unsigned char c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') return ++i_, true;
+      if (c < 0x20) return fail("a control character in a string");
+      if (c != '\\') {
+        if (out) *out += char(c);
+        ++i_;
+        continue;
+      }
+      if (i_ + 1 >= s_.size()) break;
+      const char e = s_[i_ + 1];
+      if (e == 'u') {
+        if (i_ + 6 > s_.size() || !std::all_of(s_.begin() + long(i_) + 2, s_.begin() + long(i_) + 6,
+                                                 [](char h) { return g_ascii_isxdigit(h); }))
+          return fail("a bad \\u escape");
+        // Names are compared as written, with \u escapes of ASCII letters decoded.
+        const unsigned code = unsigned(std::stoul(s_.substr(i_ + 2, 4), nullptr, 16));
+        if (out) *out += code < 0x80 ? std::string(1, char(code)) : s_.substr(i_, 6);
+        i_ += 6;
+        continue;
+      }
+      if (!strchr("\"\\/bfnrt", e)) return fail("a bad escape in a string");
+      if (out) *out += e;
+      i_ += 2;
+    }
+    return fail("a string that does not end");
+  }
+  bool number() {
+    const size_t start = i_;
+    if (s_[i_] == '-') ++i_;
+    if (i_ < s_.size() && s_[i_] == '0') {
+      ++i_;
+    } else if (i_ < s_.size() && s_[i_] >= '1' && s_[i_] <= '9') {
+      while (i_ < s_.size() && g_ascii_isdigit(s_[i_])) ++i_;
+    } else {
+      return fail("a bad number");
+    }
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (i_ >= s_.size() || !g_ascii_isdigit(s_[i_])) return fail("a bad number");
+      while (i_ < s_.size() && g_ascii_isdigit(s_[i_])) ++i_;
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (i_ >= s_.size() || !g_ascii_isdigit(s_[i_])) return fail("a bad number");
+      while (i_ < s_.size() && g_ascii_isdigit(s_[i_])) ++i_;
+    }
+    return i_ > start;
+  }
+
+  const std::string& s_;
+  size_t i_ = 0;
+  std::string why_;
+};
+
+}  // namespace
+
 JsonNodePtr json_from_text(const std::string& text, std::string* error) {
   if (std::string why = unsafe_json(text); !why.empty()) {
+    *error = why;
+    return nullptr;
+  }
+  if (std::string why = StrictJson(text).problem(); !why.empty()) {
     *error = why;
     return nullptr;
   }

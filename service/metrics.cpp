@@ -59,6 +59,10 @@ std::string Metrics::text(int64_t queue_depth, uint64_t extra_gets,
     for (const auto& [code, n] : codes)
       out << "tws_http_requests_total{code=\"" << code << "\"} " << n << "\n";
   }
+  out << "# HELP tws_http_aborted_total Responses the client closed the connection on before "
+         "their end (players do on every seek); not counted by status.\n"
+      << "# TYPE tws_http_aborted_total counter\n"
+      << "tws_http_aborted_total " << aborted_.load() << "\n";
   out << "# HELP tws_queue_depth Segments waiting for a transcode worker.\n"
       << "# TYPE tws_queue_depth gauge\n"
       << "tws_queue_depth " << queue_depth << "\n";

@@ -22,6 +22,9 @@ class Metrics {
   void segment_served_from_storage() { served_storage_++; }
   void segment_served_from_transcode() { served_transcode_++; }
   void http_response(int status);
+  // A response the client did not take whole (it closed the connection first): counted here,
+  // never under its status.
+  void http_aborted() { aborted_++; }
   void storage_request(StorageOp op) { storage_ops_[size_t(op)]++; }
   void storage_bytes_in(uint64_t n) { bytes_in_ += n; }    // read from storage
   void storage_bytes_out(uint64_t n) { bytes_out_ += n; }  // written to storage
@@ -39,6 +42,7 @@ class Metrics {
   std::atomic<uint64_t> transcoded_{0}, served_storage_{0}, served_transcode_{0};
   std::array<std::atomic<uint64_t>, 5> storage_ops_{};
   std::atomic<uint64_t> bytes_in_{0}, bytes_out_{0};
+  std::atomic<uint64_t> aborted_{0};
   mutable std::mutex mutex_;
   std::array<uint64_t, kTranscodeBuckets.size()> buckets_{};  // guarded by mutex_
   double transcode_sum_ = 0;                                  // guarded by mutex_

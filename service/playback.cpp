@@ -82,6 +82,9 @@ void send_object(SoupServerMessage* msg, GBytes* data, const ObjectStat& st,
     soup_message_body_append_bytes(body, part.get());
     return;
   }
+  // A Range tws does not serve (several ranges, or malformed) gets the whole object: libsoup
+  // would otherwise answer it itself, building a multipart reply in memory.
+  soup_message_headers_remove(req, "Range");
   soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
   soup_message_body_append_bytes(body, data);
 }

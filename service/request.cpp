@@ -101,7 +101,7 @@ bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v,
   JsonObject* tv = nullptr;
   const JsonFields outer(video, path);
   if (!outer.object("TranscodeVideo", &tv, error) ||
-      !outer.boolean("DisableVideo", &v->disabled, error))
+      !outer.boolean("DisableVideo", &v->disabled, error) || !outer.no_other_members(error))
     return false;
   if (!tv) {
     v->crf = 23;  // all defaults
@@ -155,7 +155,8 @@ bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v,
   return choice_field(f, "PixelFormat", {"yuv420p"}, &v->pixel_format, error) &&
          option_field(f, "ResolutionOption", &v->adaptive_resolution, error) &&
          option_field(f, "BitrateOption", &v->adaptive_bitrate, error) &&
-         option_field(f, "FrameRateOption", &v->adaptive_frame_rate, error);
+         option_field(f, "FrameRateOption", &v->adaptive_frame_rate, error) &&
+         f.no_other_members(error);
 }
 
 // A Stream list: indexes (0 = the first), a value >= 100 meaning all; duplicates dropped.
@@ -192,7 +193,8 @@ bool parse_audio(JsonObject* audio, const std::string& path, AudioRequest* a,
   if (streams && !stream_indexes(streams, outer.name("Stream"), &a->streams,
                                  &a->all_streams, error))
     return false;
-  if (!outer.boolean("DisableAudio", &a->disabled, error)) return false;
+  if (!outer.boolean("DisableAudio", &a->disabled, error) || !outer.no_other_members(error))
+    return false;
   if (!ta) return true;
   const std::string at = path_of(path, "TranscodeAudio");
   JsonFields f(ta, at);
@@ -211,7 +213,7 @@ bool parse_audio(JsonObject* audio, const std::string& path, AudioRequest* a,
     *error = f.name("SampleRate") + ": must be a standard AAC rate (8000 ... 96000)";
     return false;
   }
-  return true;
+  return f.no_other_members(error);
 }
 
 bool parse_target(JsonNode* node, const std::string& path, TargetRequest* t,
@@ -267,8 +269,10 @@ bool parse_target(JsonNode* node, const std::string& path, TargetRequest* t,
     if (streams && !stream_indexes(streams, sf.name("Stream"), &t->subtitle.streams,
                                    &t->subtitle.all_streams, error))
       return false;
+    if (!sf.no_other_members(error)) return false;
     t->has_subtitle = true;
   }
+  if (!f.no_other_members(error)) return false;
   if (!video && !audio) {
     *error = path + ": needs Video or Audio";
     return false;
@@ -313,6 +317,7 @@ bool parse_source_subtitles(const JsonFields& f, std::vector<SourceSubtitle>* ou
       *error = sf.name("Language") + ": must be a language code such as \"eng\" or \"pt-BR\"";
       return false;
     }
+    if (!sf.no_other_members(error)) return false;
     out->push_back(std::move(sub));
   }
   return true;
@@ -348,6 +353,31 @@ bool parse_user_fields(JsonObject* root, PlaylistRequest* r, std::string* error)
   g_list_free(members);
   r->tags = json_to_text(json_object_get_member(root, "Tags"), false);
   return true;
+}
+
+// The member of the request whose output would be the object `uri` (a playlist, a segment,
+// a master or one of its renditions), or "".
+std::string writer_of(const PlaylistRequest& r, const ObjectUri& uri) {
+  const std::string& key = uri.key;
+  // A segment key: PREFIX-<32 hex digits>-<k>.ts (or .vtt).
+  const auto is_segment_of = [&key](const std::string& prefix) {
+    if (!key.starts_with(prefix + "-")) return false;
+    const std::string rest = key.substr(prefix.size() + 1);
+    const auto dash = rest.find('-');
+    return dash == 32 && (rest.ends_with(".ts") || rest.ends_with(".vtt"));
+  };
+  for (size_t i = 0; i < r.targets.size(); ++i) {
+    const ObjectUri& t = r.targets[i].uri;
+    if (t.bucket == uri.bucket && (key == t.key + ".m3u8" || is_segment_of(t.key)))
+      return "Targets[" + std::to_string(i) + "].URI";
+  }
+  if (r.has_master && r.master.bucket == uri.bucket) {
+    const std::string base = r.master.key.substr(0, r.master.key.size() - 5);  // no .m3u8
+    if (key == r.master.key || key.starts_with(base + "-audio-") ||
+        key.starts_with(base + "-sub-"))
+      return "MasterURI";
+  }
+  return "";
 }
 
 }  // namespace
@@ -401,6 +431,12 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
 
   JsonArray* targets = nullptr;
   if (!f.array("Targets", &targets, error)) return false;
+  // Members of the reference API that tws reads elsewhere (Tags, UserData) or accepts and does
+  // not act on (its project, credential and notification settings), so its clients move
+  // over unchanged.
+  if (!f.no_other_members(error, {"Tags", "UserData", "ProjectName", "CredentialConfig",
+                                  "Notification"}))
+    return false;
   const guint n = targets ? json_array_get_length(targets) : 0;
   if (n < 1 || n > kMaxTargets) {
     *error = "Targets: must have 1 to 6 targets";
@@ -458,6 +494,15 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
     *error = "MasterURI: required with SourceSubtitles";
     return false;
   }
+  // Nothing the request writes may replace what it reads.
+  std::vector<std::pair<std::string, ObjectUri>> read = {{"SourceURI", r.source}};
+  for (size_t i = 0; i < r.subtitles.size(); ++i)
+    read.push_back({"SourceSubtitles[" + std::to_string(i) + "].URI", r.subtitles[i].uri});
+  for (const auto& [name, uri] : read)
+    if (std::string writer = writer_of(r, uri); !writer.empty()) {
+      *error = writer + ": would write " + uri.to_string() + ", the " + name;
+      return false;
+    }
   *request = std::move(r);
   return true;
 }
