@@ -50,7 +50,8 @@ void log_request(SoupServerMessage* msg, bool aborted) {
   // it does a 500 response): what was sent decides. An aborted response is logged with the
   // status it went out with (0: none) and counted apart, never as a 5xx.
   aborted = aborted && !stats->wrote_body;
-  const guint status = aborted ? stats->sent_status : soup_server_message_get_status(msg);
+  const guint status = aborted || stats->sent_status ? stats->sent_status
+                                                     : soup_server_message_get_status(msg);
   if (aborted)
     Metrics::global().http_aborted();
   else
@@ -116,6 +117,13 @@ void attach_access_log(SoupServer* server) {
                      log_request(msg, true);
                    }),
                    nullptr);
+}
+
+void note_response_sent(SoupServerMessage* msg, int status) {
+  if (RequestStats* stats = stats_of(msg)) {
+    stats->sent_status = guint(status);
+    stats->wrote_body = true;
+  }
 }
 
 bool message_finished(SoupServerMessage* msg) {

@@ -12,4 +12,8 @@ void attach_access_log(SoupServer* server);
 // be answered or unpaused any more.
 bool message_finished(SoupServerMessage* msg);
 
+// A response written around libsoup (the HTTP listener's refusals): logged and counted with
+// `status`, as sent whole, however the connection ends.
+void note_response_sent(SoupServerMessage* msg, int status);
+
 }  // namespace tws

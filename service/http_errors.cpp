@@ -57,7 +57,7 @@ void send_json(SoupServerMessage* msg, int status, const std::string& json) {
                                    json.size());
 }
 
-void send_failure(SoupServerMessage* msg, const Failure& failure) {
+std::string failure_json(const Failure& failure) {
   GRef<JsonBuilder> b = adopt_ref(json_builder_new());
   json_builder_begin_object(b.get());
   json_builder_set_member_name(b.get(), "Code");
@@ -68,11 +68,15 @@ void send_failure(SoupServerMessage* msg, const Failure& failure) {
   json_builder_add_string_value(b.get(), new_request_id().c_str());
   json_builder_end_object(b.get());
   JsonNodePtr root(json_builder_get_root(b.get()));
+  return json_to_text(root.get(), false) + "\n";
+}
+
+void send_failure(SoupServerMessage* msg, const Failure& failure) {
   SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
   if (failure.code == ErrorCode::kServiceUnavailable)
     soup_message_headers_replace(headers, "Retry-After", std::to_string(kRetryAfterSeconds).c_str());
   soup_message_headers_replace(headers, "Cache-Control", "no-store");
-  send_json(msg, http_status_of(failure.code), json_to_text(root.get(), false) + "\n");
+  send_json(msg, http_status_of(failure.code), failure_json(failure));
 }
 
 void send_storage_error(SoupServerMessage* msg, const std::string& storage_error) {

@@ -14,6 +14,9 @@ int http_status_of(ErrorCode code);
 const char* error_code_name(ErrorCode code);
 std::string new_request_id();
 
+// {"Code", "Message", "RequestId"} of `failure`, with a new RequestId, and a final newline.
+std::string failure_json(const Failure& failure);
+
 // The error body of `failure`; sets status, Content-Type, Retry-After (503).
 void send_failure(SoupServerMessage* msg, const Failure& failure);
 inline void send_error(SoupServerMessage* msg, ErrorCode code, const std::string& message) {

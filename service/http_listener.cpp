@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "service/access_log.h"
 #include "service/lent_stream.h"
 
 namespace tws {
@@ -271,10 +272,85 @@ void HttpListener::lend(ConnectionPtr c, GBytes* prefix) {
   }
 }
 
+namespace {
+
+constexpr const char kBodyBytesKey[] = "tws-body-bytes";
+constexpr const char kRefusedKey[] = "tws-refused";
+// How long a refused request's body is read (and dropped) before the connection is closed,
+// so that the client reads the answer rather than a reset.
+constexpr guint kRefusalLingerMs = 2000;
+
+const char* reason_phrase(int status) {
+  const char* p = soup_status_get_phrase(guint(status));
+  return p ? p : "Error";
+}
+
+}  // namespace
+
+void HttpListener::refuse(SoupServerMessage* msg, const Refusal& refusal) {
+  ConnectionPtr c = connection_of(msg);
+  if (!c || c->state != Connection::State::kLent || g_object_get_data(G_OBJECT(msg), kRefusedKey))
+    return;
+  g_object_set_data(G_OBJECT(msg), kRefusedKey, GINT_TO_POINTER(1));
+  const std::string response = "HTTP/1.1 " + std::to_string(refusal.status) + " " +
+                               reason_phrase(refusal.status) +
+                               "\r\nContent-Type: application/json\r\nCache-Control: no-store"
+                               "\r\nContent-Length: " + std::to_string(refusal.body.size()) +
+                               "\r\nConnection: close\r\n" + refusal.headers + "\r\n" +
+                               refusal.body;
+  // libsoup has written nothing yet (it is still reading the request): the answer goes
+  // straight to the socket, and libsoup is kept from handling the request or keeping its body.
+  (void)!send(c->fd(), response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  soup_server_message_set_status(msg, guint(refusal.status), nullptr);
+  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+  note_response_sent(msg, refusal.status);
+  if (c->timer) g_source_destroy(c->timer.get());
+  c->timer.reset(g_timeout_source_new(kRefusalLingerMs));
+  g_source_set_callback(
+      c->timer.get(),
+      +[](gpointer data) -> gboolean {
+        auto* raw = static_cast<Connection*>(data);
+        raw->timer.reset();
+        g_socket_shutdown(raw->socket.get(), TRUE, TRUE, nullptr);
+        return G_SOURCE_REMOVE;
+      },
+      c.get(), nullptr);
+  g_source_attach(c->timer.get(), context_);
+}
+
 void HttpListener::on_request_started(SoupServerMessage* msg) {
+  g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage* m, gpointer self) {
+                     auto* listener = static_cast<HttpListener*>(self);
+                     if (!listener->check_ || !listener->too_large_) return;
+                     if (std::optional<Refusal> r = listener->check_(m)) {
+                       listener->refuse(m, *r);
+                       return;
+                     }
+                     SoupMessageHeaders* h = soup_server_message_get_request_headers(m);
+                     if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
+                         size_t(soup_message_headers_get_content_length(h)) > listener->max_body_)
+                       listener->refuse(m, listener->too_large_());
+                   }),
+                   this);
+  g_signal_connect(msg, "got-chunk", G_CALLBACK(+[](SoupServerMessage* m, GBytes* chunk,
+                                                    gpointer self) {
+                     auto* listener = static_cast<HttpListener*>(self);
+                     const size_t total = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(m), kBodyBytesKey)) +
+                                          g_bytes_get_size(chunk);
+                     g_object_set_data(G_OBJECT(m), kBodyBytesKey, GSIZE_TO_POINTER(total));
+                     if (listener->too_large_ && total > listener->max_body_)
+                       listener->refuse(m, listener->too_large_());
+                   }),
+                   this);
   g_signal_connect(msg, "got-body", G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
                      ConnectionPtr c = connection_of(m);
-                     if (c && c->state == Connection::State::kLent && c->timer) {
+                     if (!c || c->state != Connection::State::kLent) return;
+                     // A refused request is over once its body is: its answer went out already.
+                     if (g_object_get_data(G_OBJECT(m), kRefusedKey)) {
+                       g_socket_shutdown(c->socket.get(), TRUE, TRUE, nullptr);
+                       return;
+                     }
+                     if (c->timer) {
                        g_source_destroy(c->timer.get());
                        c->timer.reset();
                      }

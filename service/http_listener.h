@@ -21,7 +21,9 @@
 
 #include <libsoup/soup.h>
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -29,6 +31,16 @@
 #include "service/config.h"
 
 namespace tws {
+
+// A request answered from its headers alone (401 before any body byte is read, 413 on a
+// Content-Length or a chunked body past the limit): the listener writes the response itself,
+// drops the body, and closes the connection when the body ends or after a short grace.
+struct Refusal {
+  int status = 0;
+  std::string headers;  // extra header lines, each ending in "\r\n"
+  std::string body;     // application/json
+};
+using RequestCheck = std::function<std::optional<Refusal>(SoupServerMessage* msg)>;
 
 class HttpListener {
  public:
@@ -51,6 +63,16 @@ class HttpListener {
   Counts counts() const;
   int max_connections() const { return limits_.max_connections; }
 
+  // Judges each request at its headers; `max_body` bytes is the most any request body may
+  // hold (a chunked body is cut off with 413 when it passes it).
+  // `too_large` makes that 413.
+  void set_request_check(RequestCheck check, size_t max_body,
+                         std::function<Refusal()> too_large) {
+    check_ = std::move(check);
+    max_body_ = max_body;
+    too_large_ = std::move(too_large);
+  }
+
   // Ends the connection under `msg` now, without the rest of its response (a chunked
   // response then lacks its final chunk, so no client takes it as whole).
   static void cut(SoupServerMessage* msg);
@@ -68,6 +90,7 @@ class HttpListener {
   void close(ConnectionPtr c);
   void on_request_started(SoupServerMessage* msg);
   void on_wrote_body(SoupServerMessage* msg);
+  void refuse(SoupServerMessage* msg, const Refusal& refusal);
   static ConnectionPtr connection_of(SoupServerMessage* msg);
 
   SoupServer* server_;
@@ -79,6 +102,9 @@ class HttpListener {
   std::map<Connection*, ConnectionPtr> connections_;
   std::map<std::string, int> per_client_;  // open connections by client address
   uint64_t refused_ = 0;
+  RequestCheck check_;
+  size_t max_body_ = 0;
+  std::function<Refusal()> too_large_;
   gint64 last_accept_error_log_us_ = 0;
 };
 

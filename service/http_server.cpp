@@ -12,6 +12,7 @@
 #include "pipelines/pipeline_util.h"
 #include "service/access_log.h"
 #include "service/api.h"
+#include "service/auth.h"
 #include "service/http_errors.h"
 #include "service/http_listener.h"
 #include "service/local_storage.h"
@@ -121,10 +122,32 @@ int run_server(ServeOptions options) {
     std::fprintf(stderr, "tws: --listen: \"%s\" is not an IP address\n", host.c_str());
     return 2;
   }
-  GRef<SoupServer> server = adopt_ref(soup_server_new("server-header", "tws", nullptr));
+  // raw-paths: libsoup would percent-decode paths itself, and playback decodes them again
+  // (parse_playback_path): paths are decoded exactly once, there.
+  GRef<SoupServer> server =
+      adopt_ref(soup_server_new("server-header", "tws", "raw-paths", TRUE, nullptr));
   // Connections are accepted by the listener and lent to libsoup one request at a time.
   HttpListener listener(server.get(), ctx.context, ctx.config.connections);
   ctx.listener = &listener;
+  listener.set_request_check(
+      [&ctx](SoupServerMessage* msg) -> std::optional<Refusal> {
+        // /v1/* wants its API token before anything of its body is read.
+        const char* path = g_uri_get_path(soup_server_message_get_uri(msg));
+        if ((!strcmp(path, "/v1") || g_str_has_prefix(path, "/v1/")) &&
+            !bearer_token_ok(ctx.config, soup_message_headers_get_one(
+                                             soup_server_message_get_request_headers(msg),
+                                             "Authorization")))
+          return Refusal{401, "WWW-Authenticate: Bearer\r\n",
+                         failure_json({ErrorCode::kUnauthorized,
+                                       "missing or wrong API token (Authorization: Bearer "
+                                       "<token>)"})};
+        return std::nullopt;
+      },
+      kMaxRequestBody,
+      [] {
+        return Refusal{413, "", failure_json({ErrorCode::kPayloadTooLarge,
+                                              "the body is larger than 1 MiB"})};
+      });
   GRef<GSocketAddress> socket_address =
       adopt_ref(g_inet_socket_address_new(address.get(), port));
   std::string listen_error;
