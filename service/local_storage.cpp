@@ -41,10 +41,42 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
+// Creates the directories of `key` below `root` one at a time without following a symbolic
+// link, so no key makes a directory outside its bucket, whatever links the bucket holds.
+bool create_key_directories(const std::string& root, const std::string& key,
+                            std::string* error) {
+  int dir = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    *error = errno_text("the bucket's directory", errno);
+    return false;
+  }
+  size_t start = 0;
+  for (size_t slash; (slash = key.find('/', start)) != std::string::npos; start = slash + 1) {
+    const std::string name = key.substr(start, slash - start);
+    if (mkdirat(dir, name.c_str(), 0755) != 0 && errno != EEXIST) {
+      *error = errno_text("cannot create the directories of key \"" + key + "\"", errno);
+      close(dir);
+      return false;
+    }
+    const int next = openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    close(dir);
+    if (next < 0) {
+      *error = errno == ELOOP || errno == ENOTDIR
+                   ? "key \"" + key + "\" leads outside its bucket"
+                   : errno_text("cannot create the directories of key \"" + key + "\"", errno);
+      return false;
+    }
+    dir = next;
+  }
+  close(dir);
+  return true;
+}
+
 class LocalWriter : public StorageWriter {
  public:
-  LocalWriter(int fd, std::string tmp, std::string path)
-      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)) {}
+  // `key` names the object in messages (never the server's path).
+  LocalWriter(int fd, std::string tmp, std::string path, std::string key)
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)), key_(std::move(key)) {}
   ~LocalWriter() override { abort(); }
 
   bool write(const void* data, size_t size, std::string* error) override {
@@ -57,7 +89,7 @@ class LocalWriter : public StorageWriter {
       ssize_t n = ::write(fd_, p, size);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        *error = errno_text("cannot write " + path_, errno);
+        *error = errno_text("cannot write " + key_, errno);
         return false;
       }
       p += n;
@@ -72,12 +104,12 @@ class LocalWriter : public StorageWriter {
       return false;
     }
     if (fsync(fd_) != 0 || close(std::exchange(fd_, -1)) != 0) {
-      *error = errno_text("cannot write " + path_, errno);
+      *error = errno_text("cannot write " + key_, errno);
       abort();
       return false;
     }
     if (rename(tmp_.c_str(), path_.c_str()) != 0) {
-      *error = errno_text("cannot publish " + path_, errno);
+      *error = errno_text("cannot publish " + key_, errno);
       abort();
       return false;
     }
@@ -95,6 +127,7 @@ class LocalWriter : public StorageWriter {
   int fd_;
   std::string tmp_;  // empty once published or dropped
   std::string path_;
+  std::string key_;
 };
 
 void walk(const std::string& root, const std::string& rel, const std::string& prefix,
@@ -134,15 +167,12 @@ bool LocalStorage::path_for(const std::string& key, bool create_dirs, std::strin
   }
   std::string real_root;
   if (!real_path(root_, &real_root)) {
-    *error = errno_text("bucket directory " + root_, errno);
+    *error = errno_text("the bucket's directory", errno);
     return false;
   }
   *path = root_ + "/" + key;
   const std::string parent = dirname_of(*path);
-  if (create_dirs && g_mkdir_with_parents(parent.c_str(), 0755) != 0) {
-    *error = errno_text("cannot create " + parent, errno);
-    return false;
-  }
+  if (create_dirs && !create_key_directories(root_, key, error)) return false;
   std::string real_parent;
   if (!real_path(parent, &real_parent)) return true;  // missing: the caller's open says so
   if (real_parent != real_root && real_parent.rfind(real_root + "/", 0) != 0) {
@@ -158,7 +188,7 @@ StorageStatus LocalStorage::stat(const std::string& key, ObjectStat* st, std::st
   struct stat s;
   if (lstat(path.c_str(), &s) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return StorageStatus::kNotFound;
-    *error = errno_text(path, errno);
+    *error = errno_text("cannot read " + key, errno);
     return StorageStatus::kError;
   }
   if (!S_ISREG(s.st_mode)) return StorageStatus::kNotFound;  // directories, symlinks
@@ -249,7 +279,7 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return StorageStatus::kNotFound;
-    *error = errno_text(path, errno);
+    *error = errno_text("cannot read " + key, errno);
     return StorageStatus::kError;
   }
   struct stat s;
@@ -273,7 +303,7 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
     GMappedFile* mapped = g_mapped_file_new_from_fd(fd, FALSE, &gerr);
     close(fd);
     if (!mapped) {
-      *error = path + ": " + gerr->message;
+      *error = "cannot read " + key + ": " + gerr->message;
       g_error_free(gerr);
       return StorageStatus::kError;
     }
@@ -288,7 +318,7 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
     ssize_t n = read(fd, data.data() + got, data.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      *error = errno_text(path, n < 0 ? errno : EIO);
+      *error = errno_text("cannot read " + key, n < 0 ? errno : EIO);
       close(fd);
       return StorageStatus::kError;
     }
@@ -323,11 +353,11 @@ std::unique_ptr<StorageWriter> LocalStorage::open_writer(const std::string& key,
   std::string tmp = dirname_of(path) + "/" + kTempPrefix + base.get() + "-XXXXXX";
   int fd = g_mkstemp_full(tmp.data(), O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) {
-    *error = errno_text("cannot create a file next to " + path, errno);
+    *error = errno_text("cannot create " + key, errno);
     return nullptr;
   }
   fchmod(fd, 0644);  // mkstemp may apply 0600 whatever the mode asked
-  return std::make_unique<LocalWriter>(fd, std::move(tmp), std::move(path));
+  return std::make_unique<LocalWriter>(fd, std::move(tmp), std::move(path), key);
 }
 
 StorageStatus LocalStorage::remove(const std::string& key, std::string* error) {
@@ -337,7 +367,7 @@ StorageStatus LocalStorage::remove(const std::string& key, std::string* error) {
   if (lstat(path.c_str(), &s) != 0 || !S_ISREG(s.st_mode)) return StorageStatus::kNotFound;
   if (unlink(path.c_str()) != 0) {
     if (errno == ENOENT) return StorageStatus::kNotFound;
-    *error = errno_text("cannot delete " + path, errno);
+    *error = errno_text("cannot delete " + key, errno);
     return StorageStatus::kError;
   }
   return StorageStatus::kOk;
