@@ -157,6 +157,10 @@ int run_worker() {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (getppid() == 1) return 1;
   close(kExecutableFd);
+  // Descriptors 0-2 stay taken, so that nothing received later lands on them (a log line
+  // written into a source's socket would read as a request).
+  for (int fd = 0; fd <= 2; ++fd)
+    if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR | O_CLOEXEC);
   signal(SIGPIPE, SIG_IGN);
   const std::string namespaces = isolate_namespaces();
   init_media();

@@ -97,10 +97,12 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(uint64_t memory_limit, std::
   GError* gerr = nullptr;
   const gboolean ok = g_spawn_async_with_pipes_and_fds(
       "/", argv, envp.data(),
+      // stderr is the server's (the log); passing it as stdout too made GLib close it, and
+      // the next descriptor the worker received landed on 2.
       GSpawnFlags(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
+                  G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_CHILD_INHERITS_STDERR |
                   G_SPAWN_FILE_AND_ARGV_ZERO),
-      child_setup, &limits, -1, STDERR_FILENO, STDERR_FILENO, source_fds, target_fds, 2, &pid,
-      nullptr,
+      child_setup, &limits, -1, -1, -1, source_fds, target_fds, 2, &pid, nullptr,
       nullptr, nullptr, &gerr);
   close(pair[1]);
   if (!ok) {
