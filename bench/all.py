@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Every issue-6 figure in one run on this machine, then one table (the README records it):
 
   Chromium start-up and seek to 60 %, cold vs warm, with the player page's hls.js configuration

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Cached-segment benchmark (issue 6 "Done means" 3): `tws serve` serving segments already in
 storage against nginx serving the same files, with wrk on loopback.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Cost benchmark (issue 6): CPU seconds tws spends when one viewer watches 60 s of a 10 min
 video at one rendition, against transcoding the video's whole 3-rendition ladder up front.
 

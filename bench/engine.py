@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Engine benchmark (issue 2 "Done means" 4): tws segment vs the ffmpeg command line.
 
 Sources: 1080p25 testsrc2 + a 48 kHz tone, 60 s, H.264 (x264 ultrafast) with keyframes every

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Overload benchmark (issue 7 "Done means" 3): cached-segment latency while the service is
 flooded with cold segment requests, and its peak memory.
 

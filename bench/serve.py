@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Service benchmark (issue 3 "Done means" 4): a segment over HTTP from `tws serve`, cold
 (transcoded while it is streamed) and warm (already in storage), against the ffmpeg command line
 for the same segment.

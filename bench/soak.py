@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Soak benchmark (issue 19 "Done means" 2): what `tws serve` holds over many requests of every
 kind. The traffic is tests/e2e/lib/soak.py's (API, playlist, stored segment, Range, HEAD,
 401/403/404/413, aborts mid-stream, connections that send nothing or half a header, keep-alive

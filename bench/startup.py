@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Start-up and seek benchmark (issue 6 "Done means" 2): start-up and seek in Chromium on the player page,
 cold (nothing transcoded yet) against warm (the same stream with every segment stored: what a
 fully transcoded static HLS stream gives on this machine).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Storage benchmark (issue 4 "Done means" 4): storage requests and bytes read per cold segment,
 and cold segment time with the source and outputs in an S3 bucket vs in a local bucket.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The one small RAII layer over GLib/GObject/GStreamer references used everywhere in tws.
 //
 // GRef<T> owns one strong reference. GRef<T>::adopt() takes a reference the caller owns;

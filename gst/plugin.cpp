@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libgsttws.so: the tws elements as a GStreamer plugin for gst-launch-1.0 and any app.
 #include "elements.h"
 

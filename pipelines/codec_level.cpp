@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "pipelines/codec_level.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The H.264/H.265 level a target's stream is encoded at, and the RFC 6381 CODECS string a
 // master playlist announces for it. The encoder is told the same level (x264/x265
 // option-string), so the level in every SPS is the one the master lists.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The cores this process may use, for the policies that size threads and parallel work
 // (decoder_threads.h, segment_split.h).
 #pragma once

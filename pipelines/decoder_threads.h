@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // How many threads a video decoder of a segment job runs.
 //
 // libav's frame threading decodes several frames at once. On a 2-core machine, where the

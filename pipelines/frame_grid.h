@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The output grids of a segment job. FrameGrid turns decoded frames (any rate, any start)
 // into exactly the planned output frames [F_first, F_end) at the target rate, repeating or
 // dropping frames and padding the ends; SampleGrid turns decoded audio into one gapless run of

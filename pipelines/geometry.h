@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Output picture geometry: Resolution ("1280x", "x720", "1280x720") and ScaleType applied to a
 // source's display size, with *Option adaptive (never above the source). Pure functions.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A pause point for a segment job. The service holds its background jobs (read-ahead,
 // pre-transcode) while a segment a client waits for is being made, so that one gets the CPU:
 // the decode side waits here before it hands a frame or audio buffer to the encoder, the

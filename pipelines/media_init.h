@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Process-wide set-up for running segment jobs: GStreamer, the tws elements, the allocator.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Only media is autoplugged. A "video" whose bytes are an HLS playlist (or a DASH or Smooth
 // Streaming manifest) would make decodebin plug hlsdemux, which fetches whatever URLs the
 // playlist lists: requests into the operator's network, file:// reads, and a crash in

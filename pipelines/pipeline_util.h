@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Small helpers shared by the per-request pipelines: element creation with clear errors,
 // exact time conversions on the output grids, encoder set-up.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The segment plan: where every segment of a target starts and ends, on the output video
 // frame grid and on the AAC frame grid. A pure function of its inputs, so that every job,
 // process and node that makes a segment of a target agrees on it (DESIGN.md "The segment plan").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Drops, before the decoder, the compressed frames of the pre-roll that nothing refers to.
 //
 // A segment made alone decodes from the keyframe before its start (DESIGN.md "Producing

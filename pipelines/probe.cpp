@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Probing a source: GstDiscoverer for the streams and duration, then a cheap check that the
 // end of the file is really there (a truncated upload often still has a complete header).
 #include "pipelines/probe.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Probes a source: container, streams, duration (pipelines/source_info.h).
 #pragma once
 

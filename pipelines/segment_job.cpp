@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One segment job: two pipelines joined by the output grids.
 //
 //   decode:  rangesrc ! decodebin3 ! (video) videoconvert ! deinterlace ! [videoflip] ! videoconvertscale

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Makes segments [first, last] of a target in one pass: rangesrc -> decode -> rotate/scale/
 // rate -> encode -> hlssegmux, handing out each segment's bytes as they are produced
 // (DESIGN.md "Producing segment k alone").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One segment encoded as GOPs in parallel, joined into one segment: on a machine with cores to
 // spare, a segment a client waits for is cut into chunks of whole frames (each at least 2 s,
 // its own GOP starting with an IDR), each made by its own segment job on its own threads, and

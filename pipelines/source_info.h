@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What `tws probe` learns about a source: its streams and duration. Filled by probe.cpp,
 // used to validate a target, plan it and choose output sizes and rates.
 #pragma once

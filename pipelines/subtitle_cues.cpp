@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "pipelines/subtitle_cues.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Subtitle cues: read from WebVTT, SubRip (SRT) and ASS/SSA text, and written out as the
 // WebVTT segments of a subtitle rendition (DESIGN.md "Naming": MASTER-sub-<n>-<token>-<k>.vtt),
 // one per planned segment, on the same boundaries as the video.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Cues of one text subtitle stream for one window of media time:
 //
 //   rangesrc ! parsebin ! [ssaparse] ! appsink (text/x-raw)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Text subtitle streams inside a source (SRT/ASS in Matroska, mov_text in MP4, ...) read as
 // cues with GStreamer: rangesrc -> parsebin -> [ssaparse] -> appsink, the other streams only
 // parsed and dropped, for one window of media time, so making one WebVTT segment reads only

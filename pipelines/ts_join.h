@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Joins MPEG-TS parts made by separate muxers into one stream, as if one muxer had written it:
 // the PAT and PMT packets of every part after the first are dropped, each PID's continuity
 // counter goes on from the part before, and the discontinuity_indicator a part's first packet

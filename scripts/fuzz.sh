@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the libFuzzer targets (tests/fuzz: clang-14, ASan + UBSan) in build-fuzz and runs
 # each for TWS_FUZZ_SECONDS (default 30) from its seed corpus (tests/fuzz/corpus/NAME, read
 # only: new inputs go to a temporary directory). Exit status 1 on any finding; the input that

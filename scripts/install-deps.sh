@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the Debian bookworm packages tws needs to build, run and test.
 # Idempotent: only missing packages are installed.
 set -euo pipefail

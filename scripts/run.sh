@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what is missing, builds, and runs `tws serve` on the embedded default (./data):
 # makes a demo clip, creates its playlist over HTTP and prints a signed URL that plays in
 # ffplay, VLC, Safari and hls.js. The server stays in the foreground (Ctrl-C stops it).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what is missing, builds, and runs every test (unit + end-to-end), then all of them
 # again under AddressSanitizer/UBSan, then the fuzz targets for a bounded time (scripts/fuzz.sh).
 # The README's test command; .ci/run runs it.

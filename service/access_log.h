@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One structured line per request on stderr (method, path without query, status, bytes, ms)
 // and the tws_http_requests_total counter; also remembers which messages have finished.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The service API under /v1 (Bearer token): POST /v1/playlists (then pre-transcode) and
 // POST /v1/sign.
 #pragma once

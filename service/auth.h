@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The API token check of /v1/* (API.md: Authorization: Bearer <token from [api] tokens>).
 #pragma once
 

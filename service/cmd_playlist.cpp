@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // tws playlist [--config FILE] REQUEST.json
 #include <cstdio>
 

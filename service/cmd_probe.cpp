@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // tws probe [--config FILE] SOURCE_URI
 #include <cstdio>
 

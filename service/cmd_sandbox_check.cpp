@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // tws sandbox-check [--config FILE] [--port N] [PATH ...]
 // Starts a media worker as `tws serve` would and has it try what its sandbox must refuse:
 // a network socket, a connection to 127.0.0.1:N, reading the config file and each PATH,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // tws segment [--config FILE] PLAYLIST_URI K [N]
 #include <glib.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // tws serve [--config FILE] [--listen ADDR:PORT]
 #include "service/commands.h"
 #include "service/http_server.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // tws sign [--config FILE] URI [--expires SECONDS]
 #include <glib.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The offline commands of the `tws` binary (API.md "CLI"). Each takes the arguments after
 // its name and returns the exit status: 0 success, 2 bad usage, 1 anything else (with one
 // "tws: ..." line on stderr).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "service/config.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The tws configuration: a GLib key file (API.md "Config"). Loaded once per process; plain data
 // afterwards, so every layer can read it without locks.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A Storage that counts every request and byte of the storage it wraps into Metrics (the
 // tws_storage_* counters). open_storage() wraps every backend in one.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // POST /v1/playlists and `tws playlist`: validate, probe the source, plan every target and
 // write its playlist (and the master); nothing is written unless every target resolved.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The JSON error responses of the HTTP service (API.md "Errors"):
 // {"Code": ..., "Message": "...", "RequestId": "..."} with the status of API.md's table.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The HTTP server's own accept loop in front of libsoup.
 //
 // libsoup 3.2 (Debian bookworm) never closes a connection whose client closes it between two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The Range header of a segment request (RFC 9110 14.2), for one range of bytes. A header
 // that is malformed or asks for several ranges is ignored (the whole object is sent).
 #pragma once

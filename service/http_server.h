@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // `tws serve`: the libsoup 3 server, its routes (/v1, /healthz, /metrics, playback) and its
 // life: listen, serve until SIGINT/SIGTERM, then stop accepting and cancel the transcodes.
 #pragma once

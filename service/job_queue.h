@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The transcode queue: runs of segments waiting for a worker, highest priority first, oldest
 // first within a priority. Bounded: when full, a new item pushes out the newest item of a
 // lower priority, or is refused (the caller answers 503).

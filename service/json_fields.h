@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Typed reads of JSON object members with errors that name the field by its full path,
 // e.g. "Targets[0].Duration: must be a number".
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // JSON text from json-glib nodes, written the same way on every machine: compact, numbers
 // in the shortest form that reads back to the same double, integral numbers as integers.
 // With sort_keys it is the canonical JSON that tokens hash (object keys in byte order).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The GIOStream the HTTP listener lends libsoup for one request: reads and writes a socket's
 // descriptor without owning it, and tells its owner once when libsoup closes or drops it, so
 // the listener closes the socket then (libsoup 3.2 never closes a stream it did not accept

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A bucket that is a local directory. Objects are files under the root; writes go to a
 // temporary file in the same directory, fsync'd and renamed into place.
 #pragma once

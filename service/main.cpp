@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // tws: one binary, one thin dispatcher; each command lives in its own cmd_*.cpp.
 #include <gst/gst.h>
 

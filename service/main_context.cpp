@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "service/main_context.h"
 
 #include "common/gref.h"

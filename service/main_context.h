@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Hands work to the thread running a GMainContext (the server's main loop): libsoup and the
 // transcoder's bookkeeping are touched from there only.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A served master playlist's BANDWIDTH and AVERAGE-BANDWIDTH, refined from the segments
 // already in storage: the stored master carries estimates (master_playlist.h), which for CRF
 // targets can be far from the real rate. Measured per variant: its own segments plus the

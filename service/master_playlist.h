@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The master playlist of a request (MasterURI): one #EXT-X-STREAM-INF per video rendition,
 // #EXT-X-MEDIA for audio renditions (group "audio") and subtitle renditions (group "subs"),
 // every URI relative to the master.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "service/memory_reuse.h"
 
 #include <cstdlib>  // defines __GLIBC__ on glibc

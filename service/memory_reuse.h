@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // How the long-running server asks malloc to keep memory for the next segment job.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Process-wide counters of the service, exported by GET /metrics in the Prometheus text
 // format (API.md). Every counter exists from the start, so a scrape before any traffic shows
 // zeros. Safe to update from any thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Signed playback: GET/HEAD/OPTIONS /<bucket>/<key> for .m3u8 (signed on the way out), .ts
 // (from storage, else transcoded once and streamed) and .vtt (from storage).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What a playback request's path names: the object (`/bucket/key`, percent-encoded) and, for
 // a segment, its target and index (`dir/name-<token>-<k>.ts`, playlist_file.h's naming).
 #pragma once

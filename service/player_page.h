@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // GET /player?src=<signed playlist URL>: the player page (hls.js with quality, audio and
 // subtitle pickers and the measured start-up and seek times), and its scripts under /player/.
 // The files are compiled into the binary (service/player/); a build without hls.js answers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A target's stored media playlist: PREFIX.m3u8 with relative segment URIs
 // PREFIX-<token>-<k>.ts and one "## tws-record: {...}" comment line that carries the
 // PlaylistRecord, so the source and this file alone make any segment again.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What a client gets for a stored playlist (media or master): the "## tws-record" comment
 // dropped and every URI inside it (segment lines, child playlists, URI="..." attributes)
 // signed for that URI's own path with the same Expires and KeyId as the playlist's URL.

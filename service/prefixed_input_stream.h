@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // An input stream that yields some bytes already read from a connection, then the connection's
 // own stream: how the HTTP listener hands libsoup a connection whose next request it has
 // partly read already (a pipelining client). Pollable, as libsoup's server needs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Probe results by source identity, process-wide: a source made into several playlists (more
 // targets, another request later) is probed once. Keyed by the location, size and identity
 // (mtime or ETag) the storage reports, so a replaced source is probed again.

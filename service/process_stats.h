@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the process holds right now (descriptors, threads, memory, CPU), read from /proc/self
 // for /metrics under the Prometheus process-collector names, so an operator sees a leak
 // before it bites.

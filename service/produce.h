@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Making segments of a stored playlist (`tws segment`, later the service's transcodes): the
 // playlist's record is the only input besides the source, which must be unchanged.
 #pragma once

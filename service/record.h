@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The playlist record: everything needed to make any segment of a target from its source
 // alone. Stored as one JSON comment line in the target's playlist (playlist_file.h) and the
 // input of its token (token.h).

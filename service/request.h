@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The GenerateVideoPlaylist request (API.md "HTTP", POST /v1/playlists): parsed and validated
 // before anything is probed or written. Every error names its field by its full path, e.g.
 // "Targets[0].Duration: must be between 5 and 15".

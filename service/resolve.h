@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Turns a validated target request and the probed source into what the pipelines take:
 // VideoTarget/AudioTarget and the plan inputs. Streams the source lacks are dropped from the
 // target (a video target of an audio-only source is an audio target).

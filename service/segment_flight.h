@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // One segment being transcoded, shared by every client that asked for it (single flight).
 // It keeps the bytes produced so far, so a client that joins late gets them first and then
 // the rest as they come. Lives on the server's main context only (no locks).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Publishes the segments of a job to storage: each segment goes to a storage writer as it is
 // produced and is committed only when it closed and passed check_segment; anything else is
 // aborted, so no partial or failed segment is ever visible.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "service/segment_stream.h"
 
 #include "service/access_log.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The HTTP response of a client waiting for a segment that is being transcoded: a chunked 200
 // that grows as the flight produces bytes. Failure after the first byte cuts the connection
 // (no final chunk, so no client or cache takes the segment as whole); before it, a JSON error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What the HTTP handlers of `tws serve` share: the config, the main context and the
 // transcoder. One per process; handlers run on the main context.
 #pragma once

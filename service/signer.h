@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Signed playback URLs (API.md "Playback"): Signature = base64url (no padding) of
 // HMAC-SHA256(secret, "GET\n" + encoded path + "\n" + Expires).
 #pragma once

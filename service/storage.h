@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Object storage behind a bucket: a small interface with one backend per kind of bucket
 // (LocalStorage: a directory; S3 comes later). Every object appears whole or not at all.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A few long-lived threads for the storage requests of playback on remote buckets.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The WebVTT segments of a subtitle rendition (MASTER-sub-<n>-<token>-<k>.vtt): the cues of
 // a SourceSubtitles file, or of a text stream inside the source, that overlap the segment's
 // planned time range. Made on demand like the .ts segments; small, so made whole and stored

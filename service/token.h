@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Tokens name a target's segments: other source or other parameters, other token, other
 // files (DESIGN.md "Naming").
 #pragma once

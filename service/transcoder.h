@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The service's transcodes: single flight per segment, a bounded priority queue, at most
 // `[server] workers` pipelines at once (one thread each), runs of segments in one pipeline.
 // Every public method runs on the server's main context; worker threads only post events

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Object URIs (`oss://NAME/key`, `s3://NAME/key`), key validation and the percent-encoded
 // HTTP path of an object (API.md "URIs"). Keys never leave their bucket.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A small synchronous S3 client on libsoup 3: HEAD, ranged GET, PUT, DELETE and
 // ListObjectsV2, signed with Signature V4 (header auth, payload hash signed).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "common/s3/s3_registry.h"
 
 #include <glib.h>

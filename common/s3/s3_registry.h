@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // How an S3 object is named to rangesrc, and where its credentials come from.
 //
 // A location is "s3://REMOTE-BUCKET/KEY?endpoint=URL&region=REGION": the key percent-encoded

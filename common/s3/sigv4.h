@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // AWS Signature Version 4 for S3 (header authentication): pure functions, no network.
 //
 // sign() takes a request whose path and query are NOT yet encoded (the object key as it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // hlssegmux: encoded H.264/H.265 + ADTS AAC in, MPEG-TS HLS segments out, cut at planned
 // boundaries (see the element documentation in gsthlssegmux.cpp).
 #pragma once

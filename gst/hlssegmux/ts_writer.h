@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A small MPEG-TS writer for HLS segments: one program, at most one video stream (H.264 or
 // H.265) and one ADTS AAC stream. Pure C++ (no GStreamer types), so it is unit-tested alone.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The process-wide block cache between demuxers' many small reads and the storage backends.
 //
 // Objects are cut into fixed-size blocks; a block is cached under (object key, block size,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // rangesrc's rangefd:// locations: an object handed to the process as an open descriptor, for a
 // process that may open nothing by name (tws's sandboxed media workers).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // RangeBackend for local files: open(2) + fstat for size and identity, pread(2) for ranges.
 #pragma once
 

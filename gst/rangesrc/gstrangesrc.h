@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // rangesrc: random-access source over local files (and, behind the same RangeBackend
 // interface, S3 objects and HTTP resources), reading through the process-wide BlockCache.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The storage side of rangesrc: one object (a file, later an S3 object or an HTTP resource)
 // read by byte ranges. Backends are chosen by the scheme of the location (make_range_backend).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // RangeBackend for S3 objects: open() is a HEAD (size, ETag as identity), read() one ranged
 // GET. The location is s3://REMOTE-BUCKET/KEY[?endpoint=URL&region=REGION] (the key
 // percent-encoded, common/s3/s3_registry.h). Endpoint, region and keys come from, first to

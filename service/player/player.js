@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The tws player page: hls.js on a signed playlist URL (?src=), quality, audio-track and
 // subtitle pickers, and the start-up and seek times this viewer saw.
 //

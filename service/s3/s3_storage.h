@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A bucket in an S3-compatible store (config: [bucket NAME] with endpoint, region, name,
 // access-key-id, secret-access-key), over common/s3's client.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The media work of tws, each call run in a sandboxed worker process (worker_pool.h) instead
 // of this one: the same contracts as probe_source(), run_segment_job() and
 // extract_subtitle_cues(), plus the failures of a process. The server hands the worker its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The protocol between tws (the server or a command) and its media worker processes.
 //
 // A worker is `tws worker`, started with one end of a Unix stream socket as descriptor 3 and

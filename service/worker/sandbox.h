@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // What confines a media worker, enforced by the kernel (DESIGN.md "Process model"):
 //   - network: a new user and network namespace (no interface but a down loopback), Landlock's
 //     TCP rules (ABI 4+: no bind, no connect), and seccomp refusing socket(), connect(),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The media worker processes of this process (protocol.h): started ahead of need, reused for
 // up to kMaxJobs jobs (plugins loaded once, freed memory kept for the next job), replaced
 // after a crash, a kill or a job that went wrong. Thread-safe.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """AWS Signature V4 (S3, header auth, signed payload) test vectors made by botocore, for the C++
 signer's unit test to compare against without Python (issue 4 "Done means" 2).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Browser end-to-end test (issue 6 "Done means" 1): the player page of `tws serve` in Debian's
 Chromium (headless, driven by playwright-core: lib/browser.py, node/browser.js).
 

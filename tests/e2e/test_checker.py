@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Tests the strict stream checker (lib/check.py) itself, without tws: the click detector on
 synthetic signals, a keyframe-aligned continuous HLS encode (GStreamer hlssink2) that must pass
 every check, ffmpeg's HLS muxer output that must pass the checks that apply to it, and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A tws cluster (issue 4 "Done means" 3): s3rver (lib/s3server.py), two `tws serve` nodes with
 the same config (one S3 bucket `cloud`, the same signing key and API token, public-url and
 warmup-url = the balancer) and Debian's nginx on loopback (lib/nginx.py) running

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Crash safety end to end (issue 7 "Done means" 2): `tws serve` killed with SIGKILL while it
 transcodes, at several moments; nothing half-written is ever visible, and after a restart the
 streams play whole.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End-to-end engine test (issue 2 "Done means" 2, 3, 5, 6), with the `tws` binary ($TWS):
 
 For every source format (lib/media.py): `tws playlist`, then every segment made by its own

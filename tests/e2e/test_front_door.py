@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The front door (issue 21 "Done means" 2 and 4): one `tws serve` (workers 1, queue-limit 1,
 stall-timeout 20, TWS_TEST_WORKER=1 so a source named tws-test-segment-hang holds its worker)
 and hostile or careless clients, each case checking the status and JSON Code.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reliability and security end to end (issue 7 "Done means" 1): bad uploads, hostile requests
 and failing sources against one `tws serve`, each with the status and Code of API.md's table;
 the server alive and serving after all of them.

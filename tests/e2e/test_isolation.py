@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Untrusted media in isolated workers (issue 20 "Done means" 1-4): one `tws serve` (workers 2,
 [server] stall-timeout 3) started with TWS_TEST_WORKER=1 (sources named tws-test-probe-crash,
 -segment-crash, -segment-hang make a worker abort or hang, as buggy demuxers do) and a secret

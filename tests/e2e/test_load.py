@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Overload end to end (issue 7 "Done means" 3): more cold segment requests than the service
 takes, with cached segments requested all the while.
 

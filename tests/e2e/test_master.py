@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End-to-end test of master playlists (issue 5 "Done means" 1-4), with the `tws` binary ($TWS).
 
 The reference's three-rendition master (the seed's "Master Playlist example": Resolution 1920x /

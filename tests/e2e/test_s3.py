@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End-to-end with an S3 bucket (issue 4 "Done means" 1): a real S3 server on loopback
 (s3rver, lib/s3server.py; it does not verify V4 signatures - see tests/unit/data/
 sigv4_botocore.json for that), tws configured with `[bucket cloud]` (endpoint, region us-east-1,

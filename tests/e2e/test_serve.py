@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End-to-end test of `tws serve` (issue 3 "Done means" 1-3) against API.md, with real clients
 (http.client, ffmpeg, GStreamer playbin/hlsdemux) on 127.0.0.1 only.
 

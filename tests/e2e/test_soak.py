@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Connections never leak (issue 19 "Done means" 1, and the connection limits): one `tws serve`
 run with `ulimit -n 256` (lib/serve.py) and short connection timeouts.
 

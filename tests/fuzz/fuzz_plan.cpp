@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libFuzzer target: the segment plan (pipelines/plan.cpp), a pure function of the target's
 // inputs. Whatever plan is made must hold its promises: segments in order, contiguous on both
 // grids, audio boundaries on the AAC grid, none empty, EXTINF matching the frames, the last

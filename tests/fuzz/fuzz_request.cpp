@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libFuzzer target: the POST /v1/playlists body, parsed and validated (service/request.cpp and
 // the JSON guards of service/json_text.cpp), as `tws serve` gets it from anyone with a token.
 // Also the JSON writer on whatever parsed: what reads must write back and read again.

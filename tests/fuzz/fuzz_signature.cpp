@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libFuzzer target: playback signature checks (service/signer.cpp) and Range headers
 // (service/http_range.cpp) on untrusted query and header text. The input is split at '\n'
 // into path, Expires, KeyId, Signature, Range. A signature is accepted only when it is the

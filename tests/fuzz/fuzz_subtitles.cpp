@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libFuzzer target: subtitle files as uploaded (SourceSubtitles): WebVTT, SRT or ASS/SSA
 // detected from the text and parsed (pipelines/subtitle_cues.cpp), then written as WebVTT
 // segments. Cues come out with start <= end, and what is written parses again.

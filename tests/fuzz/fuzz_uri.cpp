@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // libFuzzer target: everything that turns untrusted text into a key of a bucket: object URIs
 // (SourceURI, target URIs), playback paths (percent-decoded), segment names. Whatever is
 // accepted must stay inside its bucket: no "..", ".", empty segment, backslash or NUL.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Runs a gst-launch description to its end, for tests that make their media in-process.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // BlockCache with a fake backend: request counts, readahead, eviction, identity keys,
 // errors, single flight and concurrent readers.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // service/config: the key file of API.md "Config", its defaults and its errors.
 #include <glib.h>
 #include <glib/gstdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // decoder_threads' policy, and limit_decoder_threads on a real avdec_h264: the caps event sets
 // max-threads before the decoder opens the codec with them.
 #include <gst/check/gstharness.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Output geometry: Resolution parsing, ScaleType, *Option adaptive, display size of a source.
 #include <gtest/gtest.h>
 

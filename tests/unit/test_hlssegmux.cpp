@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // hlssegmux: boundary parsing, and real encode pipelines checked event by event, then by
 // ffprobe/ffmpeg on the segments written.
 #include <gst/gst.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // gtest main: GStreamer initialised once, the tws elements registered statically.
 #include <gst/gst.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The segment plan (DESIGN.md "The segment plan"): boundaries on the output frame grid and on
 // the AAC frame grid, EXTINF, TARGETDURATION, the last short piece, audio-only/video-only.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // service/playlist_file, record and master_playlist: the stored playlist, its record's round
 // trip (the plan made from the parsed record is the plan the playlist was written from) and
 // the master playlist.

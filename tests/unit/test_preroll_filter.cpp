@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // h264_access_unit_unreferenced on hand-made access units, length-prefixed and Annex B; the
 // filter on a decoder after an accurate seek: the same frames, pixel for pixel, fewer decoded.
 #include <glib/gstdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // rangesrc element: decodebin and qtdemux (pull mode) over generated MP4/MKV files,
 // byte-exact push-mode output, file:// URIs, and the error messages users see.
 #include <glib/gstdio.h>

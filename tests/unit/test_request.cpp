@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // service/request and service/resolve: the GenerateVideoPlaylist body, its ranges and defaults,
 // and its resolution against a probed source.
 #include <gtest/gtest.h>

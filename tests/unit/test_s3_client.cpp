@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The S3 client against an in-process fake store (SoupServer on loopback, its own thread):
 // what goes on the wire (encoded keys, signed payload hash), error mapping with the store's
 // Code, retries on 5xx, ListObjectsV2 pages, an unreachable endpoint; S3Storage on top.

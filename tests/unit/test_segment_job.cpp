@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Segment jobs end to end inside the process: a generated source, its plan, segments made
 // alone and as a run; every segment must pass check_segment and start with PAT and an IDR.
 #include <glib/gstdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A segment cut into GOPs made in parallel: how many chunks (segment_chunks), where they are
 // cut (split_plan), and the MPEG-TS join of the chunks (TsJoin).
 #include <glib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The pure parts of `tws serve`'s HTTP layer: Range parsing, playlist signing on the way out,
 // playback paths and segment names, the API token check, InitialTranscode counting, metrics.
 #include <gtest/gtest.h>

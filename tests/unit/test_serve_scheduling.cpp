@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The transcode queue (priorities, order, bounds) and the single-flight bookkeeping of a
 // segment shared by many clients.
 #include <gtest/gtest.h>

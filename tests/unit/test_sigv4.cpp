@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // AWS Signature V4: AWS's published S3 examples ("Examples: Signature Calculations",
 // sig-v4-header-based-auth: GET object with Range, PUT object, GET bucket lifecycle, GET
 // bucket list objects), all for examplebucket, 20130524T000000Z, us-east-1.

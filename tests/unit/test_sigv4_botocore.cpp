@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The signer against botocore (issue 4 "Done means" 2): tests/unit/data/sigv4_botocore.json
 // holds requests signed by botocore.auth.S3SigV4Auth (made by tests/e2e/sigv4_vectors.py, whose
 // docstring describes the format). For each one we sign the same request (method, host, path,

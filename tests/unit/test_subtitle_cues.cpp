@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Subtitle cues: format detection, WebVTT / SRT / ASS parsing (times, text, markup), errors,
 // garbage input, and the WebVTT segments written for a subtitle rendition.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Subtitle cues read from text subtitle streams inside generated sources (ffmpeg): SRT and
 // ASS in Matroska, mov_text in MP4, the second of two streams; full and partial windows, a
 // clip offset, and the errors (no such stream, not media) without hanging.

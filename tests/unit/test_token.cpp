@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // service/json_text, service/token and service/signer: canonical JSON, tokens and signed URLs.
 #include <gtest/gtest.h>
 

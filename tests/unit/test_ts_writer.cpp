@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // TsWriter: packets parsed back field by field; a synthetic stream read by ffprobe.
 #include <gtest/gtest.h>
 

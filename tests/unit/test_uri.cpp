@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // service/uri and service/local_storage: object URIs, hostile keys, percent-encoding, and a
 // directory bucket that never shows a partial object nor reads outside itself.
 #include <glib.h>

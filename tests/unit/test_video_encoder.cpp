@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // make_video_encoder: the rate control a target asks for is the one the encoder runs with,
 // read back from the settings x264/x265 write into the stream (their "options:" SEI) and
 // from the size of what comes out of a source no encoder can squeeze (noise).

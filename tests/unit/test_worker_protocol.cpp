@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The media worker protocol (service/worker/protocol.h) and rangesrc's rangefd:// backend:
 // messages and descriptors over a socket pair, the job and result encodings round trip, and
 // an object read through a socket that answers range requests.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Debian's Chromium on the tws player page, through tests/e2e/node/browser.js (playwright-core,
 headless): Browser() starts one Chromium; step({...}) sends one step and returns what it
 reported, with the page's window.tws figures (start-up and seek times, frames presented,

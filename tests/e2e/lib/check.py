@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The strict check of an HLS stream on disk (DESIGN.md "The segment plan", issue 2 "Done means").
 
 check_stream(playlist_path, ...) returns a list of failures (strings); empty means the stream

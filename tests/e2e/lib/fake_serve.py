@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A stand-in for `tws serve`, for exercising test_serve.py before (or beside) the real server:
   TWS=tests/e2e/lib/fake_serve.py TWS_REAL=build/service/tws /usr/bin/python3 tests/e2e/test_serve.py
 `serve` is answered here (Python http.server; playlists and segments made by the real binary's

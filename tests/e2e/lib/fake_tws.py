@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A stand-in for `tws playlist` / `tws segment`, for exercising the e2e scripts' own flow
 before the real binary exists (TWS=tests/e2e/lib/fake_tws.py). NOT a reference: it cuts one
 continuous ffmpeg encode with ffmpeg's segment muxer, so the SDT comes before the PAT and

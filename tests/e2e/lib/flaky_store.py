@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A small S3-compatible object store on loopback that misbehaves on demand, for the
 reliability tests: path-style HEAD and GET (with Range) of objects kept in memory, PUT and
 DELETE. Signatures are not checked (tws signs; s3rver, in the S3 tests, checks the form).

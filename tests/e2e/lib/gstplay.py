@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Plays an HLS playlist on disk through GStreamer's playbin (hlsdemux / hlsdemux2), served from
 a local HTTP server (hlsdemux2 fetches over HTTP only), with fake sinks as fast as it can.
 

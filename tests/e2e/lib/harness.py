@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A tiny test runner for the e2e scripts: named cases, one line per result, and the final
 summary line "N passed, M failed". A case fails on an exception or a non-empty list of
 failures returned by its function."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Small test sources made with ffmpeg, cached in the build tree.
 
 Every source carries a continuous sine tone on its audio (so a click at a segment boundary

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Debian's nginx (/usr/sbin/nginx) on loopback in front of `tws serve` nodes, for the cluster
 test. It runs as a non-daemon child (`-p DIR -c DIR/nginx.conf -e DIR/error.log -g 'daemon
 off;'`) with its pid file, logs and temp paths in its own temporary directory; nothing outside

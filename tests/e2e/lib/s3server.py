@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """s3rver (npm, pinned in tests/e2e/node/package-lock.json, installed by scripts/install-deps.sh)
 as an S3 server on loopback for the e2e tests, plus a plain S3 client for the test side.
 

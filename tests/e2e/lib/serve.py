@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Drives `tws serve` the way a client does (API.md "HTTP"): a temporary world (tws.Env: bucket
 `media` in a temp dir) with its own config, the server started on 127.0.0.1:0 (the port read
 from the first stdout line "listening on http://ADDR:PORT"), plain HTTP requests with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Soak traffic against one `tws serve` (lib/serve.py): every kind of request a server meets in
 a day, each on a connection of its own unless it is part of a keep-alive run, and what the
 process holds (descriptors, threads, RSS from /proc) before and after. Used by test_soak.py

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Edits MPEG-TS timestamps in place, to make deliberately broken streams for testing the checker:
 shift_timestamps(path, ticks, kind) adds `ticks` (90 kHz) to the PTS/DTS of every PES of the
 video or audio elementary stream (and to the PCR when it rides on that PID)."""

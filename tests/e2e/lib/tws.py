@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs the `tws` binary the way a user does (API.md "CLI"): a config with one local bucket in a
 temporary directory, `tws playlist --config C REQUEST.json`, `tws segment --config C URI K [N]`,
 `tws probe --config C URI`. Timeouts are generous: they guard against hangs, not speed."""

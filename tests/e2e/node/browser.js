@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Drives Debian's Chromium (headless, through playwright-core) on the tws player page and
 // reports what the viewer saw, for tests/e2e/test_browser.py and bench/browser.py.
 //
