@@ -252,18 +252,7 @@ void HttpListener::lend(ConnectionPtr c, GBytes* prefix) {
       conn->owner->close(conn);
   });
   // A request must be whole within request-timeout of its first byte (slowloris).
-  c->timer.reset(g_timeout_source_new_seconds(guint(limits_.request_timeout)));
-  g_source_set_callback(
-      c->timer.get(),
-      +[](gpointer data) -> gboolean {
-        auto* raw = static_cast<Connection*>(data);
-        raw->timer.reset();
-        // libsoup sees the end of its input and drops the request and the stream.
-        g_socket_shutdown(raw->socket.get(), TRUE, TRUE, nullptr);
-        return G_SOURCE_REMOVE;
-      },
-      c.get(), nullptr);
-  g_source_attach(c->timer.get(), context_);
+  shut_down_after(c, guint(limits_.request_timeout) * 1000);
   GError* gerr = nullptr;
   if (!soup_server_accept_iostream(server_, stream.get(), c->local.get(), c->remote.get(),
                                    &gerr)) {
@@ -305,13 +294,18 @@ void HttpListener::refuse(SoupServerMessage* msg, const Refusal& refusal) {
   soup_server_message_set_status(msg, guint(refusal.status), nullptr);
   soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
   note_response_sent(msg, refusal.status);
+  shut_down_after(c, kRefusalLingerMs);
+}
+
+void HttpListener::shut_down_after(const ConnectionPtr& c, guint ms) {
   if (c->timer) g_source_destroy(c->timer.get());
-  c->timer.reset(g_timeout_source_new(kRefusalLingerMs));
+  c->timer.reset(g_timeout_source_new(ms));
   g_source_set_callback(
       c->timer.get(),
       +[](gpointer data) -> gboolean {
         auto* raw = static_cast<Connection*>(data);
         raw->timer.reset();
+        // libsoup sees the end of its input and drops the request and the stream.
         g_socket_shutdown(raw->socket.get(), TRUE, TRUE, nullptr);
         return G_SOURCE_REMOVE;
       },

@@ -92,6 +92,8 @@ class HttpListener {
   void on_request_started(SoupServerMessage* msg);
   void on_wrote_body(SoupServerMessage* msg);
   void refuse(SoupServerMessage* msg, const Refusal& refusal);
+  // A Lent connection's timer: its socket is shut down in `ms` (libsoup then drops it).
+  void shut_down_after(const ConnectionPtr& c, guint ms);
   static ConnectionPtr connection_of(SoupServerMessage* msg);
 
   SoupServer* server_;

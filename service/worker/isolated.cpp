@@ -194,19 +194,22 @@ bool in_process() {
 
 }  // namespace
 
-bool probe_isolated(const std::string& location, SourceInfo* info, std::string* error,
-                    bool* timed_out) {
-  if (in_process()) return probe_source(location, info, error);
+namespace {
+
+// A job answered by one message of type `answer` (read by `decode`) or kFailed (its reason).
+template <typename Decode>
+bool ask_once(MessageType ask, const std::string& payload, const std::string& location,
+              MessageType answer, int deadline_seconds, Decode decode, std::string* error,
+              bool* timed_out) {
   Conversation c;
-  if (!c.start(MessageType::kProbe, location, location, error)) return false;
+  if (!c.start(ask, payload, location, error)) return false;
   Message m;
   bool stalled = false;
-  if (!c.next(&m, kProbeDeadlineSeconds, nullptr, error, &stalled)) {
-    if (stalled) *error = "timed out probing the source";
+  if (!c.next(&m, deadline_seconds, nullptr, error, &stalled)) {
     if (timed_out) *timed_out = stalled;
     return false;
   }
-  if (m.type == MessageType::kProbed && worker::decode_source_info(m.payload, info)) {
+  if (m.type == answer && decode(m.payload)) {
     c.finish();
     return true;
   }
@@ -215,9 +218,23 @@ bool probe_isolated(const std::string& location, SourceInfo* info, std::string* 
     *error = m.payload;
     return false;
   }
-  return c.end("the media worker answered a probe with message " +
-                   std::to_string(unsigned(m.type)),
+  return c.end("the media worker answered with message " + std::to_string(unsigned(m.type)),
                error);
+}
+
+}  // namespace
+
+bool probe_isolated(const std::string& location, SourceInfo* info, std::string* error,
+                    bool* timed_out) {
+  if (in_process()) return probe_source(location, info, error);
+  bool stalled = false;
+  const bool ok = ask_once(
+      MessageType::kProbe, location, location, MessageType::kProbed, kProbeDeadlineSeconds,
+      [info](const std::string& p) { return worker::decode_source_info(p, info); }, error,
+      &stalled);
+  if (stalled) *error = "timed out probing the source";
+  if (timed_out) *timed_out = stalled;
+  return ok;
 }
 
 bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink,
@@ -291,24 +308,10 @@ bool check_sandbox(int port, const std::vector<std::string>& paths,
 bool extract_subtitle_cues_isolated(const SubtitleWindow& window, std::vector<Cue>* cues,
                                     std::string* error) {
   if (in_process()) return extract_subtitle_cues(window, cues, error);
-  Conversation c;
-  if (!c.start(MessageType::kSubtitles, worker::encode_subtitle_window(window), window.source,
-               error))
-    return false;
-  Message m;
-  if (!c.next(&m, kProbeDeadlineSeconds, nullptr, error, nullptr)) return false;
-  if (m.type == MessageType::kCues && worker::decode_cues(m.payload, cues)) {
-    c.finish();
-    return true;
-  }
-  if (m.type == MessageType::kFailed) {
-    c.finish();
-    *error = m.payload;
-    return false;
-  }
-  return c.end("the media worker answered subtitles with message " +
-                   std::to_string(unsigned(m.type)),
-               error);
+  return ask_once(
+      MessageType::kSubtitles, worker::encode_subtitle_window(window), window.source,
+      MessageType::kCues, kProbeDeadlineSeconds,
+      [cues](const std::string& p) { return worker::decode_cues(p, cues); }, error, nullptr);
 }
 
 }  // namespace tws
