@@ -290,6 +290,7 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
           }
           send_object(msg, read->data.get(), read->stat, "video/mp2t", kImmutable);
           if (!head) Metrics::global().segment_served_from_storage();
+          if (read->playlist) transcoder.note_stored(*read->playlist, read->index, true);
           if (read->playlist && !head) transcoder.read_ahead(read->playlist, read->index);
           return true;
         }

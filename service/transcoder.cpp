@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "service/transcoder.h"
 
+#include "service/storage_threads.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -11,6 +13,7 @@
 #include "service/playlist_file.h"
 #include "service/segment_publisher.h"
 #include "service/signer.h"
+#include "service/storage_threads.h"
 #include "service/worker/isolated.h"
 
 namespace tws {
@@ -33,23 +36,78 @@ Flight* Transcoder::find_flight(const StoredPlaylist& p, int index) {
   return it == flights_.end() ? nullptr : it->second.get();
 }
 
-bool Transcoder::in_storage(const StoredPlaylist& p, int index) {
-  auto& storage = storages_[p.uri.bucket];
+namespace {
+
+// How long what is known of a remote segment is trusted: a stored one stays (segments are
+// deleted rarely, and a request that finds one missing says so at once), a missing one may
+// be made by another node meanwhile.
+constexpr int64_t kKnownStoredUs = 600 * G_USEC_PER_SEC;
+constexpr int64_t kKnownMissingUs = 5 * G_USEC_PER_SEC;
+
+}  // namespace
+
+std::optional<bool> Transcoder::stored(const StoredPlaylist& p, int index) {
+  const BucketConfig* bucket = config_.find_bucket(p.uri.bucket);
+  if (!bucket) return false;
+  const std::string key = segment_key(p.prefix_key, p.record.token, index);
   std::string error;
-  if (!storage) {
-    const BucketConfig* bucket = config_.find_bucket(p.uri.bucket);
-    if (bucket) storage = open_storage(*bucket, &error);
-    if (!storage) return false;
-  }
   ObjectStat st;
-  return storage->stat(segment_key(p.prefix_key, p.record.token, index), &st, &error) ==
-         StorageStatus::kOk;
+  if (!bucket->is_s3()) {
+    auto& storage = storages_[p.uri.bucket];
+    if (!storage) storage = open_storage(*bucket, &error);
+    return storage && storage->stat(key, &st, &error) == StorageStatus::kOk;
+  }
+  const std::string id = flight_key(p, index);
+  const int64_t now = g_get_monotonic_time();
+  if (auto it = known_.find(id); it != known_.end() &&
+                                 now - it->second.at < (it->second.stored ? kKnownStoredUs
+                                                                          : kKnownMissingUs))
+    return it->second.stored;
+  if (checking_.insert(id).second) {
+    const BucketConfig b = *bucket;
+    auto found = std::make_shared<std::optional<bool>>();
+    run_on_storage_thread(
+        context_,
+        [b, key, found] {
+          std::string why;
+          ObjectStat s;
+          if (auto storage = open_storage(b, &why)) {
+            const StorageStatus status = storage->stat(key, &s, &why);
+            if (status != StorageStatus::kError) *found = status == StorageStatus::kOk;
+          }
+        },
+        [this, id, found] {
+          checking_.erase(id);
+          // A store that cannot answer: taken as missing (a request then reads it itself).
+          known_[id] = {found->value_or(false), g_get_monotonic_time()};
+          on_storage_known();
+        });
+  }
+  return std::nullopt;
+}
+
+void Transcoder::note_stored(const StoredPlaylist& p, int index, bool stored) {
+  const BucketConfig* bucket = config_.find_bucket(p.uri.bucket);
+  if (bucket && bucket->is_s3()) known_[flight_key(p, index)] = {stored, g_get_monotonic_time()};
+}
+
+void Transcoder::on_storage_known() {
+  if (shut_down_) return;
+  if (known_.size() > 65536)
+    std::erase_if(known_, [now = g_get_monotonic_time()](const auto& k) {
+      return now - k.second.at > kKnownStoredUs;
+    });
+  for (QueueItem& item : std::exchange(parked_, {})) queue_.push(std::move(item));
+  for (auto& [playlist, index] : std::exchange(pending_read_ahead_, {}))
+    queue_read_ahead(playlist, index);
+  for (auto& [playlist, index] : std::exchange(pending_expect_, {})) expect(playlist, index);
+  pump();
 }
 
 bool Transcoder::busy(const StoredPlaylist& p, int index) {
   const Flight* f = find_flight(p, index);
   if (f && f->state == Flight::State::kRunning) return true;
-  return in_storage(p, index);
+  return stored(p, index).value_or(true);
 }
 
 void Transcoder::touch(const std::string& playlist_id) {
@@ -68,6 +126,8 @@ bool Transcoder::stale(const std::string& playlist_id, Priority priority) const 
 bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* client) {
   if (shut_down_) return false;
   touch(playlist_id(*playlist));
+  // Its request read storage and found it missing.
+  note_stored(*playlist, index, false);
   const std::string key = flight_key(*playlist, index);
   auto it = flights_.find(key);
   if (it == flights_.end()) {
@@ -160,9 +220,15 @@ void Transcoder::queue_read_ahead(const PlaylistPtr& playlist, int index) {
     return;
   }
   int first = index + 1;
-  while (first <= last &&
-         (find_flight(*playlist, first) || queue_.covers(id, first) || in_storage(*playlist, first)))
-    ++first;
+  for (; first <= last; ++first) {
+    if (find_flight(*playlist, first) || queue_.covers(id, first)) continue;
+    const std::optional<bool> is_stored = stored(*playlist, first);
+    if (!is_stored) {  // asked off the main loop: come back with the answer
+      pending_read_ahead_.emplace_back(playlist, index);
+      return;
+    }
+    if (!*is_stored) break;
+  }
   // Refill when half the window is missing, so a steady viewer gives runs, not single segments.
   if (first > last || last - first + 1 < std::max(1, (last - index) / 2)) return;
   queue_.push({id, playlist, first, last, Priority::kReadAhead});
@@ -209,8 +275,14 @@ void Transcoder::warm(const PlaylistPtr& playlist, int index) {
 void Transcoder::expect(const PlaylistPtr& playlist, int index) {
   const std::string id = playlist_id(*playlist);
   if (shut_down_ || index >= int(playlist->plan.segments.size()) ||
-      find_flight(*playlist, index) || queue_.covers(id, index) || in_storage(*playlist, index))
+      find_flight(*playlist, index) || queue_.covers(id, index))
     return;
+  const std::optional<bool> is_stored = stored(*playlist, index);
+  if (!is_stored) {
+    pending_expect_.emplace_back(playlist, index);
+    return;
+  }
+  if (*is_stored) return;
   touch(id);
   if (!config_.warmup_url.empty()) return send_warmup(*playlist, index);  // its owner makes it
   queue_.push({id, playlist, index, index, Priority::kReadAhead});
@@ -235,7 +307,23 @@ void Transcoder::pump() {
     if (stale(item->playlist, item->priority)) continue;
     const StoredPlaylist& p = *item->stored;
     int first = item->first;
-    while (first <= item->last && busy(p, first)) ++first;
+    bool unknown = false;
+    for (; first <= item->last; ++first) {
+      const Flight* f = find_flight(p, first);
+      if (f && f->state == Flight::State::kRunning) continue;
+      // A segment a client waits for was just found missing by its request.
+      if (item->priority == Priority::kWaiting && first == item->first) break;
+      const std::optional<bool> is_stored = stored(p, first);
+      if (!is_stored) {
+        unknown = true;
+        break;
+      }
+      if (!*is_stored) break;
+    }
+    if (unknown) {  // back in the queue when its storage check answers
+      parked_.push_back({item->playlist, item->stored, first, item->last, item->priority});
+      continue;
+    }
     if (first > item->last) continue;
     int last = first;
     while (last < item->last && last - first + 1 < kMaxRun && !busy(p, last + 1)) ++last;
@@ -458,6 +546,7 @@ void Transcoder::handle(Event& e) {
     case Event::kEnd: {
       std::unique_ptr<Flight> done = std::move(it->second);
       flights_.erase(it);
+      if (e.ok) note_stored(*job->playlist, e.index, true);
       if (e.ok)
         done->complete();
       else

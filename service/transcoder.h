@@ -14,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +67,10 @@ class Transcoder {
   // Queues segments [first, last] at pre-transcode priority.
   void pre_transcode(const PlaylistPtr& playlist, int first, int last);
 
+  // A segment a request found stored (true) or missing (false): what stored() answers for a
+  // while without asking the store.
+  void note_stored(const StoredPlaylist& p, int index, bool stored);
+
   // Cancels every job (nothing partial is published), joins the workers, fails the flights.
   void shutdown();
   int64_t queue_depth() const { return queue_.segments(); }
@@ -99,8 +105,14 @@ class Transcoder {
   static std::string playlist_id(const StoredPlaylist& p);
   std::string flight_key(const StoredPlaylist& p, int index) const;
   Flight* find_flight(const StoredPlaylist& p, int index);
-  bool in_storage(const StoredPlaylist& p, int index);
-  bool busy(const StoredPlaylist& p, int index);  // running flight or in storage
+  // Whether segment `index` is stored. A local bucket is asked at once (a stat of the page
+  // cache); a remote one never on the main loop: what is known (a segment published here, or
+  // read or found missing by a request, or a check's answer) is answered, and an unknown one
+  // is nullopt while a check runs on a storage thread, after which on_storage_known() runs.
+  std::optional<bool> stored(const StoredPlaylist& p, int index);
+  // Running flight, or in storage (an unknown one counts as busy until its check answers).
+  bool busy(const StoredPlaylist& p, int index);
+  void on_storage_known();
 
   void pump();  // starts queued work while workers are free
   // A viewer asked for this playlist or one of its segments now.
@@ -126,7 +138,17 @@ class Transcoder {
   JobQueue queue_;
   std::map<std::string, std::unique_ptr<Flight>> flights_;
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;
-  std::map<std::string, std::unique_ptr<Storage>> storages_;
+  std::map<std::string, std::unique_ptr<Storage>> storages_;  // local buckets
+  struct Known {
+    bool stored = false;
+    int64_t at = 0;  // monotonic us
+  };
+  std::map<std::string, Known> known_;     // remote segments: flight_key -> what is known
+  std::set<std::string> checking_;          // flight keys with a storage check running
+  // Work that waits for a check's answer: read-ahead and expected segments, and queue items
+  // whose segments were unknown when pump() came to them.
+  std::vector<std::pair<PlaylistPtr, int>> pending_read_ahead_, pending_expect_;
+  std::vector<QueueItem> parked_;
   uint64_t next_job_ = 1;
   bool shut_down_ = false;
   // Warm-ups through the balancer: the session, and when each segment's was last sent.

@@ -21,6 +21,11 @@ and hostile or careless clients, each case checking the status and JSON Code.
                  403 AccessDenied; the right one: 200
   queue-limit    beyond the queue limit a cold segment is 503 ServiceUnavailable with
                  Retry-After
+  slow-store     (Done means 1) an S3 bucket whose store answers every HEAD and GET after 5 s
+                 (lib/flaky_store.py): while cold segments and playlist GETs of it are in
+                 flight (their read-ahead asks the store whether segments are stored),
+                 /healthz and a stored segment of the local bucket answer in under 100 ms,
+                 the largest of 20 requests each
 
 Timeouts guard against hangs; nothing here measures speed.
 """
@@ -38,6 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 
 import media  # noqa: E402
 import serve  # noqa: E402
+from flaky_store import FlakyStore  # noqa: E402
 from harness import Runner  # noqa: E402
 from serve import Server  # noqa: E402
 from tws import Env  # noqa: E402
@@ -49,7 +55,10 @@ AUDIO = {"TranscodeAudio": {"Codec": "aac", "Bitrate": 48000}}
 class World:
     def __init__(self):
         self.env = Env("front-door")
-        serve.write_config(self.env, workers=1, extra="")
+        self.store = FlakyStore()
+        serve.write_config(self.env, workers=1, extra=(
+            f"\n[bucket slow]\nendpoint = {self.store.endpoint}\nregion = us-east-1\n"
+            "name = remote\naccess-key-id = AK\nsecret-access-key = SK\n"))
         text = open(self.env.config).read().replace(
             "[server]\n", "[server]\nqueue-limit = 1\nstall-timeout = 20\n", 1)
         open(self.env.config, "w").write(text)
@@ -58,7 +67,9 @@ class World:
         self.n = 0
 
     def close(self):
+        self.store.set_mode("ok")
         failures = self.server.stop()
+        self.store.stop()
         self.env.close()
         return failures
 
@@ -346,6 +357,58 @@ def case_queue_limit(w):
     return f
 
 
+def case_slow_store(w):
+    f = []
+    w.store.put("remote", "in/src.mp4", open(media.source("mp4"), "rb").read())
+    slow = w.server.api("/v1/playlists", {"SourceURI": "oss://slow/in/src.mp4", "Targets": [
+        dict(w.target("oss://slow/out/p/v"), TranscodeAhead=3)]}, timeout=120)
+    if slow.status != 200:
+        return [f"the S3 playlist: {slow.describe()}"]
+    made = slow.json()
+    key = made["VideoPlaylist"][0]["URI"][len("oss://slow/"):-len(".m3u8")]
+    token = made["VideoPlaylist"][0]["Token"]
+    local = w.playlist()
+    stored = w.segment_path(local, 0)
+    f += expect(w.server.get(stored), 200, label="the local segment, made")
+    w.store.set_mode("delay=5")
+    busy = []
+
+    def slow_get(path):
+        try:
+            busy.append(w.server.get(path, timeout=120).status)
+        except OSError as e:
+            busy.append(str(e))
+    paths = [serve.signed_path(serve.encode_path(f"/slow/{key}-{token}-{k}.ts")) for k in (1, 2)]
+    paths += [serve.signed_path(serve.encode_path(f"/slow/{key}.m3u8"))] * 3
+    threads = [threading.Thread(target=slow_get, args=(p,), daemon=True) for p in paths]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)
+    worst = {"/healthz": 0.0, "stored local segment": 0.0}
+    for _ in range(20):  # over 15 s: the S3 requests' storage checks come seconds apart
+        time.sleep(0.75)
+        for label, path in (("/healthz", "/healthz"), ("stored local segment", stored)):
+            t0 = time.monotonic()
+            r = w.server.get(path, timeout=30)
+            dt = time.monotonic() - t0
+            worst[label] = max(worst[label], dt)
+            if r.status != 200:
+                f.append(f"{label} while the store is slow: HTTP {r.status}")
+    print(f"     while the store is slow: /healthz at most {worst['/healthz'] * 1000:.1f} ms, a "
+          f"stored local segment at most {worst['stored local segment'] * 1000:.1f} ms; "
+          f"{sum(t.is_alive() for t in threads)} of {len(threads)} S3 requests still waiting",
+          flush=True)
+    for label, dt in worst.items():
+        if dt > 0.1:
+            f.append(f"{label} took {dt * 1000:.0f} ms while the store was slow (limit 100 ms)")
+    if len(busy) == len(threads):
+        f.append("the S3 requests were all answered already: the store was not slow")
+    w.store.set_mode("ok")
+    for t in threads:
+        t.join(120)
+    return f
+
+
 def main():
     run = Runner("the front door (issue 21)")
     media.source("mp4")
@@ -361,6 +424,8 @@ def main():
                  case_outside, w)
         run.case("strict-json: typos, duplicates, comments, trailing data", case_strict_json, w)
         run.case("signatures: any one character changed is refused", case_signatures, w)
+        run.case("slow-store: the local bucket and /healthz stay fast while S3 answers in 5 s",
+                 case_slow_store, w)
         run.case("queue-limit: 503 with Retry-After beyond it", case_queue_limit, w)
     finally:
         failures = w.close()

@@ -9,6 +9,7 @@ Modes (set at any time, for every later request):
   hang_from=OFFSET     a GET whose range reaches OFFSET answers nothing until the mode
                        changes or the store stops (the client's own timeout ends it first)
   down                 every request answers 503 SlowDown
+  delay=SECONDS        every HEAD and GET answers after SECONDS (a slow store)
 Counts of requests by method are kept (`requests`), and of connections (`connections`)."""
 
 import email.utils
@@ -44,6 +45,8 @@ class FlakyStore:
 
             def _count(self):
                 store.requests[self.command] = store.requests.get(self.command, 0) + 1
+                if self.command in ("HEAD", "GET") and store.mode.startswith("delay="):
+                    time.sleep(float(store.mode.split("=")[1]))
 
             def _error(self, status, code):
                 body = (f"<?xml version=\"1.0\"?><Error><Code>{code}</Code>"
