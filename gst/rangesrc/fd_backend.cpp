@@ -73,6 +73,10 @@ class SocketBackend final : public RangeBackend {
     return request(offset, length, dest, nullptr, error);
   }
 
+  // The other end caches and reads ahead (tws serves a worker's source through its block
+  // cache): reads go straight to it, as to a local file, with no second cache in front.
+  bool local() const override { return true; }
+
   const std::string& location() const override { return location_; }
 
  private:

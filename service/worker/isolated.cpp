@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include "common/gref.h"
 #include "gst/rangesrc/block_cache.h"
@@ -27,8 +27,6 @@ using worker::MessageType;
 using worker::Received;
 using worker::WorkerPool;
 using worker::WorkerProcess;
-
-using Clock = std::chrono::steady_clock;
 
 // The source as the worker gets it: the descriptor to pass, and for a remote object the
 // socket end this thread answers range reads on.
@@ -74,26 +72,42 @@ class SourceChannel {
     return true;
   }
 
-  ~SourceChannel() {
-    if (passed_ >= 0) close(passed_);
-    if (served_ >= 0) close(served_);
-  }
+  ~SourceChannel() { stop(); }
 
   int passed() const { return passed_; }
-  int served() const { return served_; }
 
-  // One range request of the worker, answered. False when the worker's end is gone.
-  bool answer() {
-    return answer_range_request(served_, size_, identity_,
-                                [this](guint64 offset, gsize length, guint8* dest,
-                                       BackendError* e) {
-                                  return reader_->read(offset, length, dest, e);
-                                });
+  // A remote source's reads are answered on a thread of their own, so that a store that
+  // hangs holds up only them: the job's watchdog still sees no progress and ends the job.
+  // `progress` gets the time of every answer.
+  void serve(std::atomic<int64_t>* progress) {
+    if (served_ < 0) return;
+    thread_ = std::thread([this, progress] {
+      while (answer_range_request(served_, size_, identity_,
+                                  [this](guint64 offset, gsize length, guint8* dest,
+                                         BackendError* e) {
+                                    return reader_->read(offset, length, dest, e);
+                                  }))
+        progress->store(g_get_monotonic_time());
+    });
+  }
+
+  // Ends the serving thread: a read blocked on the store is cancelled, one on the socket sees
+  // it shut down.
+  void stop() {
+    if (thread_.joinable()) {
+      if (backend_) backend_->cancel();
+      if (reader_) reader_->set_cancelled(true);
+      shutdown(served_, SHUT_RDWR);
+      thread_.join();
+    }
+    if (passed_ >= 0) close(std::exchange(passed_, -1));
+    if (served_ >= 0) close(std::exchange(served_, -1));
   }
 
  private:
   int passed_ = -1;
   int served_ = -1;
+  std::thread thread_;
   std::unique_ptr<RangeBackend> backend_;
   std::unique_ptr<BlockCache::Reader> reader_;
   guint64 size_ = 0;
@@ -114,7 +128,8 @@ class Conversation {
       *error = "the media worker is gone: " + worker_->end_reason();
       return false;
     }
-    last_progress_ = Clock::now();
+    progress_ = g_get_monotonic_time();
+    source_.serve(&progress_);
     return true;
   }
 
@@ -126,24 +141,19 @@ class Conversation {
       if (gate && gate->cancelled()) return end("cancelled", error);
       const bool held = gate && gate->held();
       worker_->set_stopped(held);
-      if (held) last_progress_ = Clock::now();  // a held job is not stalled
-      pollfd fds[2] = {{worker_->socket(), POLLIN, 0}, {source_.served(), POLLIN, 0}};
-      const int n = poll(fds, source_.served() >= 0 ? 2 : 1, 200);
+      if (held) progress_ = g_get_monotonic_time();  // a held job is not stalled
+      pollfd fds[1] = {{worker_->socket(), POLLIN, 0}};
+      const int n = poll(fds, 1, 200);
       if (n < 0 && errno != EINTR) return end(strerror(errno), error);
-      if (n > 0 && (fds[1].revents & POLLIN)) {
-        last_progress_ = Clock::now();
-        if (!source_.answer()) return died(error);
-        continue;
-      }
       if (n > 0 && fds[0].revents) {
         std::string why;
         const Received r = worker::receive_message(worker_->socket(), m, &why);
         if (r != Received::kMessage) return died(error);
         if (m->fd >= 0) close(m->fd);
-        last_progress_ = Clock::now();
+        progress_ = g_get_monotonic_time();
         return true;
       }
-      if (Clock::now() - last_progress_ > std::chrono::seconds(stall_seconds)) {
+      if (g_get_monotonic_time() - progress_ > int64_t(stall_seconds) * G_USEC_PER_SEC) {
         if (stalled) *stalled = true;
         return end("the media worker made no progress for " + std::to_string(stall_seconds) +
                        " s and was stopped",
@@ -180,9 +190,10 @@ class Conversation {
     return false;
   }
 
+  // Declared first, so that it outlives the source's serving thread that updates it.
+  std::atomic<int64_t> progress_{0};  // monotonic us of the last message or source read
   SourceChannel source_;
   std::unique_ptr<WorkerProcess> worker_;
-  Clock::time_point last_progress_;
 };
 
 // TWS_IN_PROCESS_MEDIA=1 runs the media work in this process, as tws did before workers:
