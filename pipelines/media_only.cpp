@@ -10,10 +10,10 @@ namespace {
 
 // Media types of playlists and manifests that GStreamer's typefinders recognise.
 constexpr const char* kManifestTypes[] = {
-    "application/x-hls",           "application/dash+xml", "application/vnd.ms-sstr+xml",
-    "application/x-mpegurl",       "audio/x-mpegurl",      "text/uri-list",
-    "application/x-ms-asx",        "audio/x-scpls",        "application/smil",
-    "application/x-smil",          "application/xspf+xml",
+    "application/x-hls",     "application/dash+xml", "application/vnd.ms-sstr+xml",
+    "application/x-mpegurl", "audio/x-mpegurl",      "text/uri-list",
+    "application/x-ms-asx",  "audio/x-scpls",        "application/smil",
+    "application/x-smil",    "application/xspf+xml",
 };
 
 bool takes_manifest(GstElementFactory* factory) {
@@ -38,16 +38,16 @@ bool names_manifest_type(const std::string& text) {
 }
 
 void refuse_manifest_elements() {
-  GList* factories = gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_ANY,
-                                                           GST_RANK_NONE);
+  GList* factories =
+      gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_ANY, GST_RANK_NONE);
   for (GList* l = factories; l; l = l->next) {
     auto* factory = static_cast<GstElementFactory*>(l->data);
     // Demuxers of playlists and manifests (hlsdemux, dashdemux, mssdemux and their "2"s, ...)
     // and libav's demuxers that open other files by themselves (concat, hls, dash, ...).
     const std::string name = GST_OBJECT_NAME(factory);
-    const bool libav_fetcher =
-        name == "avdemux_concat" || name == "avdemux_hls" || name == "avdemux_applehttp" ||
-        name == "avdemux_dash" || name == "avdemux_ffmetadata" || name == "avdemux_image2";
+    const bool libav_fetcher = name == "avdemux_concat" || name == "avdemux_hls" ||
+                               name == "avdemux_applehttp" || name == "avdemux_dash" ||
+                               name == "avdemux_ffmetadata" || name == "avdemux_image2";
     if (libav_fetcher || takes_manifest(factory))
       gst_plugin_feature_set_rank(GST_PLUGIN_FEATURE(factory), GST_RANK_NONE);
   }

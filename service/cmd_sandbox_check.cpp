@@ -4,9 +4,9 @@
 // a network socket, a connection to 127.0.0.1:N, reading the config file and each PATH,
 // creating a file, and finding any secret of the config in its environment. Prints the
 // report; exits 0 when everything was refused, 1 when anything was allowed.
+#include <unistd.h>
 #include <cstdio>
 #include <string>
-#include <unistd.h>
 
 #include "service/commands.h"
 #include "service/worker/isolated.h"
@@ -43,8 +43,8 @@ int cmd_sandbox_check(const Args& args) {
   std::string report;
   if (!check_sandbox(port, paths, secrets, &report, &error)) return fail(kExitFailure, error);
   std::fputs(report.c_str(), stdout);
-  const bool leaky = report.find("ALLOWED") != std::string::npos ||
-                     report.find(": YES") != std::string::npos;
+  const bool leaky =
+      report.find("ALLOWED") != std::string::npos || report.find(": YES") != std::string::npos;
   return leaky ? kExitFailure : kExitOk;
 }
 

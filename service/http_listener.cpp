@@ -33,7 +33,9 @@ const char kRefusal[] =
     "\r\n"
     "{\"Code\":\"ServiceUnavailable\",\"Message\":\"too many connections, retry later\"}";
 static_assert(sizeof("{\"Code\":\"ServiceUnavailable\",\"Message\":\"too many connections, "
-                     "retry later\"}") - 1 == 75);
+                     "retry later\"}") -
+                  1 ==
+              75);
 
 std::string client_of(GSocketAddress* address) {
   if (!G_IS_INET_SOCKET_ADDRESS(address)) return "";
@@ -199,9 +201,8 @@ void HttpListener::on_accepted(GRef<GSocket> socket) {
   g_socket_set_option(c->socket.get(), IPPROTO_TCP, TCP_NODELAY, TRUE, nullptr);
   // Messages find their connection through the address object libsoup hands back.
   g_object_set_data_full(G_OBJECT(c->remote.get()), kConnectionQuark,
-                         new std::weak_ptr<Connection>(c), [](gpointer p) {
-                           delete static_cast<std::weak_ptr<Connection>*>(p);
-                         });
+                         new std::weak_ptr<Connection>(c),
+                         [](gpointer p) { delete static_cast<std::weak_ptr<Connection>*>(p); });
   connections_[c.get()] = c;
   watch_idle(c);
 }
@@ -211,21 +212,21 @@ void HttpListener::watch_idle(ConnectionPtr c) {
   c->state = Connection::State::kIdle;
   c->watch.reset(g_socket_create_source(c->socket.get(),
                                         GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
-  g_source_set_callback(
-      c->watch.get(),
-      G_SOURCE_FUNC(+[](GSocket*, GIOCondition, gpointer data) -> gboolean {
-        auto* raw = static_cast<Connection*>(data);
-        ConnectionPtr conn = raw->owner->connections_.at(raw);
-        char byte;
-        const ssize_t n = recv(conn->fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return G_SOURCE_CONTINUE;
-        if (n > 0)
-          raw->owner->lend(conn, nullptr);
-        else
-          raw->owner->close(conn);  // the client closed it, or it broke
-        return G_SOURCE_REMOVE;
-      }),
-      c.get(), nullptr);
+  g_source_set_callback(c->watch.get(),
+                        G_SOURCE_FUNC(+[](GSocket*, GIOCondition, gpointer data) -> gboolean {
+                          auto* raw = static_cast<Connection*>(data);
+                          ConnectionPtr conn = raw->owner->connections_.at(raw);
+                          char byte;
+                          const ssize_t n = recv(conn->fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+                          if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                            return G_SOURCE_CONTINUE;
+                          if (n > 0)
+                            raw->owner->lend(conn, nullptr);
+                          else
+                            raw->owner->close(conn);  // the client closed it, or it broke
+                          return G_SOURCE_REMOVE;
+                        }),
+                        c.get(), nullptr);
   g_source_attach(c->watch.get(), context_);
   c->timer.reset(g_timeout_source_new_seconds(guint(limits_.keepalive_timeout)));
   g_source_set_callback(
@@ -254,8 +255,7 @@ void HttpListener::lend(ConnectionPtr c, GBytes* prefix) {
   // A request must be whole within request-timeout of its first byte (slowloris).
   shut_down_after(c, guint(limits_.request_timeout) * 1000);
   GError* gerr = nullptr;
-  if (!soup_server_accept_iostream(server_, stream.get(), c->local.get(), c->remote.get(),
-                                   &gerr)) {
+  if (!soup_server_accept_iostream(server_, stream.get(), c->local.get(), c->remote.get(), &gerr)) {
     g_warning("handing a connection to the HTTP server: %s", gerr->message);
     g_error_free(gerr);
     close(c);
@@ -285,9 +285,9 @@ void HttpListener::refuse(SoupServerMessage* msg, const Refusal& refusal) {
   const std::string response = "HTTP/1.1 " + std::to_string(refusal.status) + " " +
                                reason_phrase(refusal.status) +
                                "\r\nContent-Type: application/json\r\nCache-Control: no-store"
-                               "\r\nContent-Length: " + std::to_string(refusal.body.size()) +
-                               "\r\nConnection: close\r\n" + refusal.headers + "\r\n" +
-                               refusal.body;
+                               "\r\nContent-Length: " +
+                               std::to_string(refusal.body.size()) + "\r\nConnection: close\r\n" +
+                               refusal.headers + "\r\n" + refusal.body;
   // libsoup has written nothing yet (it is still reading the request): the answer goes
   // straight to the socket, and libsoup is kept from handling the request or keeping its body.
   (void)!send(c->fd(), response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -327,16 +327,16 @@ void HttpListener::on_request_started(SoupServerMessage* msg) {
                        listener->refuse(m, listener->too_large_());
                    }),
                    this);
-  g_signal_connect(msg, "got-chunk", G_CALLBACK(+[](SoupServerMessage* m, GBytes* chunk,
-                                                    gpointer self) {
-                     auto* listener = static_cast<HttpListener*>(self);
-                     const size_t total = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(m), kBodyBytesKey)) +
-                                          g_bytes_get_size(chunk);
-                     g_object_set_data(G_OBJECT(m), kBodyBytesKey, GSIZE_TO_POINTER(total));
-                     if (listener->too_large_ && total > listener->max_body_)
-                       listener->refuse(m, listener->too_large_());
-                   }),
-                   this);
+  g_signal_connect(
+      msg, "got-chunk", G_CALLBACK(+[](SoupServerMessage* m, GBytes* chunk, gpointer self) {
+        auto* listener = static_cast<HttpListener*>(self);
+        const size_t total = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(m), kBodyBytesKey)) +
+                             g_bytes_get_size(chunk);
+        g_object_set_data(G_OBJECT(m), kBodyBytesKey, GSIZE_TO_POINTER(total));
+        if (listener->too_large_ && total > listener->max_body_)
+          listener->refuse(m, listener->too_large_());
+      }),
+      this);
   g_signal_connect(msg, "got-body", G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
                      ConnectionPtr c = connection_of(m);
                      if (!c || c->state != Connection::State::kLent) return;

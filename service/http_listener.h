@@ -24,8 +24,8 @@
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/gref.h"
@@ -67,8 +67,7 @@ class HttpListener {
   // Judges each request at its headers; `max_body` bytes is the most any request body may
   // hold (a chunked body is cut off with 413 when it passes it).
   // `too_large` makes that 413.
-  void set_request_check(RequestCheck check, size_t max_body,
-                         std::function<Refusal()> too_large) {
+  void set_request_check(RequestCheck check, size_t max_body, std::function<Refusal()> too_large) {
     check_ = std::move(check);
     max_body_ = max_body;
     too_large_ = std::move(too_large);

@@ -11,8 +11,8 @@ namespace {
 
 struct TwsLentStream {
   GIOStream parent;
-  GInputStream* input;    // owned
-  GOutputStream* output;  // owned
+  GInputStream* input;                 // owned
+  GOutputStream* output;               // owned
   std::function<void()>* on_released;  // owned; nullptr once run
 };
 struct TwsLentStreamClass {

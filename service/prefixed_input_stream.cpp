@@ -54,8 +54,7 @@ gboolean can_poll(GPollableInputStream* stream) {
 
 gboolean is_readable(GPollableInputStream* stream) {
   TwsPrefixedInputStream* self = self_of(stream);
-  return self->prefix ||
-         g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
+  return self->prefix || g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
 }
 
 GSource* create_source(GPollableInputStream* stream, GCancellable* cancellable) {
@@ -67,8 +66,7 @@ GSource* create_source(GPollableInputStream* stream, GCancellable* cancellable) 
   return g_pollable_source_new_full(stream, base.get(), cancellable);
 }
 
-gssize read_nonblocking(GPollableInputStream* stream, void* buffer, gsize count,
-                        GError** error) {
+gssize read_nonblocking(GPollableInputStream* stream, void* buffer, gsize count, GError** error) {
   TwsPrefixedInputStream* self = self_of(stream);
   const gssize n = read_prefix(self, buffer, count);
   if (n >= 0) return n;

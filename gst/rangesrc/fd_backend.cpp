@@ -166,8 +166,8 @@ bool answer_range_request(
   }
   if (n < 0) {
     const std::string& message = error.message;
-    put32(head, guint32(error.code == BackendErrorCode::kNone ? BackendErrorCode::kIo
-                                                               : error.code));
+    put32(head,
+          guint32(error.code == BackendErrorCode::kNone ? BackendErrorCode::kIo : error.code));
     put32(head + 4, guint32(message.size()));
     return write_all(socket, head, sizeof head) &&
            write_all(socket, reinterpret_cast<const guint8*>(message.data()), message.size());

@@ -33,8 +33,8 @@ using worker::WorkerProcess;
 class SourceChannel {
  public:
   bool open(const std::string& location, std::string* error) {
-    const bool remote = location.find("://") != std::string::npos &&
-                        !g_str_has_prefix(location.c_str(), "file://");
+    const bool remote =
+        location.find("://") != std::string::npos && !g_str_has_prefix(location.c_str(), "file://");
     if (!remote) {
       GUnique<gchar> path(g_str_has_prefix(location.c_str(), "file://")
                               ? g_filename_from_uri(location.c_str(), nullptr, nullptr)
@@ -58,8 +58,7 @@ class SourceChannel {
     reader_ = std::make_unique<BlockCache::Reader>(
         BlockCache::shared(), BlockCache::make_object_key(location, info.identity, info.size),
         info.size, BlockCache::kDefaultBlockSize, BlockCache::kDefaultReadahead,
-        [backend = backend_.get()](guint64 offset, gsize length, guint8* dest,
-                                   BackendError* e) {
+        [backend = backend_.get()](guint64 offset, gsize length, guint8* dest, BackendError* e) {
           return backend->read(offset, length, dest, e);
         });
     int pair[2];
@@ -82,11 +81,11 @@ class SourceChannel {
   void serve(std::atomic<int64_t>* progress) {
     if (served_ < 0) return;
     thread_ = std::thread([this, progress] {
-      while (answer_range_request(served_, size_, identity_,
-                                  [this](guint64 offset, gsize length, guint8* dest,
-                                         BackendError* e) {
-                                    return reader_->read(offset, length, dest, e);
-                                  }))
+      while (
+          answer_range_request(served_, size_, identity_,
+                               [this](guint64 offset, gsize length, guint8* dest, BackendError* e) {
+                                 return reader_->read(offset, length, dest, e);
+                               }))
         progress->store(g_get_monotonic_time());
     });
   }
@@ -135,8 +134,7 @@ class Conversation {
 
   // The next message. False with *error when the worker died, was killed for want of
   // progress (*stalled), or the gate was cancelled.
-  bool next(Message* m, int stall_seconds, const JobGate* gate, std::string* error,
-            bool* stalled) {
+  bool next(Message* m, int stall_seconds, const JobGate* gate, std::string* error, bool* stalled) {
     for (;;) {
       if (gate && gate->cancelled()) return end("cancelled", error);
       const bool held = gate && gate->held();
@@ -229,8 +227,7 @@ bool ask_once(MessageType ask, const std::string& payload, const std::string& lo
     *error = m.payload;
     return false;
   }
-  return c.end("the media worker answered with message " + std::to_string(unsigned(m.type)),
-               error);
+  return c.end("the media worker answered with message " + std::to_string(unsigned(m.type)), error);
 }
 
 }  // namespace
@@ -248,8 +245,8 @@ bool probe_isolated(const std::string& location, SourceInfo* info, std::string* 
   return ok;
 }
 
-bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink,
-                              std::string* error, bool* stalled) {
+bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink, std::string* error,
+                              bool* stalled) {
   if (in_process()) return run_segment_job(job, sink, error, stalled);
   Conversation c;
   if (!c.start(MessageType::kSegmentJob, worker::encode_segment_job(job), job.source, error))
@@ -262,7 +259,9 @@ bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink,
     if (!c.next(&m, deadline, job.gate.get(), error, stalled)) return false;
     worker::Decoder d(m.payload);
     switch (m.type) {
-      case MessageType::kSegmentBegin: sink.begin(int(d.u32())); break;
+      case MessageType::kSegmentBegin:
+        sink.begin(int(d.u32()));
+        break;
       case MessageType::kSegmentData: {
         const int index = int(d.u32());
         const std::string bytes = d.rest();

@@ -28,8 +28,8 @@ bool probe_isolated(const std::string& location, SourceInfo* info, std::string* 
 
 // As run_segment_job(); job.gate holds the worker (SIGSTOP) while it is held, and cancelling
 // it or a sink that returns false kills the worker.
-bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink,
-                              std::string* error, bool* stalled = nullptr);
+bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink, std::string* error,
+                              bool* stalled = nullptr);
 
 // Asks a worker to try what its sandbox must refuse (protocol.h kSandboxCheck); its report,
 // led by what the sandbox enforces. False with *error when no worker could be asked.

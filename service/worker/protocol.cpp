@@ -87,8 +87,7 @@ bool send_message(int socket, MessageType type, const std::string& payload, int 
     *error = std::string("passing a descriptor to the worker: ") + strerror(errno);
     return false;
   }
-  if (size_t(n) < sizeof header &&
-      !write_all(socket, header + n, sizeof header - size_t(n), error))
+  if (size_t(n) < sizeof header && !write_all(socket, header + n, sizeof header - size_t(n), error))
     return false;
   return write_all(socket, payload.data(), payload.size(), error);
 }

@@ -47,15 +47,15 @@ enum class MessageType : uint32_t {
   // environment, and answers kSandboxReport with one line per try (`tws sandbox-check`).
   kSandboxCheck = 4,
   // worker -> server
-  kReady = 10,         // payload: what the sandbox enforces (one line, for the log)
-  kProbed = 11,        // payload: encode_source_info()
-  kSegmentBegin = 12,  // payload: u32 index
-  kSegmentData = 13,   // payload: u32 index | bytes
-  kSegmentEnd = 14,    // payload: encode_segment_report()
-  kJobDone = 15,       // payload: u32 ok | u32 stalled | reason
-  kCues = 16,          // payload: encode_cues()
-  kFailed = 17,        // payload: reason (one line)
-  kSandboxReport = 18, // payload: "try: result" lines
+  kReady = 10,          // payload: what the sandbox enforces (one line, for the log)
+  kProbed = 11,         // payload: encode_source_info()
+  kSegmentBegin = 12,   // payload: u32 index
+  kSegmentData = 13,    // payload: u32 index | bytes
+  kSegmentEnd = 14,     // payload: encode_segment_report()
+  kJobDone = 15,        // payload: u32 ok | u32 stalled | reason
+  kCues = 16,           // payload: encode_cues()
+  kFailed = 17,         // payload: reason (one line)
+  kSandboxReport = 18,  // payload: "try: result" lines
 };
 
 struct Message {

@@ -8,9 +8,9 @@
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,8 +57,8 @@ struct PathBeneathAttr {
 } __attribute__((packed));
 
 std::string landlock(std::vector<std::string> readable) {
-  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0,
-                           LANDLOCK_CREATE_RULESET_VERSION);
+  const long abi =
+      syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) return "no Landlock";
   uint64_t fs = (1ULL << 13) - 1;  // ABI 1: execute .. make_sym
   if (abi >= 2) fs |= LANDLOCK_ACCESS_FS_REFER;
@@ -76,8 +76,8 @@ std::string landlock(std::vector<std::string> readable) {
   }
   const int ruleset = int(syscall(SYS_landlock_create_ruleset, &attr, size, 0));
   if (ruleset < 0) return std::string("Landlock refused: ") + strerror(errno);
-  const uint64_t read = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
-                        LANDLOCK_ACCESS_FS_READ_DIR;
+  const uint64_t read =
+      LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
   int allowed = 0;
   for (const std::string& path : readable) {
     const int dir = open(path.c_str(), O_PATH | O_CLOEXEC);
@@ -95,40 +95,62 @@ std::string landlock(std::vector<std::string> readable) {
   close(ruleset);
   if (ok != 0) return std::string("Landlock refused: ") + strerror(errno);
   return "Landlock ABI " + std::to_string(abi) + " (" + std::to_string(allowed) +
-         " read-only trees" + (abi >= 4 ? ", no TCP" : "") +
-         (abi >= 6 ? ", signals scoped" : "") + ")";
+         " read-only trees" + (abi >= 4 ? ", no TCP" : "") + (abi >= 6 ? ", signals scoped" : "") +
+         ")";
 }
 
 std::string seccomp() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) return "no seccomp";
   std::vector<int> refused = {
-      SCMP_SYS(socket),        SCMP_SYS(connect),           SCMP_SYS(bind),
-      SCMP_SYS(listen),        SCMP_SYS(accept),            SCMP_SYS(accept4),
-      SCMP_SYS(execve),        SCMP_SYS(execveat),          SCMP_SYS(process_vm_readv),
-      SCMP_SYS(process_vm_writev), SCMP_SYS(mount),         SCMP_SYS(umount2),
-      SCMP_SYS(pivot_root),    SCMP_SYS(chroot),            SCMP_SYS(setns),
-      SCMP_SYS(unshare),       SCMP_SYS(kexec_load),        SCMP_SYS(init_module),
-      SCMP_SYS(finit_module),  SCMP_SYS(delete_module),     SCMP_SYS(bpf),
-      SCMP_SYS(perf_event_open), SCMP_SYS(keyctl),          SCMP_SYS(add_key),
-      SCMP_SYS(request_key),   SCMP_SYS(userfaultfd),       SCMP_SYS(io_uring_setup),
-      SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
+      SCMP_SYS(socket),
+      SCMP_SYS(connect),
+      SCMP_SYS(bind),
+      SCMP_SYS(listen),
+      SCMP_SYS(accept),
+      SCMP_SYS(accept4),
+      SCMP_SYS(execve),
+      SCMP_SYS(execveat),
+      SCMP_SYS(process_vm_readv),
+      SCMP_SYS(process_vm_writev),
+      SCMP_SYS(mount),
+      SCMP_SYS(umount2),
+      SCMP_SYS(pivot_root),
+      SCMP_SYS(chroot),
+      SCMP_SYS(setns),
+      SCMP_SYS(unshare),
+      SCMP_SYS(kexec_load),
+      SCMP_SYS(init_module),
+      SCMP_SYS(finit_module),
+      SCMP_SYS(delete_module),
+      SCMP_SYS(bpf),
+      SCMP_SYS(perf_event_open),
+      SCMP_SYS(keyctl),
+      SCMP_SYS(add_key),
+      SCMP_SYS(request_key),
+      SCMP_SYS(userfaultfd),
+      SCMP_SYS(io_uring_setup),
+      SCMP_SYS(open_by_handle_at),
+      SCMP_SYS(name_to_handle_at),
   };
   if (!kSanitized) refused.push_back(SCMP_SYS(ptrace));
   bool ok = true;
-  for (int call : refused)
-    ok = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), call, 0) == 0 && ok;
+  for (int call : refused) ok = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), call, 0) == 0 && ok;
   ok = ok && seccomp_load(ctx) == 0;
   seccomp_release(ctx);
-  return ok ? "seccomp (" + std::to_string(refused.size()) + " calls refused)"
-            : "seccomp refused";
+  return ok ? "seccomp (" + std::to_string(refused.size()) + " calls refused)" : "seccomp refused";
 }
 
 // The directories of every plugin GStreamer knows (loaded later on demand) and of the
 // system's libraries they pull in.
 std::vector<std::string> readable_trees() {
-  std::set<std::string> dirs = {"/usr/lib", "/usr/share", "/lib", "/lib64", "/usr/lib64",
-                                "/etc/ld.so.cache", "/sys/devices/system/cpu",
+  std::set<std::string> dirs = {"/usr/lib",
+                                "/usr/share",
+                                "/lib",
+                                "/lib64",
+                                "/usr/lib64",
+                                "/etc/ld.so.cache",
+                                "/sys/devices/system/cpu",
                                 "/proc/self"};
   GList* plugins = gst_registry_get_plugin_list(gst_registry_get());
   for (GList* l = plugins; l; l = l->next)

@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -131,8 +131,7 @@ void sandbox_check(const Message& m) {
     to.sin_family = AF_INET;
     to.sin_port = htons(uint16_t(port));
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    report += "connect: " + outcome(connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to)) +
-              "\n";
+    report += "connect: " + outcome(connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to)) + "\n";
     close(s);
   }
   for (const std::string& path : paths) {
@@ -178,10 +177,18 @@ int run_worker() {
       return 1;
     }
     switch (m.type) {
-      case MessageType::kProbe: probe(m); break;
-      case MessageType::kSegmentJob: segment_job(m); break;
-      case MessageType::kSubtitles: subtitles(m); break;
-      case MessageType::kSandboxCheck: sandbox_check(m); break;
+      case MessageType::kProbe:
+        probe(m);
+        break;
+      case MessageType::kSegmentJob:
+        segment_job(m);
+        break;
+      case MessageType::kSubtitles:
+        subtitles(m);
+        break;
+      case MessageType::kSandboxCheck:
+        sandbox_check(m);
+        break;
       default:
         std::fprintf(stderr, "tws worker: unknown message %u\n", unsigned(m.type));
         return 1;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "service/worker/worker_pool.h"
 
+#include <fcntl.h>
 #include <glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -24,10 +24,13 @@ constexpr int kReadyTimeoutMs = 60000;
 // sanitizers' options and test switches. Nothing else of the server's environment (it may
 // hold credentials) reaches a worker.
 bool passed_on(const char* entry) {
-  static const char* const kPrefixes[] = {
-      "GST_PLUGIN_PATH",  "GST_PLUGIN_SYSTEM_PATH", "GST_REGISTRY", "GST_DEBUG=",
-      "GST_DEBUG_NO_COLOR=", "HOME=", "XDG_CACHE_HOME=", "LANG=", "TWS_CORES=",
-      "TWS_TEST_WORKER=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS="};
+  static const char* const kPrefixes[] = {"GST_PLUGIN_PATH",     "GST_PLUGIN_SYSTEM_PATH",
+                                          "GST_REGISTRY",        "GST_DEBUG=",
+                                          "GST_DEBUG_NO_COLOR=", "HOME=",
+                                          "XDG_CACHE_HOME=",     "LANG=",
+                                          "TWS_CORES=",          "TWS_TEST_WORKER=",
+                                          "ASAN_OPTIONS=",       "UBSAN_OPTIONS=",
+                                          "LSAN_OPTIONS="};
   for (const char* p : kPrefixes)
     if (g_str_has_prefix(entry, p)) return true;
   return false;
@@ -103,8 +106,8 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(uint64_t memory_limit, std::
       GSpawnFlags(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
                   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_CHILD_INHERITS_STDERR |
                   G_SPAWN_FILE_AND_ARGV_ZERO),
-      child_setup, &limits, -1, -1, -1, source_fds, target_fds, 2, &pid, nullptr,
-      nullptr, nullptr, &gerr);
+      child_setup, &limits, -1, -1, -1, source_fds, target_fds, 2, &pid, nullptr, nullptr, nullptr,
+      &gerr);
   close(pair[1]);
   if (!ok) {
     *error = std::string("cannot start a media worker: ") + gerr->message;
@@ -175,9 +178,8 @@ void WorkerPool::configure(int idle, uint64_t memory_limit) {
 void WorkerPool::refill() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [this] {
-      return stopping_ || int(idle_.size()) < idle_target_ + waiting_;
-    });
+    changed_.wait(lock,
+                  [this] { return stopping_ || int(idle_.size()) < idle_target_ + waiting_; });
     if (stopping_) return;
     const uint64_t limit = memory_limit_;
     lock.unlock();
@@ -203,8 +205,7 @@ void WorkerPool::refill() {
 bool WorkerPool::alive_locked(WorkerProcess* w) {
   // Looks without reaping: the worker's destructor reaps it.
   siginfo_t info{};
-  return waitid(P_PID, id_t(w->pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-         info.si_pid == 0;
+  return waitid(P_PID, id_t(w->pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
 }
 
 std::unique_ptr<WorkerProcess> WorkerPool::take(std::string* error) {
@@ -215,12 +216,12 @@ std::unique_ptr<WorkerProcess> WorkerPool::take(std::string* error) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   std::unique_ptr<WorkerProcess> w;
   while (!w) {
-    const bool woken = changed_.wait_until(lock, deadline, [this] {
-      return stopping_ || !idle_.empty() || !spawn_error_.empty();
-    });
+    const bool woken = changed_.wait_until(
+        lock, deadline, [this] { return stopping_ || !idle_.empty() || !spawn_error_.empty(); });
     if (!woken || stopping_ || (idle_.empty() && !spawn_error_.empty())) {
-      *error = stopping_ ? "stopping" : !spawn_error_.empty() ? spawn_error_
-                                                             : "no media worker started in 90 s";
+      *error = stopping_               ? "stopping"
+               : !spawn_error_.empty() ? spawn_error_
+                                       : "no media worker started in 90 s";
       waiting_--;
       return nullptr;
     }

@@ -216,13 +216,12 @@ TEST(RangeFdBackend, ReadsAnObjectThroughASocket) {
   EXPECT_EQ(info.size, object.size());
   EXPECT_EQ(info.identity, "etag-1");
   std::string buf(5000, '\0');
-  ASSERT_EQ(backend->read(123457, buf.size(), reinterpret_cast<guint8*>(buf.data()), &error),
-            5000);
+  ASSERT_EQ(backend->read(123457, buf.size(), reinterpret_cast<guint8*>(buf.data()), &error), 5000);
   EXPECT_EQ(buf, object.substr(123457, 5000));
   // Short only at the end.
-  ASSERT_EQ(backend->read(object.size() - 10, buf.size(), reinterpret_cast<guint8*>(buf.data()),
-                          &error),
-            10);
+  ASSERT_EQ(
+      backend->read(object.size() - 10, buf.size(), reinterpret_cast<guint8*>(buf.data()), &error),
+      10);
   EXPECT_EQ(buf.substr(0, 10), object.substr(object.size() - 10));
   backend.reset();
   close(s.fd[1]);
