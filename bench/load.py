@@ -11,7 +11,11 @@ while it is fetched). Printed: cached requests/s, p50/p99/max latency for both r
 p99 under load below 50 ms), the cold answers by status (200, or 503 with Retry-After), and
 the server's peak RSS (VmHWM).
 
-Usage: bench/load.py --build build [--seconds 15] [--json FILE]
+--slow-store SECONDS puts the cold playlists on an S3 bucket whose store (tests/e2e/lib/
+flaky_store.py) answers every HEAD and GET after SECONDS: the cached local segments must stay
+fast while the cold clients wait on it (goal: p99 under 50 ms).
+
+Usage: bench/load.py --build build [--seconds 15] [--slow-store SECONDS] [--json FILE]
 """
 
 import argparse
@@ -46,14 +50,22 @@ def peak_rss_mib(pid):
     return float("nan")
 
 
-def run(build, seconds=15, tws=None):
+def run(build, seconds=15, tws=None, slow_store=0):
     exe, build_env, media_dir = engine.build_setup(build, tws)
     os.environ["TWS"] = exe
     os.environ.update(build_env)
     src = os.path.join(media_dir, "bench-640x360-60s-keys0.mp4")
     engine.make_source(src, 0, 60, "640x360")
     env = twslib.Env("bench-load")
-    serve.write_config(env, workers=2, preset=engine.PRESET)
+    store = None
+    extra = ""
+    if slow_store:
+        from flaky_store import FlakyStore
+        store = FlakyStore()
+        store.put("remote", "in/src.mp4", open(src, "rb").read())
+        extra = (f"\n[bucket slow]\nendpoint = {store.endpoint}\nregion = us-east-1\n"
+                 "name = remote\naccess-key-id = AK\nsecret-access-key = SK\n")
+    serve.write_config(env, workers=2, preset=engine.PRESET, extra=extra)
     source_uri = env.put(src, "in/src.mp4")
     server = serve.Server(env).start()
     try:
@@ -65,13 +77,20 @@ def run(build, seconds=15, tws=None):
                for u in serve.segment_lines(server.get(hot_url).text())]
         # Cold segments enough for the run: 40 playlists x 6 segments, each asked once.
         cold = []
+        bucket = "slow" if slow_store else "media"
+        cold_source = "oss://slow/in/src.mp4" if slow_store else source_uri
         for n in range(40):
-            uri = f"oss://media/out/cold{n}/v"
-            server.create_playlist({"SourceURI": source_uri, "Targets": [target(uri)]})
+            uri = f"oss://{bucket}/out/cold{n}/v"
+            t = target(uri)
+            if slow_store:  # read-ahead asks the slow store whether segments are stored
+                t["TranscodeAhead"] = 2
+            server.create_playlist({"SourceURI": cold_source, "Targets": [t]})
             url = server.sign(uri + ".m3u8")
             cold += [serve.local_path(cache._join(server, url, u))
                      for u in serve.segment_lines(server.get(url).text())]
         alone = cache.wrk(server.base, hot, seconds, 16)
+        if store:
+            store.set_mode(f"delay={slow_store}")
 
         stop = threading.Event()
         answers = {}
@@ -105,7 +124,11 @@ def run(build, seconds=15, tws=None):
         return {"alone": alone, "loaded": loaded, "cold_answers": answers,
                 "peak_rss_mib": peak_rss_mib(server.proc.pid)}
     finally:
+        if store:
+            store.set_mode("ok")
         server.stop()
+        if store:
+            store.stop()
         env.close()
 
 
@@ -124,9 +147,11 @@ def main():
     ap.add_argument("--build", default="build", help="meson build directory (default: build)")
     ap.add_argument("--tws", help="tws binary (default: BUILD/service/tws)")
     ap.add_argument("--seconds", type=int, default=15, help="wrk duration of each run")
+    ap.add_argument("--slow-store", type=float, default=0,
+                    help="seconds the cold playlists' S3 store takes to answer (0: local)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
-    f = run(args.build, args.seconds, args.tws)
+    f = run(args.build, args.seconds, args.tws, args.slow_store)
     print(f"cores: {os.cpu_count()}; wrk -t2 -c16 -d{args.seconds}s on 6 stored 360p segments")
     print_table(f)
     if args.json:
