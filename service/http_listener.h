@@ -108,6 +108,7 @@ class HttpListener {
   size_t max_body_ = 0;
   std::function<Refusal()> too_large_;
   gint64 last_accept_error_log_us_ = 0;
+  gint64 last_refusal_log_us_ = 0;
 };
 
 // The process's descriptor limit: raises the soft limit to the hard one (at most 1M) and

@@ -91,7 +91,8 @@ def case_overload(env):
                 if r.status == 200:
                     cached["ok"] += 1
                 else:
-                    cached["bad"].append(f"cached {hot[i % len(hot)]}: HTTP {r.status}")
+                    cached["bad"].append(f"cached {hot[i % len(hot)]}: HTTP {r.status} "
+                                         f"{r.body[:160]!r}")
         threads = [threading.Thread(target=hammer, daemon=True) for _ in range(4)]
         for t in threads:
             t.start()
