@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gst/gst.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -14,11 +15,13 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/gref.h"
 #include "pipelines/media_init.h"
 #include "pipelines/pipeline_util.h"
 #include "pipelines/probe.h"
 #include "pipelines/segment_job.h"
 #include "pipelines/subtitle_extract.h"
+#include "service/memory_reuse.h"
 #include "service/worker/protocol.h"
 #include "service/worker/sandbox.h"
 
@@ -163,8 +166,16 @@ int run_worker() {
     if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR | O_CLOEXEC);
   signal(SIGPIPE, SIG_IGN);
   const std::string namespaces = isolate_namespaces();
+  // As the server did when jobs ran in it: one job's freed frames serve the next job's.
+  keep_freed_memory_for_reuse();
   init_media();
   preload_pipeline_plugins();
+  // Element classes are set up on their first instance: done now, not in the first job.
+  for (const char* name :
+       {"decodebin3", "parsebin", "multiqueue", "qtdemux", "matroskademux", "avdec_h264", "x264enc",
+        "avenc_aac", "h264parse", "aacparse", "videoconvertscale", "videoconvert", "audioresample",
+        "audioconvert", "deinterlace", "hlssegmux", "rangesrc", "appsink"})
+    GRef<GstElement> warm = adopt_ref(gst_element_factory_make(name, nullptr));
   const std::string sandbox = enter_sandbox();
   if (!reply(MessageType::kReady, namespaces + ", " + sandbox)) return 1;
   for (;;) {

@@ -133,6 +133,7 @@ std::unique_ptr<WorkerProcess> WorkerProcess::spawn(uint64_t memory_limit, std::
 }
 
 WorkerProcess::~WorkerProcess() {
+  if (lent) WorkerPool::shared().forget_lent();
   kill();
   if (socket_ >= 0) close(socket_);
 }
@@ -167,9 +168,9 @@ WorkerPool& WorkerPool::shared() {
   return *pool;
 }
 
-void WorkerPool::configure(int idle, uint64_t memory_limit) {
+void WorkerPool::configure(int count, uint64_t memory_limit) {
   std::lock_guard<std::mutex> lock(mutex_);
-  idle_target_ = idle;
+  idle_target_ = count;
   memory_limit_ = memory_limit;
   if (!refill_thread_.joinable()) refill_thread_ = std::thread([this] { refill(); });
   changed_.notify_all();
@@ -179,7 +180,10 @@ void WorkerPool::refill() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     changed_.wait(lock,
-                  [this] { return stopping_ || int(idle_.size()) < idle_target_ + waiting_; });
+                  [this] {
+                    return stopping_ || int(idle_.size()) + lent_ < idle_target_ ||
+                           int(idle_.size()) < waiting_;
+                  });
     if (stopping_) return;
     const uint64_t limit = memory_limit_;
     lock.unlock();
@@ -230,14 +234,28 @@ std::unique_ptr<WorkerProcess> WorkerPool::take(std::string* error) {
     if (!alive_locked(w.get())) w.reset();  // died while idle
   }
   waiting_--;
+  lent_++;
+  w->lent = true;
   changed_.notify_all();
   return w;
 }
 
-void WorkerPool::give_back(std::unique_ptr<WorkerProcess> worker) {
-  if (!worker->reusable || ++worker->jobs >= kMaxJobs) return;  // ended by its destructor
+void WorkerPool::forget_lent() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (stopping_ || int(idle_.size()) >= std::max(idle_target_, 1)) return;
+  lent_--;
+  changed_.notify_all();
+}
+
+void WorkerPool::give_back(std::unique_ptr<WorkerProcess> worker) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  lent_--;
+  worker->lent = false;
+  changed_.notify_all();
+  // Kept while the pool holds no more than it should; else ended by its destructor (after
+  // the lock is released: the caller's unique_ptr outlives this scope).
+  if (!worker->reusable || ++worker->jobs >= kMaxJobs || stopping_ ||
+      int(idle_.size()) + lent_ >= std::max(idle_target_, 1))
+    return;
   idle_.push_back(std::move(worker));
 }
 

@@ -35,6 +35,7 @@ class WorkerProcess {
 
   int jobs = 0;
   bool reusable = true;  // false once a job went wrong: replaced, not reused
+  bool lent = false;     // taken from the pool and not given back
 
  private:
   WorkerProcess() = default;
@@ -53,15 +54,18 @@ class WorkerPool {
 
   static WorkerPool& shared();
 
-  // Keeps `idle` workers started ahead of need (0: start them when asked), each limited to
-  // `memory_limit` bytes of address space.
-  void configure(int idle, uint64_t memory_limit);
+  // Keeps `count` workers (idle and at work together) started ahead of need (0: start them
+  // when asked), each limited to `memory_limit` bytes of address space. More are started
+  // while callers wait; the extra ones end when they come back.
+  void configure(int count, uint64_t memory_limit);
   // An idle worker, waiting for the refill thread to start one if none is idle. Workers are
   // started by that one long-lived thread only: a worker dies with the thread that started
   // it (PR_SET_PDEATHSIG). nullptr with *error set when none could be started.
   std::unique_ptr<WorkerProcess> take(std::string* error);
   // Back to the pool when it is reusable and has jobs left; else it is ended.
   void give_back(std::unique_ptr<WorkerProcess> worker);
+  // A lent worker ended without coming back (its destructor says so).
+  void forget_lent();
   // Ends the idle workers and the refill thread (tests and shutdown).
   void shutdown();
   // What the last started worker said its sandbox enforces.
@@ -77,6 +81,7 @@ class WorkerPool {
   std::vector<std::unique_ptr<WorkerProcess>> idle_;  // guarded by mutex_
   int idle_target_ = 0;                               // guarded by mutex_
   int waiting_ = 0;                                   // take() calls waiting; mutex_
+  int lent_ = 0;                                      // workers at work; mutex_
   std::string spawn_error_;                           // the last failure; mutex_
   uint64_t memory_limit_ = kDefaultMemoryLimit;       // guarded by mutex_
   bool stopping_ = false;                             // guarded by mutex_
