@@ -36,6 +36,12 @@ class ServeError(Exception):
     pass
 
 
+def sanitized():
+    """Whether tws runs under AddressSanitizer (scripts/test.sh's second pass sets
+    ASAN_OPTIONS): its quarantine keeps freed memory, so RSS bounds say nothing there."""
+    return "ASAN_OPTIONS" in os.environ
+
+
 def write_config(env, workers=2, preset=None, extra=""):
     """Replaces env.config with the serve test config: local bucket, [key dev], [api] tokens."""
     text = ("[server]\n"
