@@ -15,6 +15,7 @@
 #include "service/playlist_file.h"
 #include "service/request.h"
 #include "service/signer.h"
+#include "service/storage_threads.h"
 
 namespace tws {
 namespace {
@@ -42,7 +43,7 @@ void create_playlists(ServerContext& ctx, SoupServerMessage* msg, const std::str
   GRef<SoupServerMessage> held = add_ref(msg);
   soup_server_message_pause(msg);
   const Config* config = &ctx.config;
-  run_off_main(
+  run_on_storage_thread(
       ctx.context,
       [config, request, result] {
         std::vector<ObjectUri> written;

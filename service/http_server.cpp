@@ -23,6 +23,7 @@
 #include "service/player_page.h"
 #include "service/process_stats.h"
 #include "service/server_context.h"
+#include "service/storage_threads.h"
 #include "service/worker/worker_pool.h"
 
 namespace tws {
@@ -99,13 +100,6 @@ bool split_listen(const std::string& listen, std::string* host, guint16* port) {
 
 }  // namespace
 
-void run_off_main(GMainContext* context, std::function<void()> work, std::function<void()> done) {
-  std::thread([context, work = std::move(work), done = std::move(done)]() mutable {
-    work();
-    call_on(context, std::move(done));
-  }).detach();
-}
-
 int run_server(ServeOptions options) {
   ServerContext ctx;
   ctx.config = std::move(options.config);
@@ -177,12 +171,15 @@ int run_server(ServeOptions options) {
   std::vector<std::string> roots;
   for (const BucketConfig& b : ctx.config.buckets)
     if (!b.is_s3()) roots.push_back(b.path);
-  std::thread([roots] {
-    for (const std::string& root : roots)
-      if (int n = LocalStorage::remove_stale_temp_files(root, kStaleTempSeconds))
-        g_message("removed %d temporary files older than %d s in %s", n, kStaleTempSeconds,
-                  root.c_str());
-  }).detach();
+  run_on_storage_thread(
+      ctx.context,
+      [roots] {
+        for (const std::string& root : roots)
+          if (int n = LocalStorage::remove_stale_temp_files(root, kStaleTempSeconds))
+            g_message("removed %d temporary files older than %d s in %s", n, kStaleTempSeconds,
+                      root.c_str());
+      },
+      [] {});
   ctx.transcoder = std::make_unique<Transcoder>(ctx.config, ctx.context);
   attach_access_log(server.get());
   soup_server_add_handler(server.get(), nullptr, route, &ctx, nullptr);

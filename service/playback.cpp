@@ -341,7 +341,7 @@ bool make_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
   GRef<SoupServerMessage> held = add_ref(msg);
   soup_server_message_pause(msg);
   const Config* config = &ctx.config;
-  run_off_main(
+  run_on_storage_thread(
       ctx.context,
       [config, playlist, index, uri, made] {
         made->ok = subtitle_segment_text(*config, *playlist, index, &made->text, &made->failure);

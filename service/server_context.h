@@ -22,8 +22,5 @@ struct ServerContext {
   HttpListener* listener = nullptr;  // the server's connections (owned by run_server)
 };
 
-// Runs `work` on a new thread, then `done` on `context` (for blocking work such as probing
-// a source; the server's main context stays responsive).
-void run_off_main(GMainContext* context, std::function<void()> work, std::function<void()> done);
 
 }  // namespace tws
