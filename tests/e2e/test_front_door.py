@@ -428,10 +428,7 @@ def main():
                  case_slow_store, w)
         run.case("queue-limit: 503 with Retry-After beyond it", case_queue_limit, w)
     finally:
-        failures = w.close()
-    if failures:
-        print("FAIL server stop: " + "; ".join(failures))
-        run.failed.append("server stop")
+        run.stopped(w.close())
     run.finish()
 
 

@@ -330,10 +330,7 @@ def main():
         run.case(f"repeat: {len(REPEAT_SOURCES)} sources probed {REPEAT} times each, one answer",
                  case_repeat, w)
     finally:
-        failures = w.close()
-    if failures:
-        print("FAIL server stop: " + "; ".join(failures))
-        run.failed.append("server stop")
+        run.stopped(w.close())
     run.finish()
 
 

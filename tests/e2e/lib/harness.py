@@ -49,6 +49,12 @@ class Runner:
             print(f"ok   {name} ({dt:.1f} s)", flush=True)
         return not failures
 
+    def stopped(self, failures, what="server stop"):
+        """Counts the failures of stopping the world (one line each), as a failed case."""
+        if failures:
+            print(f"FAIL {what}: " + "; ".join(failures), flush=True)
+            self.failed.append(what)
+
     def finish(self):
         total = time.monotonic() - self.t0
         if self.failed:
