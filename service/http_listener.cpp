@@ -379,6 +379,10 @@ void HttpListener::on_wrote_body(SoupServerMessage* msg) {
   c->taken = adopt_ref(soup_server_message_steal_connection(msg));
   // libsoup is still inside this message's I/O: drain and re-lend from the loop.
   c->watch.reset(g_idle_source_new());
+  // At the loop's default priority, not idle priority: under load (new connections, worker
+  // replies, other requests) an idle source waits behind all of them, and connections
+  // pile up between two requests until max-connections-per-client turns clients away.
+  g_source_set_priority(c->watch.get(), G_PRIORITY_DEFAULT);
   g_source_set_callback(
       c->watch.get(),
       +[](gpointer data) -> gboolean {
