@@ -9,7 +9,19 @@
 
 #include "pipelines/pipeline_util.h"
 
+GST_DEBUG_CATEGORY_STATIC(tws_grid_debug);
+#define GST_CAT_DEFAULT tws_grid_debug
+
 namespace tws {
+namespace {
+void init_debug() {
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    GST_DEBUG_CATEGORY_INIT(tws_grid_debug, "twsgrid", 0, "tws output grids (frames, samples)");
+    g_once_init_leave(&once, 1);
+  }
+}
+}  // namespace
 
 bool media_time(GstSample* sample, int64_t source_start_ns, int64_t* t) {
   GstBuffer* buffer = gst_sample_get_buffer(sample);
@@ -109,7 +121,9 @@ SampleGrid::SampleGrid(const SegmentJob& job, GstElement* appsrc, int64_t prerol
       end_(job.plan.segments[job.last].end_sample),
       source_start_ns_(int64_t(job.source_start * GST_SECOND + 0.5)),
       tolerance_(job.audio.sample_rate / 25),  // 40 ms, as audio sinks' alignment threshold
-      appsrc_(appsrc) {}
+      appsrc_(appsrc) {
+  init_debug();
+}
 
 void SampleGrid::emit(GstBuffer* buffer, int64_t skip, int64_t count) {
   const gsize frame_bytes = gsize(channels_) * sizeof(float);
@@ -142,10 +156,44 @@ void SampleGrid::end_stream() {
 
 bool SampleGrid::push(GstSample* sample) {
   if (done()) return false;
+  if (!started_ && clock_) {
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    if (clock_->packets() < kClockPackets && waiting_samples_ < rate_ && buffer) {
+      waiting_.push_back(add_ref(sample));
+      waiting_samples_ += int64_t(gst_buffer_get_size(buffer) / (gsize(channels_) * sizeof(float)));
+      return true;
+    }
+    if (!release_waiting()) return false;
+  }
+  return place(sample);
+}
+
+bool SampleGrid::release_waiting() {
+  std::vector<GRef<GstSample>> waiting = std::move(waiting_);
+  waiting_.clear();
+  waiting_samples_ = 0;
+  for (const GRef<GstSample>& s : waiting)
+    if (!place(s.get())) return false;
+  return !done();
+}
+
+bool SampleGrid::place(GstSample* sample) {
+  if (done()) return false;
   int64_t t = 0;
   if (!media_time(sample, source_start_ns_, &t)) return true;
   GstBuffer* buffer = gst_sample_get_buffer(sample);
   const int64_t n = int64_t(gst_buffer_get_size(buffer) / (gsize(channels_) * sizeof(float)));
+  // Until the first sample is placed, the clock may still be learning the grid. Without a
+  // resampler the buffer is the decoder's own (its end a frame boundary of the decoder's
+  // timeline); a resampler's timeline is anchored at the decoder's first buffer.
+  if (!started_ && clock_) {
+    const int64_t boundary =
+        clock_->decoded_rate() == rate_
+            ? int64_t(GST_BUFFER_PTS(buffer) + gst_util_uint64_scale_round(guint64(n), GST_SECOND, guint64(rate_)))
+            : clock_->first_decoded_end();
+    correction_ = clock_->correction(boundary);
+  }
+  t += correction_;
   int64_t first = int64_t(gst_util_uint64_scale_round(uint64_t(std::abs(t)), rate_, GST_SECOND));
   if (t < 0) first = -first;
   // Small timestamp jitter is taken as contiguous; a real gap gets silence, an overlap is cut.
@@ -157,6 +205,10 @@ bool SampleGrid::push(GstSample* sample) {
   const int64_t skip = std::min(n, std::max<int64_t>(0, next_ - first));
   const int64_t count = std::min(n - skip, end_ - next_);
   if (count > 0) {
+    if (!started_)
+      GST_DEBUG("audio starts with the decoded buffer at %" GST_STIME_FORMAT
+                " (corrected by %" G_GINT64_FORMAT " ns onto the codec's grid, from %zu packets)",
+                GST_STIME_ARGS(t), correction_, clock_ ? clock_->packets() : size_t(0));
     emit(buffer, skip, count);
     started_ = true;
   }
@@ -164,6 +216,7 @@ bool SampleGrid::push(GstSample* sample) {
 }
 
 void SampleGrid::finish() {
+  release_waiting();
   emit_silence(end_ - next_);
   end_stream();
 }

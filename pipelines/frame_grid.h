@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/gref.h"
+#include "pipelines/audio_clock.h"
 #include "pipelines/segment_job.h"
 
 namespace tws {
@@ -50,6 +52,9 @@ class FrameGrid {
 class SampleGrid {
  public:
   SampleGrid(const SegmentJob& job, GstElement* appsrc, int64_t preroll);
+  // Places the decoded audio on the codec's grid (audio_clock.h): the first buffers are held
+  // until the clock has seen kClockPackets packets (or a second of audio went by).
+  void set_clock(const AudioClock* clock) { clock_ = clock; }
   bool push(GstSample* sample);
   void finish();
   bool done() const { return next_ >= end_; }
@@ -57,9 +62,13 @@ class SampleGrid {
   int64_t start() const { return start_; }
 
  private:
+  bool place(GstSample* sample);
   void emit(GstBuffer* buffer, int64_t skip, int64_t count);
   void emit_silence(int64_t count);
   void end_stream();
+  bool release_waiting();
+
+  static constexpr size_t kClockPackets = 48;
 
   int rate_, channels_;
   int64_t start_, next_, end_;
@@ -67,6 +76,10 @@ class SampleGrid {
   int64_t tolerance_;  // timestamp jitter taken as contiguous, in samples
   GstElement* appsrc_;
   bool started_ = false, ended_ = false;
+  const AudioClock* clock_ = nullptr;
+  int64_t correction_ = 0;                // ns added to decoded timestamps (the clock's)
+  std::vector<GRef<GstSample>> waiting_;  // decoded before the clock could tell
+  int64_t waiting_samples_ = 0;
 };
 
 }  // namespace tws

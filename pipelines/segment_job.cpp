@@ -27,6 +27,7 @@
 #include <mutex>
 
 #include "common/gref.h"
+#include "pipelines/audio_clock.h"
 #include "pipelines/decoder_threads.h"
 #include "pipelines/frame_grid.h"
 #include "pipelines/pipeline_util.h"
@@ -45,6 +46,44 @@ namespace {
 constexpr int64_t kAudioPreroll = 48 * 1024;
 constexpr guint kSourceBlock = 1 << 20;  // rangesrc block, bytes
 constexpr guint kSourceReadahead = 4;    // rangesrc sequential read-ahead, blocks
+
+// The audio decoder's packets in and its first buffer out feed the AudioClock (audio_clock.h);
+// a flush (the seek) starts it over.
+void watch_audio_decoder(GstElement* decoder, AudioClock* clock) {
+  const auto types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_FLUSH);
+  GRef<GstPad> sink = adopt_ref(gst_element_get_static_pad(decoder, "sink"));
+  GRef<GstPad> src = adopt_ref(gst_element_get_static_pad(decoder, "src"));
+  if (!sink || !src) return;
+  gst_pad_add_probe(
+      sink.get(), types,
+      [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+        auto* clock = static_cast<AudioClock*>(data);
+        if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+          GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+          clock->packet(GST_BUFFER_PTS(b));
+        } else if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_FLUSH_STOP) {
+          clock->reset();
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      clock, nullptr);
+  gst_pad_add_probe(
+      src.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+        GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+        GRef<GstCaps> caps = adopt_ref(gst_pad_get_current_caps(pad));
+        GstAudioInfo ai;
+        if (caps && gst_audio_info_from_caps(&ai, caps.get()) && ai.bpf > 0 && ai.rate > 0 &&
+            GST_BUFFER_PTS_IS_VALID(b)) {
+          const guint64 n = gst_buffer_get_size(b) / guint64(ai.bpf);
+          static_cast<AudioClock*>(data)->decoded(
+              GST_BUFFER_PTS(b), GST_BUFFER_PTS(b) + gst_util_uint64_scale_round(n, GST_SECOND, guint64(ai.rate)),
+              ai.rate);
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      clock, nullptr);
+}
 
 // One decode pipeline per stream (rangesrc ! decodebin3 ! branch ! appsink), each sought to
 // its own position: video to its first frame, audio to its pre-roll. The block cache (the
@@ -87,6 +126,7 @@ class JobRunner {
   GRef<GstElement> video_src_, audio_src_;  // appsrc of the encode side
   std::unique_ptr<FrameGrid> video_grid_;
   std::unique_ptr<SampleGrid> audio_grid_;
+  AudioClock audio_clock_;  // the audio decoder's packets, for the SampleGrid
 
   std::mutex mutex_;        // guards error_
   std::string error_;
@@ -216,6 +256,7 @@ bool JobRunner::build_encode(std::string* error) {
       return false;
     }
     audio_grid_ = std::make_unique<SampleGrid>(job_, audio_src_.get(), kAudioPreroll);
+    audio_grid_->set_clock(&audio_clock_);
   }
   return true;
 }
@@ -279,6 +320,8 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
           limit_decoder_threads(element);
           if (!job.decode_whole_preroll) drop_unreferenced_preroll(element, job.preroll_dropped);
         }
+        if (GST_IS_AUDIO_DECODER(element))
+          watch_audio_decoder(element, &static_cast<JobRunner*>(data)->audio_clock_);
       }),
       this);
   g_signal_connect(dbin, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {

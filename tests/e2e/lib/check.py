@@ -412,6 +412,9 @@ def check_stream(playlist_path, expect_video=True, expect_audio=True, token=None
                 if q > CLICK_LIMIT:
                     failures.append(f"boundary {k}|{k + 1}: click (second difference {q:.1f}x its "
                                     f"level elsewhere, limit {CLICK_LIMIT})")
+            joins = tone_joins(x, boundaries, 44100.0 / S if S != 44100 else 1.0)
+            summary["tone_joins"] = joins
+            failures += tone_join_failures(joins)
 
     if playback:
         res = gst_play(playlist_path)
@@ -469,6 +472,103 @@ def click_ratios(x, boundaries, scale=1.0, rate=44100):
         lo, hi = max(0, p - half), min(len(d2), p + half + 2)
         out.append(float(d2[lo:hi].max()) / level if hi > lo else float("inf"))
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Tone continuity across joins
+
+# A join is sample-exact when the tone after it is the tone before it, continued: its phase
+# does not jump (a jump of 0.05 ms is 2 samples at 44.1 kHz, under what the click ratio sees)
+# and the first tens of milliseconds after it follow the tone (an encoder started cold at the
+# join, without its pre-roll, strays by about the tone's amplitude there; primed, under 0.1x).
+TONE_JUMP_LIMIT_MS = 0.05
+TONE_RESIDUAL_LIMIT = 0.3   # of the tone's amplitude, within TONE_NEAR of a join
+TONE_FIT = 0.1              # s: the clean stretch fitted either side
+TONE_NEAR = 0.05            # s: the stretch either side of a join held to the fit
+TONE_STEADY = 0.1           # a fit whose residual (RMS) exceeds this share of the amplitude:
+                            # not a steady tone (a chirp, silence, speech): not checked
+
+
+def fit_tone(x, start, stop, freq, rate=44100):
+    """Least-squares fit of a*cos + b*sin + c at `freq` (refined: four-parameter sine fit, IEEE
+    1057) over x[start:stop]. Returns (freq, amplitude, phase function t -> radians, RMS
+    residual / amplitude)."""
+    import numpy as np
+    n = np.arange(start, stop)
+    t = (n - start) / rate
+    y = x[start:stop]
+    w = 2 * np.pi * freq
+    for _ in range(4):
+        a = np.stack([np.cos(w * t), np.sin(w * t), np.ones_like(t)], 1)
+        (ca, cb, _c), *_ = np.linalg.lstsq(a, y, rcond=None)
+        # One Gauss-Newton step on the frequency as a fourth parameter.
+        d = t * (-ca * np.sin(w * t) + cb * np.cos(w * t))
+        a4 = np.concatenate([a, d[:, None]], 1)
+        (ca, cb, _c, dw), *_ = np.linalg.lstsq(a4, y, rcond=None)
+        w += dw
+    a = np.stack([np.cos(w * t), np.sin(w * t), np.ones_like(t)], 1)
+    (ca, cb, c), *_ = np.linalg.lstsq(a, y, rcond=None)
+    amp = float(np.hypot(ca, cb))
+    resid = float(np.sqrt(np.mean((y - a @ np.array([ca, cb, c])) ** 2))) / max(amp, 1e-12)
+    phase0 = float(np.arctan2(-cb, ca))  # y = amp * cos(w t + phase0) + c
+
+    def phase(sample):
+        return phase0 + w * (sample - start) / rate
+
+    def value(samples):
+        return amp * np.cos(phase0 + w * (samples - start) / rate) + c
+    return w / (2 * np.pi), amp, phase, value, resid
+
+
+def tone_joins(x, boundaries, scale=1.0, rate=44100):
+    """Per boundary (sample index in the stream's rate; times `scale` in x): the tone's time
+    jump across it (ms: the phase of the fit after it, against the fit before it carried on to
+    the join) and the largest deviation from the tone within TONE_NEAR either side (of the
+    amplitude), or {"skipped": why} where the audio there is not a steady tone."""
+    import numpy as np
+    fit_n, near_n, gap = int(TONE_FIT * rate), int(TONE_NEAR * rate), int(0.002 * rate)
+    out = []
+    freq0 = None
+    for b in boundaries:
+        p = int(round(b * scale))
+        lo0, hi0 = p - near_n - fit_n, p - near_n
+        lo1, hi1 = p + near_n, p + near_n + fit_n
+        if lo0 < 0 or hi1 > len(x):
+            out.append({"skipped": "too near an end"})
+            continue
+        if freq0 is None:
+            freq0 = tone_frequency(x[max(0, lo0 - 8 * fit_n):hi0], rate)
+        f0, amp0, ph0, val0, r0 = fit_tone(x, lo0, hi0, freq0, rate)
+        if amp0 < 1e-3 or r0 > TONE_STEADY:
+            out.append({"skipped": f"no steady tone before it (residual {r0:.2f})"})
+            continue
+        f1, amp1, ph1, val1, r1 = fit_tone(x, lo1, hi1, f0, rate)
+        w = 2 * np.pi * (f0 + f1) / 2
+        dph = (ph1(p) - ph0(p) + np.pi) % (2 * np.pi) - np.pi
+        near = np.arange(p - near_n, p + near_n)
+        before = np.abs(x[p - near_n:p] - val0(near[:near_n])).max()
+        after = np.abs(x[p:p + near_n] - val1(near[near_n:])).max()
+        out.append({"jump_ms": round(float(-dph / w * 1000), 4),
+                    "residual": round(float(max(before, after)) / amp0, 3),
+                    "fit_residual": round(max(r0, r1), 4), "freq": round(f0, 2)})
+    return out
+
+
+def tone_join_failures(joins):
+    f = []
+    for k, j in enumerate(joins):
+        if "skipped" in j:
+            continue
+        if j["fit_residual"] > TONE_STEADY:
+            f.append(f"boundary {k}|{k + 1}: the tone is not clean after the join "
+                     f"(fit residual {j['fit_residual']:.2f} of its amplitude)")
+        elif abs(j["jump_ms"]) > TONE_JUMP_LIMIT_MS:
+            f.append(f"boundary {k}|{k + 1}: the tone jumps {j['jump_ms']:+.3f} ms at the join "
+                     f"(limit {TONE_JUMP_LIMIT_MS} ms)")
+        if j["residual"] > TONE_RESIDUAL_LIMIT:
+            f.append(f"boundary {k}|{k + 1}: the audio strays from the tone by {j['residual']:.2f}x "
+                     f"its amplitude near the join (limit {TONE_RESIDUAL_LIMIT})")
+    return f
 
 
 # ----------------------------------------------------------------------------------------------
