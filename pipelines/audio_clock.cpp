@@ -21,7 +21,7 @@ AudioClock::AudioClock() {
 
 void AudioClock::packet(GstClockTime pts) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (broken_ || pts_.size() >= kMaxPackets) return;
+  if (broken_ || pts_.size() >= kPackets) return;
   if (!GST_CLOCK_TIME_IS_VALID(pts)) {
     broken_ = true;
     return;
@@ -44,6 +44,11 @@ void AudioClock::reset() {
   broken_ = false;
   decoded_end_ = -1;
   rate_ = 0;
+}
+
+bool AudioClock::settled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return broken_ || pts_.size() >= kPackets;
 }
 
 size_t AudioClock::packets() const {

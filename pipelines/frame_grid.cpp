@@ -118,7 +118,7 @@ SampleGrid::SampleGrid(const SegmentJob& job, GstElement* appsrc, int64_t prerol
       channels_(job.audio.channels),
       start_(std::max<int64_t>(0, job.plan.segments[job.first].first_sample - preroll)),
       next_(start_),
-      end_(job.plan.segments[job.last].end_sample),
+      end_(job.plan.segments[job.last].end_sample + kAudioPostroll),
       source_start_ns_(int64_t(job.source_start * GST_SECOND + 0.5)),
       tolerance_(job.audio.sample_rate / 25),  // 40 ms, as audio sinks' alignment threshold
       appsrc_(appsrc) {
@@ -158,7 +158,7 @@ bool SampleGrid::push(GstSample* sample) {
   if (done()) return false;
   if (!started_ && clock_) {
     GstBuffer* buffer = gst_sample_get_buffer(sample);
-    if (clock_->packets() < kClockPackets && waiting_samples_ < rate_ && buffer) {
+    if (!clock_->settled() && waiting_samples_ < int64_t(rate_) * kClockWaitSeconds && buffer) {
       waiting_.push_back(add_ref(sample));
       waiting_samples_ += int64_t(gst_buffer_get_size(buffer) / (gsize(channels_) * sizeof(float)));
       return true;

@@ -49,11 +49,17 @@ class FrameGrid {
   friend GstPadProbeReturn force_key_units(GstPad*, GstPadProbeInfo*, gpointer);
 };
 
+// Samples fed past the job's last segment (then dropped by hlssegmux): the AAC encoder codes a
+// frame only when it has the next one, so the last frame of the job sees its true successor,
+// as the same frame does in the job of the next segment (a seamless join), not silence.
+constexpr int64_t kAudioPostroll = 1024;
+
 class SampleGrid {
  public:
   SampleGrid(const SegmentJob& job, GstElement* appsrc, int64_t preroll);
   // Places the decoded audio on the codec's grid (audio_clock.h): the first buffers are held
-  // until the clock has seen kClockPackets packets (or a second of audio went by).
+  // until the clock has settled (or kClockWait of audio went by: a source whose decoder the
+  // clock does not see, raw PCM say, starts then with no correction).
   void set_clock(const AudioClock* clock) { clock_ = clock; }
   bool push(GstSample* sample);
   void finish();
@@ -68,7 +74,7 @@ class SampleGrid {
   void end_stream();
   bool release_waiting();
 
-  static constexpr size_t kClockPackets = 48;
+  static constexpr int kClockWaitSeconds = 4;
 
   int rate_, channels_;
   int64_t start_, next_, end_;

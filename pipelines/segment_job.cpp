@@ -29,6 +29,7 @@
 #include "common/gref.h"
 #include "pipelines/audio_clock.h"
 #include "pipelines/decoder_threads.h"
+#include "pipelines/downmix.h"
 #include "pipelines/frame_grid.h"
 #include "pipelines/pipeline_util.h"
 #include "pipelines/preroll_filter.h"
@@ -239,16 +240,42 @@ bool JobRunner::build_encode(std::string* error) {
     GstElement* queue = make_element("queue", nullptr, error);
     if (!audio_src_ || !conv || !enc || !parse || !queue) return false;
     g_object_set(enc, "bitrate", job_.audio.bitrate, nullptr);
+    // gst-libav maps ffmpeg's aac_ms "auto" (-1) to a boolean defaulting to TRUE: M/S coding
+    // forced on every band, which at 128 kbit/s mixed a tone in the left channel into the
+    // right at 0.48x its level (ffmpeg's own default keeps them apart at under 0.001x).
+    // Off, the channels stay apart (tests/e2e/test_conform.py).
+    g_object_set(enc, "aac-ms", FALSE, nullptr);
     g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
                  guint64(0), nullptr);
     GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
         "audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING, "interleaved",
         "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
         nullptr));
-    if (job_.audio.channels <= 2)
-      gst_caps_set_simple(caps.get(), "channel-mask", GST_TYPE_BITMASK,
-                          gst_audio_channel_get_fallback_mask(job_.audio.channels), nullptr);
+    // Positions for every count (3..8: the usual layouts, 5.1 for 6, 7.1 for 8): without them
+    // audioconvert refuses more than two channels.
+    gst_caps_set_simple(caps.get(), "channel-mask", GST_TYPE_BITMASK,
+                        gst_audio_channel_get_fallback_mask(job_.audio.channels), nullptr);
     configure_appsrc(audio_src_.get(), caps.get(), 1 << 20);
+    // The encoder's delay: its packet stamped T decodes to the samples at T - 1024 (the first
+    // packet is priming). Restamped to the time of what they hold, so that sound plays in sync
+    // with the picture in players that know nothing of the delay (MPEG-TS carries no edit
+    // list): measured 23.2 ms late at 44.1 kHz without it. The priming packet, before 0, goes.
+    GRef<GstPad> coded = adopt_ref(gst_element_get_static_pad(enc, "src"));
+    gst_pad_add_probe(
+        coded.get(), GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+          const int rate = GPOINTER_TO_INT(data);
+          GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+          if (!GST_BUFFER_PTS_IS_VALID(b)) return GST_PAD_PROBE_OK;
+          const int64_t n = int64_t(gst_util_uint64_scale_round(GST_BUFFER_PTS(b), guint64(rate), GST_SECOND));
+          if (n < kAacFrame) return GST_PAD_PROBE_DROP;
+          b = gst_buffer_make_writable(b);
+          GST_BUFFER_PTS(b) = samples_to_ns(n - kAacFrame, rate);
+          GST_BUFFER_DTS(b) = GST_BUFFER_PTS(b);
+          GST_PAD_PROBE_INFO_DATA(info) = b;
+          return GST_PAD_PROBE_OK;
+        },
+        GINT_TO_POINTER(job_.audio.sample_rate), nullptr);
     gst_bin_add_many(GST_BIN(encode_.get()), audio_src_.get(), conv, enc, parse, queue, nullptr);
     if (!gst_element_link_many(audio_src_.get(), conv, enc, parse, queue, nullptr) ||
         !link_to_request_pad(queue, mux, "audio")) {
@@ -499,8 +526,30 @@ void JobRunner::link_audio(DecodeChain* chain, GstPad* pad) {
   GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
       "audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING, "interleaved",
       "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
-      nullptr));
+      "channel-mask", GST_TYPE_BITMASK,
+      gst_audio_channel_get_fallback_mask(job_.audio.channels), nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
+  // More channels than the target's stereo: the standard downmix (downmix.h), set from the
+  // decoded caps before audioconvert sees them.
+  GRef<GstPad> convert_sink = adopt_ref(gst_element_get_static_pad(convert, "sink"));
+  gst_pad_add_probe(
+      convert_sink.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      [](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+        GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+        if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+        GstCaps* caps = nullptr;
+        gst_event_parse_caps(event, &caps);
+        GstAudioInfo in;
+        if (caps && gst_audio_info_from_caps(&in, caps)) {
+          const auto matrix = stereo_downmix(in, GPOINTER_TO_INT(data));
+          if (!matrix.empty()) {
+            GRef<GstElement> convert = adopt_ref(gst_pad_get_parent_element(pad));
+            set_mix_matrix(convert.get(), matrix);
+          }
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      GINT_TO_POINTER(job_.audio.channels), nullptr);
   if (!add_branch(chain->pipeline.get(), pad, {convert, resample, filter}, audio_grid_.get(),
                   &progress_, job_.gate.get(), &stopping_))
     fail("cannot link the audio decoder");

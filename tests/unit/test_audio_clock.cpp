@@ -38,9 +38,9 @@ TEST(AudioClock, JobsStartingAtDifferentPacketsAgree) {
   } codecs[] = {{1024, 44100}, {1024, 48000}, {1152, 44100}, {1536, 48000}, {2048, 44100}};
   for (const auto& c : codecs) {
     const int64_t origin = 57 * kMs + 317000;
-    const int64_t a = job(c.frame, c.rate, origin, 0, 60, 30);
+    const int64_t a = job(c.frame, c.rate, origin, 0, 80, 30);
     for (int first : {7, 40, 131, 400}) {
-      const int64_t b = job(c.frame, c.rate, origin, first, 60, first + 30);
+      const int64_t b = job(c.frame, c.rate, origin, first, 80, first + 30);
       EXPECT_LT(std::llabs(a - b), 20000) << c.frame << "@" << c.rate << " from packet " << first;
     }
   }

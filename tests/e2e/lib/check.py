@@ -412,9 +412,14 @@ def check_stream(playlist_path, expect_video=True, expect_audio=True, token=None
                 if q > CLICK_LIMIT:
                     failures.append(f"boundary {k}|{k + 1}: click (second difference {q:.1f}x its "
                                     f"level elsewhere, limit {CLICK_LIMIT})")
-            joins = tone_joins(x, boundaries, 44100.0 / S if S != 44100 else 1.0)
+            scale = 44100.0 / S if S != 44100 else 1.0
+            joins = tone_joins(x, boundaries, scale)
+            # The same measures between the joins: how much the codecs alone wobble the tone.
+            inner = [(a + b) / 2 for a, b in zip([0] + boundaries, boundaries + [audio_total])]
+            wobble = [j for j in tone_joins(x, inner, scale) if "skipped" not in j]
             summary["tone_joins"] = joins
-            failures += tone_join_failures(joins)
+            summary["tone_wobble"] = wobble
+            failures += tone_join_failures(joins, wobble)
 
     if playback:
         res = gst_play(playlist_path)
@@ -480,13 +485,19 @@ def click_ratios(x, boundaries, scale=1.0, rate=44100):
 # A join is sample-exact when the tone after it is the tone before it, continued: its phase
 # does not jump (a jump of 0.05 ms is 2 samples at 44.1 kHz, under what the click ratio sees)
 # and the first tens of milliseconds after it follow the tone (an encoder started cold at the
-# join, without its pre-roll, strays by about the tone's amplitude there; primed, under 0.1x).
+# join, without its pre-roll, strays by 0.95-1.5x the tone's amplitude there; primed, 0.03-0.1x
+# at 64 kbit/s with M/S stereo, up to 0.4x without it, where each channel gets half the bits).
 TONE_JUMP_LIMIT_MS = 0.05
-TONE_RESIDUAL_LIMIT = 0.3   # of the tone's amplitude, within TONE_NEAR of a join
+TONE_RESIDUAL_LIMIT = 0.5   # of the tone's amplitude, within TONE_NEAR of a join
 TONE_FIT = 0.1              # s: the clean stretch fitted either side
 TONE_NEAR = 0.05            # s: the stretch either side of a join held to the fit
-TONE_STEADY = 0.1           # a fit whose residual (RMS) exceeds this share of the amplitude:
+TONE_STEADY = 0.25          # a fit whose residual (RMS) exceeds this share of the amplitude:
                             # not a steady tone (a chirp, silence, speech): not checked
+# Lossy codecs at low rates wobble a tone's phase by themselves (WMA 64k decoded and coded again
+# as AAC 64k: up to 0.07 ms between two fits 0.1 s apart, no join in between). The jump limit
+# is TONE_JUMP_LIMIT_MS or this many times the median wobble measured the same way midway
+# between the joins, whichever is larger.
+TONE_WOBBLE_FACTOR = 3.0
 
 
 def fit_tone(x, start, stop, freq, rate=44100):
@@ -554,17 +565,24 @@ def tone_joins(x, boundaries, scale=1.0, rate=44100):
     return out
 
 
-def tone_join_failures(joins):
+def tone_jump_limit(wobble):
+    jumps = sorted(abs(j["jump_ms"]) for j in wobble or [] if "jump_ms" in j)
+    typical = jumps[len(jumps) // 2] if jumps else 0.0
+    return max(TONE_JUMP_LIMIT_MS, TONE_WOBBLE_FACTOR * typical)
+
+
+def tone_join_failures(joins, wobble=None):
     f = []
+    limit = tone_jump_limit(wobble)
     for k, j in enumerate(joins):
         if "skipped" in j:
             continue
         if j["fit_residual"] > TONE_STEADY:
             f.append(f"boundary {k}|{k + 1}: the tone is not clean after the join "
                      f"(fit residual {j['fit_residual']:.2f} of its amplitude)")
-        elif abs(j["jump_ms"]) > TONE_JUMP_LIMIT_MS:
+        elif abs(j["jump_ms"]) > limit:
             f.append(f"boundary {k}|{k + 1}: the tone jumps {j['jump_ms']:+.3f} ms at the join "
-                     f"(limit {TONE_JUMP_LIMIT_MS} ms)")
+                     f"(limit {limit:.3f} ms)")
         if j["residual"] > TONE_RESIDUAL_LIMIT:
             f.append(f"boundary {k}|{k + 1}: the audio strays from the tone by {j['residual']:.2f}x "
                      f"its amplitude near the join (limit {TONE_RESIDUAL_LIMIT})")
