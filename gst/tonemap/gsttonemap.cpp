@@ -223,7 +223,13 @@ static GstFlowReturn gst_hdr_tone_map_transform_frame(GstVideoFilter* filter, Gs
   const GstVideoFormatInfo* finfo = in->info.finfo;
   tone::InputPlane planes[3];
   for (int c = 0; c < 3; c++) {
-    planes[c].data = static_cast<const uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(in, c));
+    // GStreamer 1.22 gives P010/P012's V the byte offset 1 (its format table reuses NV12's):
+    // in a plane of 16-bit words, V is the second word. Odd offsets mean that here.
+    guint offset = GST_VIDEO_FORMAT_INFO_POFFSET(finfo, c);
+    if (offset % 2) offset *= 2;
+    planes[c].data = static_cast<const uint8_t*>(
+                         GST_VIDEO_FRAME_PLANE_DATA(in, GST_VIDEO_FORMAT_INFO_PLANE(finfo, c))) +
+                     offset;
     planes[c].stride = GST_VIDEO_FRAME_COMP_STRIDE(in, c);
     planes[c].pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE(in, c);
     planes[c].shift = static_cast<int>(GST_VIDEO_FORMAT_INFO_SHIFT(finfo, c));
