@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // One segment job: two pipelines joined by the output grids.
 //
-//   decode:  rangesrc ! decodebin3 ! (video) videoconvert ! deinterlace ! [videoflip] ! videoconvertscale
+//   decode:  rangesrc ! decodebin3 ! (video) [videoconvert ! hdrtonemap (PQ/HLG) !] videoconvert
+//            ! deinterlace ! [videoflip] ! videoconvertscale
 //            ! capsfilter [! videobox] ! appsink      (audio) audioconvert ! audioresample ! capsfilter ! appsink
 //   grids:   FrameGrid / SampleGrid put decoded media on the global output timeline
 //   encode:  appsrc ! x264enc|x265enc ! parse ! queue ! hlssegmux.video
@@ -471,6 +472,24 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
   return gst_pad_link(pad, first.get()) == GST_PAD_LINK_OK;
 }
 
+// True when the decoded video is HDR (PQ or HLG transfer). decodebin3 exposes its pad before
+// the decoder's caps: then the stream's caps (the parser's, colorimetry from the bitstream or
+// the container) tell.
+static bool hdr_video(GstPad* pad) {
+  GRef<GstCaps> caps = adopt_ref(gst_pad_get_current_caps(pad));
+  if (!caps) {
+    GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
+    if (stream) caps = adopt_ref(gst_stream_get_caps(stream.get()));
+  }
+  if (!caps || gst_caps_is_empty(caps.get())) return false;
+  const gchar* text =
+      gst_structure_get_string(gst_caps_get_structure(caps.get(), 0), "colorimetry");
+  GstVideoColorimetry colorimetry;
+  if (!text || !gst_video_colorimetry_from_string(&colorimetry, text)) return false;
+  return colorimetry.transfer == GST_VIDEO_TRANSFER_SMPTE2084 ||
+         colorimetry.transfer == GST_VIDEO_TRANSFER_ARIB_STD_B67;
+}
+
 void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   const VideoTarget& v = job_.video;
   std::string error;
@@ -479,7 +498,18 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   GstElement* scale = make_element("videoconvertscale", nullptr, &error);
   GstElement* filter = make_element("capsfilter", nullptr, &error);
   if (!convert || !deinterlace || !scale || !filter) return fail(error);
-  std::vector<GstElement*> elements{convert, deinterlace};
+  std::vector<GstElement*> elements;
+  // HDR is tone mapped to SDR BT.709 first, or it plays washed out: the rest of the chain
+  // copies code values. hdrtonemap takes the decoders' 10/12-bit formats (the videoconvert in
+  // front acts only on others) and gives 8-bit BT.709 I420.
+  if (hdr_video(pad)) {
+    GstElement* hdr_convert = make_element("videoconvert", nullptr, &error);
+    GstElement* tonemap = make_element("hdrtonemap", nullptr, &error);
+    if (!hdr_convert || !tonemap) return fail(error);
+    elements = {hdr_convert, tonemap};
+  }
+  elements.push_back(convert);
+  elements.push_back(deinterlace);
   // The turn is known from the probe (the source's orientation tag) and the target. videoflip
   // copies every frame even when it turns nothing, so it is there only when it turns.
   if (const char* direction = video_direction(v.source_rotation + v.rotation)) {
