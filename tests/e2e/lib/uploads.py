@@ -111,9 +111,10 @@ _U = {
     "cam_dv_pal": ("up-cam-pal.dv", "raw DV: PAL dvvideo 720x576 + PCM (-target pal-dv)",
                    _V("720x576", "25", 4) + _A(4, 48000) + ["-target", "pal-dv", "-ac", "2"],
                    "av", "cameras", 25.0),
-    "cam_dv_ntsc_avi": ("up-cam-ntsc-dv.avi", "AVI: NTSC dvvideo 720x480 4:1:1 + PCM",
+    "cam_dv_ntsc_avi": ("up-cam-ntsc-dv.avi", "AVI: NTSC dvvideo 720x480 4:1:1 (4:3, SAR 8:9) + PCM",
                         _V("720x480", "30000/1001", 4) + _A(4, 48000) +
-                        ["-c:v", "dvvideo", "-pix_fmt", "yuv411p", "-c:a", "pcm_s16le", "-ac", "2"],
+                        ["-vf", "setsar=8/9", "-c:v", "dvvideo", "-pix_fmt", "yuv411p", "-c:a", "pcm_s16le",
+                         "-ac", "2"],
                         "av", "cameras", 30000 / 1001),
     "cam_mov_pcm": ("up-cam-screen.mov", "MOV: H.264 + PCM s16le (screen recorder)",
                     _V("320x240", "30", 5) + _A(5, 48000) + _x264(30, bframes=0) +
