@@ -11,15 +11,29 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "common/gref.h"
 #include "pipelines/pipeline_util.h"
+
+GST_DEBUG_CATEGORY_STATIC(tws_probe_debug);
+#define GST_CAT_DEFAULT tws_probe_debug
 
 namespace tws {
 namespace {
 
 constexpr GstClockTime kProbeTimeout = 30 * GST_SECOND;
+// GstDiscoverer 1.22 now and then stalls for good on a source it reads in a moment the next
+// time (a cut MP4 one run in six, an AIFF one in four: its demuxer task paused, nothing on its
+// bus): a short timeout and another try, rather than one long wait.
+constexpr GstClockTime kDiscoverTimeout = 8 * GST_SECOND;
+constexpr int kDiscoverTries = 2;
 
 std::string to_uri(const std::string& location) {
   if (location.find("://") != std::string::npos) return location;
@@ -95,7 +109,8 @@ void fill_streams(GstDiscovererInfo* dinfo, SourceInfo* info) {
     } else if (GST_IS_DISCOVERER_SUBTITLE_INFO(s)) {
       SubtitleStreamInfo t;
       t.codec = caps_name(caps.get());
-      const gchar* lang = gst_discoverer_subtitle_info_get_language(GST_DISCOVERER_SUBTITLE_INFO(s));
+      const gchar* lang =
+          gst_discoverer_subtitle_info_get_language(GST_DISCOVERER_SUBTITLE_INFO(s));
       t.language = lang ? lang : language(tags);
       t.title = tag_string(tags, GST_TAG_TITLE);
       info->subtitles.push_back(t);
@@ -106,96 +121,219 @@ void fill_streams(GstDiscovererInfo* dinfo, SourceInfo* info) {
   gst_discoverer_stream_info_list_free(list);
 }
 
-// Seeks the demuxed (not decoded) streams to just before the end and expects packets there.
-bool end_is_readable(const std::string& location, double duration, std::string* error) {
-  GRef<GstElement> pipeline = adopt_ref(gst_pipeline_new("probe-end"));
-  GstElement* src = make_element("rangesrc", nullptr, error);
-  GstElement* parse = make_element("parsebin", nullptr, error);
-  if (!src || !parse) return false;
-  g_object_set(src, "location", location.c_str(), nullptr);
-  gst_bin_add_many(GST_BIN(pipeline.get()), src, parse, nullptr);
-  gst_element_link(src, parse);
-  struct State {
-    GstElement* pipeline;
-    std::atomic<int> buffers{0};
-  } state{pipeline.get()};
-  g_signal_connect(parse, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
-                     auto* st = static_cast<State*>(data);
-                     // A queue per stream: the demuxer's one thread must not block on the
-                     // first sink's preroll while the others wait for data.
-                     GstElement* queue = gst_element_factory_make("queue", nullptr);
-                     GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-                     g_object_set(sink, "sync", FALSE, nullptr);
-                     gst_bin_add_many(GST_BIN(st->pipeline), queue, sink, nullptr);
-                     gst_element_link(queue, sink);
-                     gst_element_sync_state_with_parent(sink);
-                     gst_element_sync_state_with_parent(queue);
-                     GRef<GstPad> sinkpad = adopt_ref(gst_element_get_static_pad(sink, "sink"));
-                     GRef<GstPad> queuepad = adopt_ref(gst_element_get_static_pad(queue, "sink"));
-                     gst_pad_add_probe(
-                         sinkpad.get(), GST_PAD_PROBE_TYPE_BUFFER,
-                         [](GstPad*, GstPadProbeInfo*, gpointer d) {
-                           static_cast<State*>(d)->buffers++;
-                           return GST_PAD_PROBE_OK;
-                         },
-                         st, nullptr);
-                     gst_pad_link(pad, queuepad.get());
-                   }),
-                   &state);
-  GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline.get())));
-  auto finish = [&](bool ok) {
-    gst_element_set_state(pipeline.get(), GST_STATE_NULL);
-    return ok;
-  };
-  // Prerolled (ASYNC_DONE) once every stream delivered its first packet or a gap.
-  gst_element_set_state(pipeline.get(), GST_STATE_PAUSED);
-  {
-    GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
-        bus.get(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_ASYNC_DONE)));
-    if (!msg || GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
-      *error = msg ? "unreadable: " + describe_message(msg.get()) : "timed out reading the source";
-      return finish(false);
+// The demuxed (not decoded) streams of a source, one queue and fakesink each, with the span of
+// packet times seen: the first (at preroll) and the latest end.
+class PacketReader {
+ public:
+  explicit PacketReader(const std::string& location) {
+    std::string error;
+    pipeline_ = adopt_ref(gst_pipeline_new("probe-end"));
+    GstElement* src = make_element("rangesrc", nullptr, &error);
+    GstElement* parse = make_element("parsebin", nullptr, &error);
+    if (!src || !parse) return;
+    g_object_set(src, "location", location.c_str(), nullptr);
+    gst_bin_add_many(GST_BIN(pipeline_.get()), src, parse, nullptr);
+    gst_element_link(src, parse);
+    g_signal_connect(parse, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
+                       static_cast<PacketReader*>(data)->add_stream(pad);
+                     }),
+                     this);
+    bus_ = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
+  }
+  ~PacketReader() {
+    if (pipeline_ && !abandoned_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  }
+  bool ok() const { return bus_.get() != nullptr; }
+  GstElement* pipeline() const { return pipeline_.get(); }
+  GstBus* bus() const { return bus_.get(); }
+  // A pipeline stuck inside a call into it cannot be stopped: it is left as it is (the probe
+  // runs in a worker process of its own, which exits).
+  void abandon() {
+    abandoned_ = true;
+    static_cast<void>(pipeline_.release());
+  }
+  void restart_counts() {
+    buffers_ = 0;
+    latest_end_ = -1;
+  }
+  int buffers() const { return buffers_; }
+  int64_t first() const { return first_; }
+  int64_t latest_end() const { return latest_end_; }
+
+ private:
+  void add_stream(GstPad* pad) {
+    // A queue per stream, unbounded: the demuxer's one thread must not block on one sink's
+    // preroll (or a full queue, after a seek back to a keyframe a GOP away) while the others
+    // wait for data.
+    GstElement* queue = gst_element_factory_make("queue", nullptr);
+    GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+    g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time", guint64(0),
+                 nullptr);
+    g_object_set(sink, "sync", FALSE, nullptr);
+    gst_bin_add_many(GST_BIN(pipeline_.get()), queue, sink, nullptr);
+    gst_element_link(queue, sink);
+    gst_element_sync_state_with_parent(sink);
+    gst_element_sync_state_with_parent(queue);
+    GRef<GstPad> sinkpad = adopt_ref(gst_element_get_static_pad(sink, "sink"));
+    GRef<GstPad> queuepad = adopt_ref(gst_element_get_static_pad(queue, "sink"));
+    gst_pad_add_probe(
+        sinkpad.get(), GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad*, GstPadProbeInfo* info, gpointer d) {
+          static_cast<PacketReader*>(d)->seen(GST_PAD_PROBE_INFO_BUFFER(info));
+          return GST_PAD_PROBE_OK;
+        },
+        this, nullptr);
+    gst_pad_link(pad, queuepad.get());
+  }
+  void seen(GstBuffer* b) {
+    buffers_++;
+    if (!GST_BUFFER_PTS_IS_VALID(b)) return;
+    const int64_t pts = int64_t(GST_BUFFER_PTS(b));
+    const int64_t end =
+        pts + (GST_BUFFER_DURATION_IS_VALID(b) ? int64_t(GST_BUFFER_DURATION(b)) : 0);
+    int64_t f = first_.load();
+    while ((f < 0 || pts < f) && !first_.compare_exchange_weak(f, pts)) {
+    }
+    int64_t l = latest_end_.load();
+    while (end > l && !latest_end_.compare_exchange_weak(l, end)) {
     }
   }
-  const gint64 target = gint64(std::max(0.0, duration - 1.0) * GST_SECOND);
-  gst_element_seek_simple(pipeline.get(), GST_FORMAT_TIME,
-                          GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), target);
-  state.buffers = 0;
-  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
-  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(bus.get(), kProbeTimeout,
-                                             GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS)));
+
+  GRef<GstElement> pipeline_;
+  GRef<GstBus> bus_;
+  bool abandoned_ = false;
+  std::atomic<int> buffers_{0};
+  std::atomic<int64_t> first_{-1}, latest_end_{-1};
+};
+
+// Runs `seek` on a thread of its own and waits for it at most `timeout`: a demuxer can block a
+// seek for good (dvdemux forwarding it upstream while a sink waits for preroll). nullopt: it
+// did not return.
+std::optional<bool> seek_within(GstElement* pipeline, gint64 target, GstSeekFlags flags,
+                                std::chrono::seconds timeout) {
+  struct Call {
+    std::mutex mu;
+    std::condition_variable done;
+    std::optional<bool> result;
+  };
+  auto call = std::make_shared<Call>();
+  GRef<GstElement> held = add_ref(pipeline);
+  std::thread([call, held, target, flags] {
+    const bool ok = gst_element_seek_simple(held.get(), GST_FORMAT_TIME, flags, target);
+    std::lock_guard<std::mutex> lock(call->mu);
+    call->result = ok;
+    call->done.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(call->mu);
+  call->done.wait_for(lock, timeout, [&] { return call->result.has_value(); });
+  return call->result;
+}
+
+// Checks that the end of the source is there and learns where its media really ends: the
+// demuxed streams are sought to a second before the duration the discoverer gave and read to
+// their end. A source whose demuxer cannot seek (RealMedia without an index) is read from the
+// start instead. Where the packets end differs from that duration by more than a second, the
+// packets win: a cut upload (a header that promises more than the file holds) becomes the
+// playable prefix it is; a fragmented MP4, whose first estimate counts only the fragments
+// indexed up front, gets its whole length.
+bool check_end(const std::string& location, SourceInfo* info, std::string* error) {
+  constexpr auto kSeekTimeout = std::chrono::seconds(10);
+  auto reader = std::make_unique<PacketReader>(location);
+  if (!reader->ok()) {
+    *error = "cannot read the source";
+    return false;
+  }
+  // Prerolled (ASYNC_DONE) once every stream delivered its first packet or a gap.
+  gst_element_set_state(reader->pipeline(), GST_STATE_PAUSED);
+  {
+    GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
+        reader->bus(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_ASYNC_DONE)));
+    if (!msg || GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
+      *error = msg ? "unreadable: " + describe_message(msg.get()) : "timed out reading the source";
+      return false;
+    }
+  }
+  const int64_t first = reader->first();
+  const gint64 target = gint64(std::max(0.0, info->duration - 1.0) * GST_SECOND);
+  const std::optional<bool> sought =
+      seek_within(reader->pipeline(), target,
+                  GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), kSeekTimeout);
+  if (!sought) {
+    reader->abandon();
+    *error = "timed out seeking in the source";
+    return false;
+  }
+  if (!*sought) {
+    // No seeking: the whole source, from its start, in a pipeline of its own (the demuxer may
+    // have left this one flushing).
+    reader = std::make_unique<PacketReader>(location);
+    if (!reader->ok()) {
+      *error = "cannot read the source";
+      return false;
+    }
+  }
+  reader->restart_counts();
+  gst_element_set_state(reader->pipeline(), GST_STATE_PLAYING);
+  GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
+      reader->bus(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS)));
   if (!msg) {
     *error = "timed out reading the end of the source";
-    return finish(false);
+    return false;
   }
   if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
     *error = "truncated or corrupt: " + describe_message(msg.get());
-    return finish(false);
+    return false;
   }
-  if (state.buffers == 0) {
+  if (reader->buffers() == 0) {
     *error = "truncated: no media near the end";
-    return finish(false);
+    return false;
   }
-  return finish(true);
+  const int64_t start = *sought ? first : reader->first();
+  if (start >= 0 && reader->latest_end() > start) {
+    const double found = double(reader->latest_end() - start) / GST_SECOND;
+    if (std::fabs(found - info->duration) > 1.0) {
+      GST_INFO("media ends at %.3f s, the header said %.3f s: taking the media", found,
+               info->duration);
+      if (found < 0.5) {
+        *error = "truncated: less than half a second of media";
+        return false;
+      }
+      info->duration = found;
+    }
+  }
+  return true;
 }
 
 }  // namespace
 
 bool probe_source(const std::string& location, SourceInfo* info, std::string* error) {
+  static gsize debug_once = 0;
+  if (g_once_init_enter(&debug_once)) {
+    GST_DEBUG_CATEGORY_INIT(tws_probe_debug, "twsprobe", 0, "tws source probe");
+    g_once_init_leave(&debug_once, 1);
+  }
   *info = SourceInfo{};
   info->uri = location;
   GError* err = nullptr;
-  GRef<GstDiscoverer> discoverer = adopt_ref(gst_discoverer_new(kProbeTimeout, &err));
+  GRef<GstDiscoverer> discoverer = adopt_ref(gst_discoverer_new(kDiscoverTimeout, &err));
   if (!discoverer) {
     *error = std::string("cannot probe: ") + (err ? err->message : "no discoverer");
     if (err) g_error_free(err);
     return false;
   }
-  GRef<GstDiscovererInfo> dinfo =
-      adopt_ref(gst_discoverer_discover_uri(discoverer.get(), to_uri(location).c_str(), &err));
-  GUnique<GError> owned_err(err);
-  const GstDiscovererResult result =
-      dinfo ? gst_discoverer_info_get_result(dinfo.get()) : GST_DISCOVERER_ERROR;
+  GRef<GstDiscovererInfo> dinfo;
+  GUnique<GError> owned_err;
+  GstDiscovererResult result = GST_DISCOVERER_ERROR;
+  for (int attempt = 0; attempt < kDiscoverTries; ++attempt) {
+    err = nullptr;
+    dinfo =
+        adopt_ref(gst_discoverer_discover_uri(discoverer.get(), to_uri(location).c_str(), &err));
+    owned_err.reset(err);
+    result = dinfo ? gst_discoverer_info_get_result(dinfo.get()) : GST_DISCOVERER_ERROR;
+    if (result != GST_DISCOVERER_TIMEOUT) break;
+    GST_WARNING("the discoverer timed out on %s (try %d of %d)", location.c_str(), attempt + 1,
+                kDiscoverTries);
+  }
   if (result == GST_DISCOVERER_TIMEOUT) {
     *error = "timed out probing the source";
     return false;
@@ -245,9 +383,8 @@ bool probe_source(const std::string& location, SourceInfo* info, std::string* er
     return false;
   }
   info->duration = double(duration) / GST_SECOND;
-  return end_is_readable(location, info->duration, error);
+  return check_end(location, info, error);
 }
-
 
 std::string source_info_to_json(const SourceInfo& info) {
   GRef<JsonBuilder> b = adopt_ref(json_builder_new());
@@ -279,9 +416,10 @@ std::string source_info_to_json(const SourceInfo& info) {
         b.get(), (std::to_string(v.par_n) + ":" + std::to_string(v.par_d)).c_str());
     json_builder_set_member_name(b.get(), "FrameRate");
     json_builder_add_string_value(
-        b.get(), v.frame_rate.valid() ? (std::to_string(v.frame_rate.num) + "/" +
-                                         std::to_string(v.frame_rate.den)).c_str()
-                                      : "");
+        b.get(),
+        v.frame_rate.valid()
+            ? (std::to_string(v.frame_rate.num) + "/" + std::to_string(v.frame_rate.den)).c_str()
+            : "");
     member_int("Rotation", v.rotation);
     member_int("BitDepth", v.depth);
     member_int("Bitrate", v.bitrate);

@@ -493,6 +493,7 @@ TONE_FIT = 0.1              # s: the clean stretch fitted either side
 TONE_NEAR = 0.05            # s: the stretch either side of a join held to the fit
 TONE_STEADY = 0.25          # a fit whose residual (RMS) exceeds this share of the amplitude:
                             # not a steady tone (a chirp, silence, speech): not checked
+TONE_SAME_HZ = 1.0          # the fits either side differ by more: not one tone (a chirp)
 # Lossy codecs at low rates wobble a tone's phase by themselves (WMA 64k decoded and coded again
 # as AAC 64k: up to 0.07 ms between two fits 0.1 s apart, no join in between). The jump limit
 # is TONE_JUMP_LIMIT_MS or this many times the median wobble measured the same way midway
@@ -554,6 +555,9 @@ def tone_joins(x, boundaries, scale=1.0, rate=44100):
             out.append({"skipped": f"no steady tone before it (residual {r0:.2f})"})
             continue
         f1, amp1, ph1, val1, r1 = fit_tone(x, lo1, hi1, f0, rate)
+        if abs(f1 - f0) > TONE_SAME_HZ:
+            out.append({"skipped": f"the tone changes frequency ({f0:.1f} -> {f1:.1f} Hz)"})
+            continue
         w = 2 * np.pi * (f0 + f1) / 2
         dph = (ph1(p) - ph0(p) + np.pi) % (2 * np.pi) - np.pi
         near = np.arange(p - near_n, p + near_n)

@@ -26,6 +26,7 @@ class FlakyStore:
         self.objects = {}          # "bucket/key" -> bytes
         self.mode = "ok"
         self.requests = {}
+        self.bytes_sent = 0  # body bytes of GET answers (what was asked for)
         self.connections = 0
         self._changed = threading.Condition()
         store = self
@@ -107,6 +108,7 @@ class FlakyStore:
                     self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
                 self.send_header("Content-Length", str(len(part)))
                 self.end_headers()
+                store.bytes_sent += len(part)
                 self.wfile.write(part)
 
             def do_PUT(self):
