@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 dir=${TWS_FUZZ_BUILD_DIR:-build-fuzz}
 if [ ! -d "$dir" ]; then
   CC=clang-14 CXX=clang++-14 meson setup "$dir" -Dfuzz=true -Dtests=false -Dplayer=disabled \
-    -Db_sanitize=address,undefined -Db_lundef=false
+    -Db_sanitize=address,undefined -Db_lundef=false --wrap-mode=nodownload
 fi
 ninja -C "$dir"
 seconds=${TWS_FUZZ_SECONDS:-30}

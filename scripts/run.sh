@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-[ -d build ] || meson setup build
+[ -d build ] || meson setup build --wrap-mode=nodownload
 ninja -C build
 tws=build/service/tws
 

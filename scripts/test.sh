@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 build=${TWS_BUILD_DIR:-build}
-[ -d "$build" ] || meson setup "$build" -Dwerror=true
+[ -d "$build" ] || meson setup "$build" -Dwerror=true --wrap-mode=nodownload
 ninja -C "$build"
 status=0
 logs=("$build")
@@ -17,7 +17,7 @@ meson test -C "$build" --print-errorlogs --num-processes 1 "$@" || status=$?
 if [ "${TWS_SKIP_SANITIZERS:-0}" != 1 ] && [ $# -eq 0 ]; then
   # The whole suite again with tws, its plugin and the unit tests built with ASan + UBSan.
   asan=${build}-asan
-  [ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false
+  [ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false --wrap-mode=nodownload
   ninja -C "$asan"
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C "$asan" --print-errorlogs --num-processes 1 || status=$?
