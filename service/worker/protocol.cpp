@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "service/json_text.h"
-#include "service/record.h"
+#include "service/core/json_text.h"
+#include "service/playlist/record.h"
 
 namespace tws::worker {
 namespace {

@@ -21,7 +21,7 @@
 #include "pipelines/probe.h"
 #include "pipelines/segment_job.h"
 #include "pipelines/subtitle_extract.h"
-#include "service/memory_reuse.h"
+#include "service/core/memory_reuse.h"
 #include "service/worker/protocol.h"
 #include "service/worker/sandbox.h"
 

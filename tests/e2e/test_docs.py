@@ -29,18 +29,18 @@ def read(rel):
 def implemented():
     """(kind, name) pairs read from the sources."""
     out = []
-    for cmd in re.findall(r'command == "([a-z-]+)"', read("service/main.cpp")):
+    for cmd in re.findall(r'command == "([a-z-]+)"', read("service/cli/main.cpp")):
         if cmd not in ("worker", "--help", "-h", "help"):
             out.append(("command", cmd))
-    for group in re.findall(r"check_keys\(kf(?:\.get\(\))?, [*a-z]+,\s*\{([^}]*)\}", read("service/config.cpp")):
+    for group in re.findall(r"check_keys\(kf(?:\.get\(\))?, [*a-z]+,\s*\{([^}]*)\}", read("service/core/config.cpp")):
         out += [("config key", k) for k in re.findall(r'"([a-z-]+)"', group)]
-    for code in re.findall(r'return "([A-Za-z]+)";', read("service/http_errors.cpp")):
+    for code in re.findall(r'return "([A-Za-z]+)";', read("service/http/http_errors.cpp")):
         if code != "InternalError":
             out.append(("error Code", code))
-    server = read("service/http_server.cpp")
+    server = read("service/cli/http_server.cpp")
     out += [("route", r) for r in re.findall(r'path == "(/[a-z0-9/]+)"', server)]
-    out += [("route", r) for r in re.findall(r'"(/v1/[a-z]+)"', read("service/api.cpp"))]
-    for src in ("service/metrics.cpp", "service/http_server.cpp", "service/process_stats.cpp"):
+    out += [("route", r) for r in re.findall(r'"(/v1/[a-z]+)"', read("service/api/api.cpp"))]
+    for src in ("service/core/metrics.cpp", "service/cli/http_server.cpp", "service/core/process_stats.cpp"):
         text = read(src)
         out += [("metric", m) for m in re.findall(r"# TYPE ([a-z_]+)", text)]
         out += [("metric", m) for m in re.findall(r'gauge\("([a-z_]+)"', text)]

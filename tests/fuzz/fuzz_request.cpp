@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// libFuzzer target: the POST /v1/playlists body, parsed and validated (service/request.cpp and
-// the JSON guards of service/json_text.cpp), as `tws serve` gets it from anyone with a token.
+// libFuzzer target: the POST /v1/playlists body, parsed and validated (service/api/request.cpp and
+// the JSON guards of service/core/json_text.cpp), as `tws serve` gets it from anyone with a token.
 // Also the JSON writer on whatever parsed: what reads must write back and read again.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "service/json_text.h"
-#include "service/request.h"
+#include "service/api/request.h"
+#include "service/core/json_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);

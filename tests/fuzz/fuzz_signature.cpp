@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// libFuzzer target: playback signature checks (service/signer.cpp) and Range headers
-// (service/http_range.cpp) on untrusted query and header text. The input is split at '\n'
+// libFuzzer target: playback signature checks (service/playlist/signer.cpp) and Range headers
+// (service/http/http_range.cpp) on untrusted query and header text. The input is split at '\n'
 // into path, Expires, KeyId, Signature, Range. A signature is accepted only when it is the
 // HMAC of that path and Expires with the key's secret; a range, only inside the object.
 #include <cstddef>
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "service/config.h"
-#include "service/http_range.h"
-#include "service/signer.h"
+#include "service/core/config.h"
+#include "service/http/http_range.h"
+#include "service/playlist/signer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> parts(1);

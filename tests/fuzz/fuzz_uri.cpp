@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "service/config.h"
-#include "service/playback_path.h"
-#include "service/uri.h"
+#include "service/core/config.h"
+#include "service/core/uri.h"
+#include "service/playback/playback_path.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// service/config: the key file of API.md "Config", its defaults and its errors.
+// service/core/config: the key file of API.md "Config", its defaults and its errors.
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,9 @@
 
 #include <string>
 
-#include "service/config.h"
-#include "service/storage.h"
+#include "service/core/config.h"
+#include "service/storage/open_storage.h"
+#include "service/storage/storage.h"
 
 namespace tws {
 namespace {

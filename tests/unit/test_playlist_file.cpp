@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// service/playlist_file, record and master_playlist: the stored playlist, its record's round
-// trip (the plan made from the parsed record is the plan the playlist was written from) and
+// service/playlist/playlist_file, record and master_playlist: the stored playlist, its record's
+// round trip (the plan made from the parsed record is the plan the playlist was written from) and
 // the master playlist.
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "pipelines/codec_level.h"
-#include "service/master_playlist.h"
-#include "service/playlist_file.h"
-#include "service/token.h"
+#include "service/playlist/master_playlist.h"
+#include "service/playlist/playlist_file.h"
+#include "service/playlist/token.h"
 
 namespace tws {
 namespace {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// service/request and service/resolve: the GenerateVideoPlaylist body, its ranges and defaults,
-// and its resolution against a probed source.
+// service/api/request and service/api/resolve: the GenerateVideoPlaylist body, its ranges and
+// defaults, and its resolution against a probed source.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "service/request.h"
-#include "service/resolve.h"
+#include "service/api/request.h"
+#include "service/api/resolve.h"
 
 namespace tws {
 namespace {

@@ -15,11 +15,11 @@
 #include "common/s3/s3_registry.h"
 #include "gst/rangesrc/block_cache.h"
 #include "gst/rangesrc/s3_backend.h"
-#include "service/config.h"
-#include "service/http_errors.h"
-#include "service/produce.h"
-#include "service/s3/s3_storage.h"
-#include "service/uri.h"
+#include "service/core/config.h"
+#include "service/core/uri.h"
+#include "service/http/http_errors.h"
+#include "service/storage/s3/s3_storage.h"
+#include "service/transcode/produce.h"
 
 using namespace tws;
 

@@ -5,14 +5,14 @@
 
 #include <string>
 
-#include "service/api.h"
-#include "service/auth.h"
-#include "service/config.h"
-#include "service/http_range.h"
-#include "service/metrics.h"
-#include "service/playback_path.h"
-#include "service/playlist_signing.h"
-#include "service/signer.h"
+#include "service/api/api.h"
+#include "service/core/config.h"
+#include "service/core/metrics.h"
+#include "service/http/auth.h"
+#include "service/http/http_range.h"
+#include "service/playback/playback_path.h"
+#include "service/playlist/playlist_signing.h"
+#include "service/playlist/signer.h"
 
 namespace tws {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <string>
 
-#include "service/job_queue.h"
-#include "service/segment_flight.h"
+#include "service/transcode/job_queue.h"
+#include "service/transcode/segment_flight.h"
 
 namespace tws {
 namespace {

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// service/json_text, service/token and service/signer: canonical JSON, tokens and signed URLs.
+// service/core/json_text, service/playlist/token and service/playlist/signer: canonical JSON,
+// tokens and signed URLs.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "service/config.h"
-#include "service/json_text.h"
-#include "service/record.h"
-#include "service/signer.h"
-#include "service/token.h"
-#include "service/uri.h"
+#include "service/core/config.h"
+#include "service/core/json_text.h"
+#include "service/core/uri.h"
+#include "service/playlist/record.h"
+#include "service/playlist/signer.h"
+#include "service/playlist/token.h"
 
 namespace tws {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// service/uri and service/local_storage: object URIs, hostile keys, percent-encoding, and a
-// directory bucket that never shows a partial object nor reads outside itself.
+// service/core/uri and service/storage/local_storage: object URIs, hostile keys, percent-encoding,
+// and a directory bucket that never shows a partial object nor reads outside itself.
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
@@ -9,10 +9,10 @@
 
 #include <string>
 
-#include "service/config.h"
-#include "service/local_storage.h"
-#include "service/segment_publisher.h"
-#include "service/uri.h"
+#include "service/core/config.h"
+#include "service/core/uri.h"
+#include "service/storage/local_storage.h"
+#include "service/transcode/segment_publisher.h"
 
 namespace tws {
 namespace {

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// A Storage that counts every request and byte of the storage it wraps into Metrics (the
+// tws_storage_* counters). open_storage() wraps every backend in one.
+#pragma once
+
+#include <memory>
+
+#include "service/storage/storage.h"
+
+namespace tws {
+
+class CountingStorage : public Storage {
+ public:
+  explicit CountingStorage(std::unique_ptr<Storage> inner) : inner_(std::move(inner)) {}
+
+  StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) override;
+  StorageStatus get(const std::string& key, std::string* data, std::string* error) override;
+  StorageStatus get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
+                          std::string* error) override;
+  bool get_bytes_is_one_request() const override { return inner_->get_bytes_is_one_request(); }
+  bool put(const std::string& key, const std::string& data, std::string* error) override;
+  std::unique_ptr<StorageWriter> open_writer(const std::string& key, std::string* error) override;
+  StorageStatus remove(const std::string& key, std::string* error) override;
+  bool list(const std::string& prefix, std::vector<std::string>* keys,
+            std::string* error) override;
+  std::string source_location(const std::string& key) const override {
+    return inner_->source_location(key);
+  }
+
+ private:
+  std::unique_ptr<Storage> inner_;
+};
+
+}  // namespace tws
