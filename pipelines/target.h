@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // A target's normalised transcode settings: what the pipeline needs to make its segments.
-// Filled from the request (service/request.cpp) and the probe; stored in the playlist record.
+// Filled from the request (service/api/request.cpp) and the probe; stored in the playlist record.
 #pragma once
 
 #include <string>
