@@ -259,13 +259,13 @@ bool check_end(const std::string& location, SourceInfo* info, std::string* error
       seek_within(reader->pipeline(), target,
                   GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), kSeekTimeout);
   if (!sought) {
+    GST_WARNING("the seek to the end of %s did not return in %d s: reading it from the start",
+                location.c_str(), int(kSeekTimeout.count()));
     reader->abandon();
-    *error = "timed out seeking in the source";
-    return false;
   }
-  if (!*sought) {
+  if (!sought || !*sought) {
     // No seeking: the whole source, from its start, in a pipeline of its own (the demuxer may
-    // have left this one flushing).
+    // have left this one flushing, or stuck).
     reader = std::make_unique<PacketReader>(location);
     if (!reader->ok()) {
       *error = "cannot read the source";
@@ -288,7 +288,7 @@ bool check_end(const std::string& location, SourceInfo* info, std::string* error
     *error = "truncated: no media near the end";
     return false;
   }
-  const int64_t start = *sought ? first : reader->first();
+  const int64_t start = sought && *sought ? first : reader->first();
   if (start >= 0 && reader->latest_end() > start) {
     const double found = double(reader->latest_end() - start) / GST_SECOND;
     if (std::fabs(found - info->duration) > 1.0) {
