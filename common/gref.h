@@ -28,13 +28,13 @@ struct GRefTraits {
   static bool is_floating(T* p) { return g_object_is_floating(p); }
 };
 
-#define TWS_MINI_OBJECT_TRAITS(Type)                                            \
-  template <>                                                                   \
-  struct GRefTraits<Type> {                                                     \
+#define TWS_MINI_OBJECT_TRAITS(Type)                                                          \
+  template <>                                                                                 \
+  struct GRefTraits<Type> {                                                                   \
     static Type* ref(Type* p) { return (Type*)gst_mini_object_ref(GST_MINI_OBJECT_CAST(p)); } \
-    static void unref(Type* p) { gst_mini_object_unref(GST_MINI_OBJECT_CAST(p)); } \
-    static Type* sink(Type* p) { return p; }                                    \
-    static bool is_floating(Type*) { return false; }                            \
+    static void unref(Type* p) { gst_mini_object_unref(GST_MINI_OBJECT_CAST(p)); }            \
+    static Type* sink(Type* p) { return p; }                                                  \
+    static bool is_floating(Type*) { return false; }                                          \
   };
 
 TWS_MINI_OBJECT_TRAITS(GstBuffer)
@@ -122,10 +122,12 @@ GRef<T> add_ref(T* p) {
 // std::unique_ptr with GLib free functions, for things that are owned but not refcounted.
 template <typename T>
 struct GFreeDeleter;
-#define TWS_DELETER(Type, fn) \
-  template <>                 \
-  struct GFreeDeleter<Type> { \
-    void operator()(Type* p) const { if (p) fn(p); } \
+#define TWS_DELETER(Type, fn)        \
+  template <>                        \
+  struct GFreeDeleter<Type> {        \
+    void operator()(Type* p) const { \
+      if (p) fn(p);                  \
+    }                                \
   };
 TWS_DELETER(GError, g_error_free)
 TWS_DELETER(gchar, g_free)

@@ -27,8 +27,8 @@ static GstPadProbeReturn on_decoder_event(GstPad* pad, GstPadProbeInfo* info, gp
   }
   GRef<GstElement> decoder = adopt_ref(gst_pad_get_parent_element(pad));
   if (decoder)
-    g_object_set(decoder.get(), "max-threads",
-                 decoder_threads(width, height, available_cores()), nullptr);
+    g_object_set(decoder.get(), "max-threads", decoder_threads(width, height, available_cores()),
+                 nullptr);
   return GST_PAD_PROBE_OK;
 }
 

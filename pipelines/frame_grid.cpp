@@ -189,7 +189,8 @@ bool SampleGrid::place(GstSample* sample) {
   if (!started_ && clock_) {
     const int64_t boundary =
         clock_->decoded_rate() == rate_
-            ? int64_t(GST_BUFFER_PTS(buffer) + gst_util_uint64_scale_round(guint64(n), GST_SECOND, guint64(rate_)))
+            ? int64_t(GST_BUFFER_PTS(buffer) +
+                      gst_util_uint64_scale_round(guint64(n), GST_SECOND, guint64(rate_)))
             : clock_->first_decoded_end();
     correction_ = clock_->correction(boundary);
   }

@@ -40,10 +40,10 @@ class FrameGrid {
   void end_stream();
 
   Rate rate_;
-  int64_t next_, end_;          // next output frame to fill; end of the grid
-  int64_t source_start_ns_;     // source media time that is 0 on the output timeline
+  int64_t next_, end_;       // next output frame to fill; end of the grid
+  int64_t source_start_ns_;  // source media time that is 0 on the output timeline
   GstElement* appsrc_;
-  GRef<GstBuffer> held_;        // latest decoded frame not yet past its slot
+  GRef<GstBuffer> held_;  // latest decoded frame not yet past its slot
   bool ended_ = false;
   std::set<uint64_t> key_pts_;  // PTS of frames that start a segment (after the first)
   friend GstPadProbeReturn force_key_units(GstPad*, GstPadProbeInfo*, gpointer);

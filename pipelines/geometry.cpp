@@ -76,10 +76,14 @@ bool parse_resolution(const std::string& text, ResolutionSpec* spec, std::string
 }
 
 bool parse_scale_type(const std::string& text, ScaleType* type, std::string* error) {
-  if (text == "stretch") *type = ScaleType::kStretch;
-  else if (text == "fit") *type = ScaleType::kFit;
-  else if (text == "fill") *type = ScaleType::kFill;
-  else if (text == "crop") *type = ScaleType::kCrop;
+  if (text == "stretch")
+    *type = ScaleType::kStretch;
+  else if (text == "fit")
+    *type = ScaleType::kFit;
+  else if (text == "fill")
+    *type = ScaleType::kFill;
+  else if (text == "crop")
+    *type = ScaleType::kCrop;
   else {
     *error = "ScaleType \"" + text + "\": expected \"stretch\", \"fit\", \"fill\" or \"crop\"";
     return false;
@@ -90,8 +94,8 @@ bool parse_scale_type(const std::string& text, ScaleType* type, std::string* err
 OutputGeometry resolve_geometry(int src_w, int src_h, const ResolutionSpec& spec, ScaleType type,
                                 bool adaptive) {
   const double sw = std::max(1, src_w), sh = std::max(1, src_h);
-  double w = sw, h = sh;          // the encoded frame size (before even rounding)
-  double pw = sw, ph = sh;        // the picture inside it
+  double w = sw, h = sh;    // the encoded frame size (before even rounding)
+  double pw = sw, ph = sh;  // the picture inside it
   if (spec.width > 0 && spec.height > 0) {
     double bw = spec.width, bh = spec.height;
     if (adaptive) {

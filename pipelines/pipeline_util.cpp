@@ -13,11 +13,14 @@ namespace tws {
 
 int preload_pipeline_plugins() {
   static const char* const kFactories[] = {
-      "rangesrc", "hlssegmux", "decodebin3", "parsebin", "typefind", "qtdemux", "matroskademux",
-      "avdec_h264", "avdec_aac", "h264parse", "h265parse", "aacparse", "mpegaudioparse",
-      "x264enc", "avenc_aac", "videoconvert", "videoconvertscale", "deinterlace", "videoflip",
-      "videobox", "capsfilter", "queue", "appsrc", "appsink", "audioconvert", "audioresample",
-      "fakesink", "multiqueue", "uridecodebin"};
+      "rangesrc",          "hlssegmux",     "decodebin3",    "parsebin",
+      "typefind",          "qtdemux",       "matroskademux", "avdec_h264",
+      "avdec_aac",         "h264parse",     "h265parse",     "aacparse",
+      "mpegaudioparse",    "x264enc",       "avenc_aac",     "videoconvert",
+      "videoconvertscale", "deinterlace",   "videoflip",     "videobox",
+      "capsfilter",        "queue",         "appsrc",        "appsink",
+      "audioconvert",      "audioresample", "fakesink",      "multiqueue",
+      "uridecodebin"};
   int loaded = 0;
   for (const char* name : kFactories) {
     GRef<GstElementFactory> factory = adopt_ref(gst_element_factory_find(name));
@@ -35,8 +38,8 @@ int preload_pipeline_plugins() {
 GstElement* make_element(const char* factory, const char* name, std::string* error) {
   GstElement* element = gst_element_factory_make(factory, name);
   if (!element && error)
-    *error = std::string("missing GStreamer element '") + factory +
-             "' (see scripts/install-deps.sh)";
+    *error =
+        std::string("missing GStreamer element '") + factory + "' (see scripts/install-deps.sh)";
   return element;
 }
 
@@ -123,7 +126,8 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMo
 }
 
 uint64_t frames_to_ns(int64_t frames, const Rate& rate) {
-  return gst_util_uint64_scale(uint64_t(frames), GST_SECOND * uint64_t(rate.den), uint64_t(rate.num));
+  return gst_util_uint64_scale(uint64_t(frames), GST_SECOND * uint64_t(rate.den),
+                               uint64_t(rate.num));
 }
 
 uint64_t samples_to_ns(int64_t samples, int rate) {

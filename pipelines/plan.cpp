@@ -83,7 +83,8 @@ bool make_plan(const PlanInput& in, Plan* plan, std::string* error) {
     tidy(&edges, r.value());
   } else {
     for (double b : nominal) edges.push_back(std::llround(b * s / kAacFrame) * kAacFrame);
-    edges.push_back(std::max<int64_t>(kAacFrame, std::llround(in.duration * s / kAacFrame) * kAacFrame));
+    edges.push_back(
+        std::max<int64_t>(kAacFrame, std::llround(in.duration * s / kAacFrame) * kAacFrame));
     tidy(&edges, double(s));
   }
 

@@ -20,11 +20,11 @@ struct Rate {
 };
 
 struct PlanInput {
-  double duration = 0;                  // source duration D, seconds (after clipping)
-  Rate frame_rate;                      // output frame rate R; invalid when there is no video
-  double segment_length = 10;           // L, seconds
-  std::vector<double> initial_segments; // lengths of the first segments, seconds
-  int audio_rate = 0;                   // output sample rate S; 0 when there is no audio
+  double duration = 0;                   // source duration D, seconds (after clipping)
+  Rate frame_rate;                       // output frame rate R; invalid when there is no video
+  double segment_length = 10;            // L, seconds
+  std::vector<double> initial_segments;  // lengths of the first segments, seconds
+  int audio_rate = 0;                    // output sample rate S; 0 when there is no audio
 };
 
 constexpr int64_t kAacFrame = 1024;  // samples per AAC frame

@@ -3,10 +3,12 @@
 //
 //   decode:  rangesrc ! decodebin3 ! (video) [videoconvert ! hdrtonemap (PQ/HLG) !] videoconvert
 //            ! deinterlace ! [videoflip] ! videoconvertscale
-//            ! capsfilter [! videobox] ! appsink      (audio) audioconvert ! audioresample ! capsfilter ! appsink
+//            ! capsfilter [! videobox] ! appsink      (audio) audioconvert ! audioresample !
+//            capsfilter ! appsink
 //   grids:   FrameGrid / SampleGrid put decoded media on the global output timeline
 //   encode:  appsrc ! x264enc|x265enc ! parse ! queue ! hlssegmux.video
-//            appsrc ! audioconvert ! avenc_aac ! aacparse ! queue ! hlssegmux.audio ; hlssegmux ! fakesink
+//            appsrc ! audioconvert ! avenc_aac ! aacparse ! queue ! hlssegmux.audio ; hlssegmux !
+//            fakesink
 //
 // The decode side is sought once, accurately, to just before the first segment (audio needs
 // 48 AAC frames of pre-roll); the grids drop what comes before and stop the decode side when
@@ -79,7 +81,8 @@ void watch_audio_decoder(GstElement* decoder, AudioClock* clock) {
             GST_BUFFER_PTS_IS_VALID(b)) {
           const guint64 n = gst_buffer_get_size(b) / guint64(ai.bpf);
           static_cast<AudioClock*>(data)->decoded(
-              GST_BUFFER_PTS(b), GST_BUFFER_PTS(b) + gst_util_uint64_scale_round(n, GST_SECOND, guint64(ai.rate)),
+              GST_BUFFER_PTS(b),
+              GST_BUFFER_PTS(b) + gst_util_uint64_scale_round(n, GST_SECOND, guint64(ai.rate)),
               ai.rate);
         }
         return GST_PAD_PROBE_OK;
@@ -130,14 +133,14 @@ class JobRunner {
   std::unique_ptr<SampleGrid> audio_grid_;
   AudioClock audio_clock_;  // the audio decoder's packets, for the SampleGrid
 
-  std::mutex mutex_;        // guards error_
+  std::mutex mutex_;  // guards error_
   std::string error_;
   std::atomic<bool> failed_{false};
   std::atomic<bool> encode_done_{false};
-  std::atomic<int64_t> progress_{0};  // bumped on every buffer: stall detection
+  std::atomic<int64_t> progress_{0};   // bumped on every buffer: stall detection
   std::atomic<bool> stopping_{false};  // teardown: decode threads no longer wait at the gate
   bool stalled_ = false;               // wait(): no progress for job_.stall_timeout
-  int current_ = 0;                   // segment being written (output streaming thread)
+  int current_ = 0;                    // segment being written (output streaming thread)
 };
 
 // Streaming threads post STREAM_STATUS ENTER from themselves when they start: the moment
@@ -216,8 +219,8 @@ bool JobRunner::build_encode(std::string* error) {
     GstElement* queue = make_element("queue", nullptr, error);
     if (!parse || !queue) return false;
     g_object_set(parse, "config-interval", -1, nullptr);
-    g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
-                 guint64(0), nullptr);
+    g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time", guint64(0),
+                 nullptr);
     const VideoTarget& v = job_.video;
     GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
         "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, v.width, "height",
@@ -252,8 +255,8 @@ bool JobRunner::build_encode(std::string* error) {
     // 0.0007 at the same size. Below 32 kbit/s a channel, twoloop's rate control is worth it.
     if (job_.audio.bitrate >= 32000 * job_.audio.channels)
       gst_util_set_object_arg(G_OBJECT(enc), "aac-coder", "fast");
-    g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time",
-                 guint64(0), nullptr);
+    g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time", guint64(0),
+                 nullptr);
     GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
         "audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING, "interleaved",
         "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
@@ -274,7 +277,8 @@ bool JobRunner::build_encode(std::string* error) {
           const int rate = GPOINTER_TO_INT(data);
           GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
           if (!GST_BUFFER_PTS_IS_VALID(b)) return GST_PAD_PROBE_OK;
-          const int64_t n = int64_t(gst_util_uint64_scale_round(GST_BUFFER_PTS(b), guint64(rate), GST_SECOND));
+          const int64_t n =
+              int64_t(gst_util_uint64_scale_round(GST_BUFFER_PTS(b), guint64(rate), GST_SECOND));
           if (n < kAacFrame) return GST_PAD_PROBE_DROP;
           b = gst_buffer_make_writable(b);
           GST_BUFFER_PTS(b) = samples_to_ns(n - kAacFrame, rate);
@@ -330,8 +334,8 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   if (!src || !dbin) return false;
   // A segment job reads its stretch of the source front to back: 1 MiB blocks and 4 blocks of
   // read-ahead make one backend request per 5 MiB (a few GETs per segment from S3).
-  g_object_set(src, "location", job_.source.c_str(), "block-size", guint(kSourceBlock),
-               "readahead", guint(kSourceReadahead), nullptr);
+  g_object_set(src, "location", job_.source.c_str(), "block-size", guint(kSourceBlock), "readahead",
+               guint(kSourceReadahead), nullptr);
   chain->decodebin = add_ref(dbin);
   gst_bin_add_many(GST_BIN(chain->pipeline.get()), src, dbin, nullptr);
   if (!gst_element_link(src, dbin)) {
@@ -425,10 +429,14 @@ void JobRunner::on_decoded_pad(DecodeChain* chain, GstPad* pad) {
 // videoflip's video-direction for a clockwise turn in degrees; null for none.
 static const char* video_direction(int degrees) {
   switch (((degrees % 360) + 360) % 360) {
-    case 90: return "90r";
-    case 180: return "180";
-    case 270: return "90l";
-    default: return nullptr;
+    case 90:
+      return "90r";
+    case 180:
+      return "180";
+    case 270:
+      return "90l";
+    default:
+      return nullptr;
   }
 }
 
@@ -471,7 +479,8 @@ static bool add_branch(GstElement* bin, GstPad* pad, std::vector<GstElement*> ch
     }
     return GST_FLOW_EOS;
   };
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new Ctx{grid, progress, bin, gate, stopping},
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks,
+                             new Ctx{grid, progress, bin, gate, stopping},
                              [](gpointer data) { delete static_cast<Ctx*>(data); });
   for (GstElement* e : chain) gst_element_sync_state_with_parent(e);
   GRef<GstPad> first = adopt_ref(gst_element_get_static_pad(chain.front(), "sink"));
@@ -534,8 +543,8 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   const int pw = v.picture_width > 0 ? v.picture_width : v.width;
   const int ph = v.picture_height > 0 ? v.picture_height : v.height;
   GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
-      "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, pw, "height",
-      G_TYPE_INT, ph, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
+      "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, pw, "height", G_TYPE_INT,
+      ph, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
   elements.push_back(scale);
   elements.push_back(filter);
@@ -544,8 +553,8 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
     GstElement* box = make_element("videobox", nullptr, &error);
     if (!box) return fail(error);
     const int dx = pw - v.width, dy = ph - v.height;
-    g_object_set(box, "left", dx / 2, "right", dx - dx / 2, "top", dy / 2, "bottom",
-                 dy - dy / 2, nullptr);
+    g_object_set(box, "left", dx / 2, "right", dx - dx / 2, "top", dy / 2, "bottom", dy - dy / 2,
+                 nullptr);
     elements.push_back(box);
   }
   if (!add_branch(chain->pipeline.get(), pad, elements, video_grid_.get(), &progress_,
@@ -559,11 +568,11 @@ void JobRunner::link_audio(DecodeChain* chain, GstPad* pad) {
   GstElement* resample = make_element("audioresample", nullptr, &error);
   GstElement* filter = make_element("capsfilter", nullptr, &error);
   if (!convert || !resample || !filter) return fail(error);
-  GRef<GstCaps> caps = adopt_ref(gst_caps_new_simple(
-      "audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING, "interleaved",
-      "rate", G_TYPE_INT, job_.audio.sample_rate, "channels", G_TYPE_INT, job_.audio.channels,
-      "channel-mask", GST_TYPE_BITMASK,
-      gst_audio_channel_get_fallback_mask(job_.audio.channels), nullptr));
+  GRef<GstCaps> caps = adopt_ref(
+      gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING,
+                          "interleaved", "rate", G_TYPE_INT, job_.audio.sample_rate, "channels",
+                          G_TYPE_INT, job_.audio.channels, "channel-mask", GST_TYPE_BITMASK,
+                          gst_audio_channel_get_fallback_mask(job_.audio.channels), nullptr));
   g_object_set(filter, "caps", caps.get(), nullptr);
   // More channels than the target's stereo: the standard downmix (downmix.h), set from the
   // decoded caps before audioconvert sees them.
@@ -609,8 +618,8 @@ bool JobRunner::wait(std::string* error) {
       GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(chain->pipeline.get())));
       GRef<GstMessage> dmsg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
       // Errors after a grid is complete (we stopped pulling) do not matter.
-      const bool complete = chain->type == GST_STREAM_TYPE_VIDEO ? video_grid_->done()
-                                                                 : audio_grid_->done();
+      const bool complete =
+          chain->type == GST_STREAM_TYPE_VIDEO ? video_grid_->done() : audio_grid_->done();
       if (dmsg && !complete) fail(describe_message(dmsg.get()));
     }
     const auto now = std::chrono::steady_clock::now();
@@ -637,7 +646,8 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
   GstElement* pipeline = chain->pipeline.get();
   if (!seek_phase) {
     GST_INFO("%s chain: start at %" GST_TIME_FORMAT,
-             chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio", GST_TIME_ARGS(chain->seek_ns));
+             chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio",
+             GST_TIME_ARGS(chain->seek_ns));
     const GstState state = chain->seek_ns > 0 ? GST_STATE_PAUSED : GST_STATE_PLAYING;
     if (gst_element_set_state(pipeline, state) != GST_STATE_CHANGE_FAILURE) return true;
     fail("cannot start decoding the source");
@@ -666,8 +676,8 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
       break;
     }
     GST_WARNING("no %s stream exposed in %d s: a fresh decoder (try %d of %d)",
-                chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio", int(kLinkWait / G_USEC_PER_SEC),
-                attempt + 1, kLinkTries);
+                chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio",
+                int(kLinkWait / G_USEC_PER_SEC), attempt + 1, kLinkTries);
     gst_element_set_state(pipeline, GST_STATE_NULL);
     if (chain->type == GST_STREAM_TYPE_AUDIO) audio_clock_.reset();
     std::string error;
@@ -676,7 +686,8 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
       return false;
     }
     pipeline = chain->pipeline.get();
-    if (gst_element_set_state(pipeline, chain->seek_ns > 0 ? GST_STATE_PAUSED : GST_STATE_PLAYING) ==
+    if (gst_element_set_state(pipeline,
+                              chain->seek_ns > 0 ? GST_STATE_PAUSED : GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE) {
       fail("cannot start decoding the source");
       return false;
@@ -737,8 +748,9 @@ bool JobRunner::run(std::string* error) {
     // Decoder warm-up (MP3 bit reservoir, resampler) before the encoder's pre-roll.
     auto chain = std::make_unique<DecodeChain>();
     chain->type = GST_STREAM_TYPE_AUDIO;
-    chain->seek_ns = clip + int64_t(samples_to_ns(std::max<int64_t>(0, audio_grid_->start() - kAudioPreroll),
-                                                  job_.audio.sample_rate));
+    chain->seek_ns =
+        clip + int64_t(samples_to_ns(std::max<int64_t>(0, audio_grid_->start() - kAudioPreroll),
+                                     job_.audio.sample_rate));
     chains_.push_back(std::move(chain));
   }
   for (auto& chain : chains_)
@@ -769,9 +781,8 @@ bool JobRunner::run(std::string* error) {
 bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error,
                      bool* stalled) {
   static std::once_flag debug_once;
-  std::call_once(debug_once, [] {
-    GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs");
-  });
+  std::call_once(debug_once,
+                 [] { GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs"); });
   if (job.chunks > 1 && job.first == job.last && job.has_video)
     return run_split_segment_job(job, sink, error, stalled);
   // The quick-start segments, and the segment a client waits for, are encoded with other x264

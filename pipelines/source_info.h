@@ -17,10 +17,10 @@ struct VideoStreamInfo {
   int par_n = 1, par_d = 1;   // pixel aspect ratio
   Rate frame_rate;            // {0,1} when unknown/variable
   bool interlaced = false;
-  int depth = 8;              // bits per component
-  int rotation = 0;           // clockwise degrees from the image-orientation tag: 0/90/180/270
-  bool flip = false;          // the tag asks for a horizontal flip
-  int64_t bitrate = 0;        // bits/s, 0 unknown
+  int depth = 8;        // bits per component
+  int rotation = 0;     // clockwise degrees from the image-orientation tag: 0/90/180/270
+  bool flip = false;    // the tag asks for a horizontal flip
+  int64_t bitrate = 0;  // bits/s, 0 unknown
 
   // Display size: square pixels, rotation applied.
   int display_width() const;
@@ -37,17 +37,17 @@ struct AudioStreamInfo {
 };
 
 struct SubtitleStreamInfo {
-  std::string codec;     // caps name, e.g. "text/x-raw", "application/x-ass"
+  std::string codec;  // caps name, e.g. "text/x-raw", "application/x-ass"
   std::string language;
   std::string title;
 };
 
 struct SourceInfo {
   std::string uri;
-  std::string container;     // caps name of the container
-  double duration = 0;       // seconds (rebased: starts at 0)
-  uint64_t size = 0;         // bytes
-  std::string identity;      // ETag, or "mtime:<ns>" for files: changes when the object does
+  std::string container;  // caps name of the container
+  double duration = 0;    // seconds (rebased: starts at 0)
+  uint64_t size = 0;      // bytes
+  std::string identity;   // ETag, or "mtime:<ns>" for files: changes when the object does
   std::vector<VideoStreamInfo> video;
   std::vector<AudioStreamInfo> audio;
   std::vector<SubtitleStreamInfo> subtitles;

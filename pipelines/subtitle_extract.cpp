@@ -61,9 +61,9 @@ class Extractor {
   const int64_t source_start_ns_;
   const gint64 deadline_ = g_get_monotonic_time() + kTimeoutUs;
   GRef<GstElement> pipeline_, parsebin_;
-  std::mutex streams_mutex_;        // guards text_ids_ and text_pads_
+  std::mutex streams_mutex_;           // guards text_ids_ and text_pads_
   std::vector<std::string> text_ids_;  // the collection's text streams, in order
-  int text_pads_ = 0;               // text pads seen (when no collection came first)
+  int text_pads_ = 0;                  // text pads seen (when no collection came first)
 
   std::atomic<bool> linked_{false};  // the appsink is linked (set on a streaming thread)
   std::atomic<bool> eos_{false};
@@ -104,8 +104,7 @@ bool Extractor::build(std::string* error) {
                      static_cast<Extractor*>(self)->on_parsed_pad(pad);
                    }),
                    this);
-  g_signal_connect(parsebin_.get(), "no-more-pads",
-                   G_CALLBACK(+[](GstElement*, gpointer self) {
+  g_signal_connect(parsebin_.get(), "no-more-pads", G_CALLBACK(+[](GstElement*, gpointer self) {
                      auto* x = static_cast<Extractor*>(self);
                      if (x->linked_) return;
                      std::lock_guard<std::mutex> lock(x->streams_mutex_);
@@ -157,10 +156,9 @@ bool Extractor::wanted(GstPad* pad) {
                          : "";
   const bool typed_text =
       stream && (gst_stream_get_stream_type(stream.get()) & GST_STREAM_TYPE_TEXT);
-  const bool text = typed_text || g_str_has_prefix(name, "text/") ||
-                    g_str_has_prefix(name, "application/x-ss") ||
-                    g_str_has_prefix(name, "application/x-as") ||
-                    g_str_has_prefix(name, "subpicture/");
+  const bool text =
+      typed_text || g_str_has_prefix(name, "text/") || g_str_has_prefix(name, "application/x-ss") ||
+      g_str_has_prefix(name, "application/x-as") || g_str_has_prefix(name, "subpicture/");
   if (!text) return false;
   std::lock_guard<std::mutex> lock(streams_mutex_);
   const int order = text_pads_++;
@@ -225,8 +223,7 @@ GstFlowReturn Extractor::on_sample(GstAppSink* appsink) {
   if (!sample) return GST_FLOW_OK;
   GstBuffer* buffer = gst_sample_get_buffer(sample.get());
   RawCue cue;
-  if (!media_time(sample.get(), source_start_ns_, &cue.start))
-    return GST_FLOW_OK;
+  if (!media_time(sample.get(), source_start_ns_, &cue.start)) return GST_FLOW_OK;
   // A source that could not be sought is read from its start and has no stop: end here.
   if (cue.start >= window_.end_ns) {
     eos_ = true;

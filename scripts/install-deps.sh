@@ -13,7 +13,7 @@ packages=(
   ffmpeg python3 python3-numpy python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   python3-botocore libseccomp-dev
   nginx wrk chromium
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
 )
 
 missing=()

@@ -7,10 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
+status=0
+# The sources as clang-format writes them (scripts/format.sh applies it).
+bash scripts/format.sh --check || status=$?
+
 build=${TWS_BUILD_DIR:-build}
 [ -d "$build" ] || meson setup "$build" -Dwerror=true --wrap-mode=nodownload
 ninja -C "$build"
-status=0
 logs=("$build")
 meson test -C "$build" --print-errorlogs --num-processes 1 "$@" || status=$?
 

@@ -40,11 +40,16 @@ std::string xml_unescape(const std::string& s) {
       continue;
     }
     std::string ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out.push_back('&');
-    else if (ent == "lt") out.push_back('<');
-    else if (ent == "gt") out.push_back('>');
-    else if (ent == "quot") out.push_back('"');
-    else if (ent == "apos") out.push_back('\'');
+    if (ent == "amp")
+      out.push_back('&');
+    else if (ent == "lt")
+      out.push_back('<');
+    else if (ent == "gt")
+      out.push_back('>');
+    else if (ent == "quot")
+      out.push_back('"');
+    else if (ent == "apos")
+      out.push_back('\'');
     else if (!ent.empty() && ent[0] == '#') {
       gunichar c = (ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X'))
                        ? gunichar(g_ascii_strtoull(ent.c_str() + 2, nullptr, 16))
@@ -134,13 +139,13 @@ Result send_with_retries(const std::function<GRef<SoupMessage>()>& make, const s
       auto codes = xml_elements(response->body, "Code");
       auto messages = xml_elements(response->body, "Message");
       const char* reason = soup_message_get_reason_phrase(msg.get());
-      std::string code = !codes.empty() ? codes[0]
+      std::string code = !codes.empty()  ? codes[0]
                          : status == 404 ? "NotFound"
                          : status == 403 ? "Forbidden"
                                          : (reason && *reason ? reason : "Error");
       std::string text = what + ": " + std::to_string(status) + " " + code;
       if (!messages.empty()) text += ": " + one_line(messages[0]);
-      Result r = status == 404                   ? Result::kNotFound
+      Result r = status == 404                    ? Result::kNotFound
                  : status == 401 || status == 403 ? Result::kDenied
                                                   : Result::kError;
       *error = {r, int(status), code, text};
@@ -193,8 +198,8 @@ Result Client::request(const char* method, const std::string& key, const Params&
   const std::string what = std::string("S3 ") + method + " " + target_.bucket + "/" + key;
 
   if (host_.empty()) {
-    *error = {Result::kError, 0, "InvalidEndpoint", what + ": invalid endpoint \"" +
-                                                        target_.endpoint + "\""};
+    *error = {Result::kError, 0, "InvalidEndpoint",
+              what + ": invalid endpoint \"" + target_.endpoint + "\""};
     return error->result;
   }
   auto make = [&]() -> GRef<SoupMessage> {
@@ -210,8 +215,7 @@ Result Client::request(const char* method, const std::string& key, const Params&
         soup_message_headers_replace(req, name.c_str(), value.c_str());
     if (body) {
       GUnique<GBytes> bytes(g_bytes_new(body->data(), body->size()));
-      soup_message_set_request_body_from_bytes(msg.get(), "application/octet-stream",
-                                               bytes.get());
+      soup_message_set_request_body_from_bytes(msg.get(), "application/octet-stream", bytes.get());
     }
     return msg;
   };
@@ -297,8 +301,8 @@ Result http_head(const std::string& url, HeadInfo* info, Error* error, GCancella
   return res;
 }
 
-Result http_get_range(const std::string& url, uint64_t offset, uint64_t length,
-                      std::string* data, Error* error, GCancellable* cancel) {
+Result http_get_range(const std::string& url, uint64_t offset, uint64_t length, std::string* data,
+                      Error* error, GCancellable* cancel) {
   data->clear();
   if (length == 0) return Result::kOk;
   Client::Response r;

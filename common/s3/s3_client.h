@@ -77,8 +77,8 @@ class Client {
 
  private:
   Result request(const char* method, const std::string& key, const Params& query,
-                 const Params& headers, const std::string* body, Response* response,
-                 Error* error, GCancellable* cancel) const;
+                 const Params& headers, const std::string* body, Response* response, Error* error,
+                 GCancellable* cancel) const;
 
   Target target_;
   std::string scheme_, host_, base_path_;
@@ -89,8 +89,8 @@ class Client {
 // http(s):// backend. HEAD gives size and ETag (or Last-Modified); a ranged GET as above.
 Result http_head(const std::string& url, HeadInfo* info, Error* error,
                  GCancellable* cancel = nullptr);
-Result http_get_range(const std::string& url, uint64_t offset, uint64_t length,
-                      std::string* data, Error* error, GCancellable* cancel = nullptr);
+Result http_get_range(const std::string& url, uint64_t offset, uint64_t length, std::string* data,
+                      Error* error, GCancellable* cancel = nullptr);
 
 // Text between <tag> and </tag> of each element `tag` in `xml`, XML entities decoded.
 std::vector<std::string> xml_elements(const std::string& xml, const std::string& tag);

@@ -72,8 +72,10 @@ bool parse_location(const std::string& uri, Location* loc, std::string* error) {
       *error = "invalid query in " + uri;
       return false;
     }
-    if (name == "endpoint") loc->endpoint = value;
-    else if (name == "region") loc->region = value;
+    if (name == "endpoint")
+      loc->endpoint = value;
+    else if (name == "region")
+      loc->region = value;
   }
   return true;
 }

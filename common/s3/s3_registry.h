@@ -30,7 +30,6 @@ bool parse_location(const std::string& uri, Location* loc, std::string* error);
 
 void register_credentials(const std::string& endpoint, const std::string& bucket,
                           const Credentials& creds);
-bool lookup_credentials(const std::string& endpoint, const std::string& bucket,
-                        Credentials* creds);
+bool lookup_credentials(const std::string& endpoint, const std::string& bucket, Credentials* creds);
 
 }  // namespace tws::s3

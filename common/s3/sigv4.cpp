@@ -29,8 +29,8 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  GUnique<GHmac> mac(g_hmac_new(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(key.data()),
-                                key.size()));
+  GUnique<GHmac> mac(
+      g_hmac_new(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(key.data()), key.size()));
   g_hmac_update(mac.get(), reinterpret_cast<const guchar*>(data.data()),
                 static_cast<gssize>(data.size()));
   guint8 digest[32];
@@ -149,15 +149,16 @@ Signed sign(SignInput in, const Credentials& creds, const std::string& region,
     });
   };
   if (!has("x-amz-date")) in.headers.emplace_back("x-amz-date", date);
-  if (!has("x-amz-content-sha256")) in.headers.emplace_back("x-amz-content-sha256", in.payload_hash);
+  if (!has("x-amz-content-sha256"))
+    in.headers.emplace_back("x-amz-content-sha256", in.payload_hash);
   Signed out;
   std::string signed_headers;
   out.canonical_request = canonical_request(in, &signed_headers);
   const std::string scope = credential_scope(date, region, service);
   out.string_to_sign = string_to_sign(date, scope, out.canonical_request);
-  out.signature = hex(hmac_sha256(signing_key(creds.secret_access_key, date.substr(0, 8), region,
-                                              service),
-                                  out.string_to_sign));
+  out.signature =
+      hex(hmac_sha256(signing_key(creds.secret_access_key, date.substr(0, 8), region, service),
+                      out.string_to_sign));
   out.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" + scope +
                       ", SignedHeaders=" + signed_headers + ", Signature=" + out.signature;
   out.headers = std::move(in.headers);

@@ -93,16 +93,16 @@ struct Frame {
   GRef<GstBuffer> buffer;
   int64_t media_pts = 0;  // ns, stream time (may be negative before the segment start)
   int64_t media_dts = 0;
-  int64_t duration = 0;   // ns
+  int64_t duration = 0;  // ns
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
-  int64_t segment = 0;    // index into the plan (0-based, without first-index)
+  int64_t segment = 0;  // index into the plan (0-based, without first-index)
   bool keyframe = true;
 };
 
 struct Stream {
   GstAggregatorPad* pad = nullptr;  // a child of the element; set under the object lock
   bool video = false;
-  std::deque<Frame> queue;  // frames taken from the pad, inside the plan, not yet written
+  std::deque<Frame> queue;    // frames taken from the pad, inside the plan, not yet written
   int64_t last_segment = -1;  // segment of the latest frame taken; num_segments: past the end
   bool requested_key_units = false;
   // From caps.
@@ -373,13 +373,13 @@ void fill(GstHlsSegMux* self, Stream& s) {
           gst_util_uint64_scale_round(j * kAacFrameSamples, GST_SECOND, s.rate));
       f.media_pts = media_pts + shift;
       f.media_dts = f.media_pts;
-      f.duration = static_cast<int64_t>(
-          gst_util_uint64_scale_round(kAacFrameSamples, GST_SECOND, s.rate));
+      f.duration =
+          static_cast<int64_t>(gst_util_uint64_scale_round(kAacFrameSamples, GST_SECOND, s.rate));
       f.running_time = GST_CLOCK_TIME_IS_VALID(running_time) ? running_time + shift : running_time;
-      f.buffer = frames.size() == 1 ? buf
-                                    : adopt_ref(gst_buffer_copy_region(
-                                          buf.get(), GST_BUFFER_COPY_MEMORY, frames[j].first,
-                                          frames[j].second));
+      f.buffer = frames.size() == 1
+                     ? buf
+                     : adopt_ref(gst_buffer_copy_region(buf.get(), GST_BUFFER_COPY_MEMORY,
+                                                        frames[j].first, frames[j].second));
       if (place_frame(priv, s, f))
         s.queue.push_back(std::move(f));
       else
@@ -455,10 +455,10 @@ void close_segment(GstHlsSegMux* self, bool at_eos) {
 
   GST_INFO_OBJECT(self,
                   "segment %d done: start %" GST_TIME_FORMAT " duration %" GST_TIME_FORMAT
-                  " %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " video frames, %"
-                  G_GUINT64_FORMAT " audio frames",
-                  index, GST_TIME_ARGS(start), GST_TIME_ARGS(duration), seg.bytes,
-                  seg.video_frames, seg.audio_frames);
+                  " %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT
+                  " video frames, %" G_GUINT64_FORMAT " audio frames",
+                  index, GST_TIME_ARGS(start), GST_TIME_ARGS(duration), seg.bytes, seg.video_frames,
+                  seg.audio_frames);
   GstStructure* s = gst_structure_new(
       "hlssegmux-segment-end", "index", G_TYPE_INT, index, "start", G_TYPE_UINT64,
       static_cast<guint64>(start), "duration", G_TYPE_UINT64, static_cast<guint64>(duration),
@@ -481,9 +481,9 @@ void open_segment(GstHlsSegMux* self, int64_t index, Stream& by) {
   int64_t start = priv->segment_start(index);
   GstClockTime position;
   GstClockTime rt = running_time_of(by.pad, start, &position);
-  GST_INFO_OBJECT(self, "segment %u starts at %" GST_TIME_FORMAT " (running time %"
-                  GST_TIME_FORMAT ")", priv->first_index + static_cast<guint>(index),
-                  GST_TIME_ARGS(start), GST_TIME_ARGS(rt));
+  GST_INFO_OBJECT(
+      self, "segment %u starts at %" GST_TIME_FORMAT " (running time %" GST_TIME_FORMAT ")",
+      priv->first_index + static_cast<guint>(index), GST_TIME_ARGS(start), GST_TIME_ARGS(rt));
   gst_pad_push_event(GST_AGGREGATOR_SRC_PAD(self),
                      gst_video_event_new_downstream_force_key_unit(
                          position, start, rt, TRUE, priv->first_index + static_cast<guint>(index)));
@@ -492,8 +492,8 @@ void open_segment(GstHlsSegMux* self, int64_t index, Stream& by) {
     for (int64_t b = std::max(priv->key_units_requested_upto + 1, index + 1);
          b <= index + kKeyUnitRequestsAhead; b++)
       request_key_unit(self, b);
-    priv->key_units_requested_upto = std::max(priv->key_units_requested_upto,
-                                              index + kKeyUnitRequestsAhead);
+    priv->key_units_requested_upto =
+        std::max(priv->key_units_requested_upto, index + kKeyUnitRequestsAhead);
   }
 
   priv->writer.configure(priv->video.pad ? priv->video.codec : TsWriter::VideoCodec::kNone,
@@ -668,12 +668,11 @@ static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad*
       GstStructure* st = gst_caps_get_structure(caps, 0);
       if (is_video) {
         s.codec = gst_structure_has_name(st, "video/x-h265") ? TsWriter::VideoCodec::kH265
-                                                              : TsWriter::VideoCodec::kH264;
+                                                             : TsWriter::VideoCodec::kH264;
         gint n = 0, d = 0;
         s.caps_frame_duration = -1;
         if (gst_structure_get_fraction(st, "framerate", &n, &d) && n > 0 && d > 0)
-          s.caps_frame_duration =
-              static_cast<int64_t>(gst_util_uint64_scale_int(GST_SECOND, d, n));
+          s.caps_frame_duration = static_cast<int64_t>(gst_util_uint64_scale_int(GST_SECOND, d, n));
         if (priv->seg.index >= 0 && priv->writer.video_codec() != TsWriter::VideoCodec::kNone &&
             priv->writer.video_codec() != s.codec)
           GST_WARNING_OBJECT(self, "video codec changed; new PMT at the next segment");
@@ -686,7 +685,8 @@ static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad*
       break;
     }
     case GST_EVENT_SEGMENT: {
-      gboolean ret = GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->sink_event(agg, pad, event);
+      gboolean ret =
+          GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->sink_event(agg, pad, event);
       if (is_video && !s.requested_key_units) {
         s.requested_key_units = true;
         if (!priv->bounds.empty()) {
@@ -734,12 +734,11 @@ static gboolean gst_hls_seg_mux_start(GstAggregator* agg) {
   if (!bounds || !audio_bounds) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("invalid boundaries"),
                       ("boundaries \"%s\", audio-boundaries \"%s\": expected increasing "
-                       "seconds separated by commas", settings.boundaries.c_str(),
-                       settings.audio_boundaries.c_str()));
+                       "seconds separated by commas",
+                       settings.boundaries.c_str(), settings.audio_boundaries.c_str()));
     return FALSE;
   }
-  if (bounds->size() == 1 ||
-      (!audio_bounds->empty() && audio_bounds->size() != bounds->size())) {
+  if (bounds->size() == 1 || (!audio_bounds->empty() && audio_bounds->size() != bounds->size())) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("invalid boundaries"),
                       ("need at least two boundaries, and as many audio-boundaries as "
                        "boundaries"));

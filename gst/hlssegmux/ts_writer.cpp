@@ -43,7 +43,9 @@ bool starts_with_aud(const uint8_t* data, size_t size, TsWriter::VideoCodec code
 TsWriter::TsWriter(Sink sink) : sink_(std::move(sink)) {}
 
 TsWriter::TsWriter(std::vector<uint8_t>* out)
-    : sink_([out](const uint8_t* data, size_t size) { out->insert(out->end(), data, data + size); }) {}
+    : sink_([out](const uint8_t* data, size_t size) {
+        out->insert(out->end(), data, data + size);
+      }) {}
 
 void TsWriter::configure(VideoCodec video, bool audio) {
   video_ = video;
@@ -82,10 +84,14 @@ uint32_t TsWriter::adts_sample_rate(const uint8_t* data, size_t size) {
 
 TsWriter::PidState& TsWriter::pid_state(uint16_t pid) {
   switch (pid) {
-    case kPatPid: return pat_;
-    case kPmtPid: return pmt_;
-    case kVideoPid: return video_state_;
-    default: return audio_state_;
+    case kPatPid:
+      return pat_;
+    case kPmtPid:
+      return pmt_;
+    case kVideoPid:
+      return video_state_;
+    default:
+      return audio_state_;
   }
 }
 
@@ -98,7 +104,14 @@ void TsWriter::begin_segment() {
   for (PidState* s : {&pat_, &pmt_, &video_state_, &audio_state_}) *s = PidState{};
 
   // PAT: program 1 -> PMT PID.
-  std::vector<uint8_t> pat = {0x00, 0xB0, 0x00, 0x00, 0x01, 0xC1, 0x00, 0x00,
+  std::vector<uint8_t> pat = {0x00,
+                              0xB0,
+                              0x00,
+                              0x00,
+                              0x01,
+                              0xC1,
+                              0x00,
+                              0x00,
                               static_cast<uint8_t>(kProgramNumber >> 8),
                               static_cast<uint8_t>(kProgramNumber & 0xFF),
                               static_cast<uint8_t>(0xE0 | (kPmtPid >> 8)),
@@ -106,13 +119,18 @@ void TsWriter::begin_segment() {
   write_section(kPatPid, pat);
 
   uint16_t pcr_pid = video_ != VideoCodec::kNone ? kVideoPid : kAudioPid;
-  std::vector<uint8_t> pmt = {0x02, 0xB0, 0x00,
+  std::vector<uint8_t> pmt = {0x02,
+                              0xB0,
+                              0x00,
                               static_cast<uint8_t>(kProgramNumber >> 8),
                               static_cast<uint8_t>(kProgramNumber & 0xFF),
-                              0xC1, 0x00, 0x00,
+                              0xC1,
+                              0x00,
+                              0x00,
                               static_cast<uint8_t>(0xE0 | (pcr_pid >> 8)),
                               static_cast<uint8_t>(pcr_pid & 0xFF),
-                              0xF0, 0x00};
+                              0xF0,
+                              0x00};
   auto add_stream = [&pmt](uint8_t type, uint16_t pid) {
     pmt.insert(pmt.end(), {type, static_cast<uint8_t>(0xE0 | (pid >> 8)),
                            static_cast<uint8_t>(pid & 0xFF), 0xF0, 0x00});
@@ -235,8 +253,13 @@ void TsWriter::write_video(const uint8_t* data, size_t size, uint64_t pts90k, ui
   pts90k &= kMask33;
   dts90k &= kMask33;
   bool with_dts = dts90k != pts90k;
-  uint8_t header[19] = {0x00, 0x00, 0x01, 0xE0, 0x00, 0x00,  // PES_packet_length 0
-                        0x84,                                // data_alignment_indicator
+  uint8_t header[19] = {0x00,
+                        0x00,
+                        0x01,
+                        0xE0,
+                        0x00,
+                        0x00,  // PES_packet_length 0
+                        0x84,  // data_alignment_indicator
                         static_cast<uint8_t>(with_dts ? 0xC0 : 0x80),
                         static_cast<uint8_t>(with_dts ? 10 : 5)};
   put_timestamp(header + 9, with_dts ? 0x3 : 0x2, pts90k);
@@ -275,8 +298,15 @@ void TsWriter::write_audio(const uint8_t* data, size_t size, uint64_t pts90k) {
 
     size_t pes_length = 3 + 5 + frame_size;
     if (pes_length > 0xFFFF) pes_length = 0;
-    uint8_t header[14] = {0x00, 0x00, 0x01, 0xC0, static_cast<uint8_t>(pes_length >> 8),
-                          static_cast<uint8_t>(pes_length & 0xFF), 0x84, 0x80, 5};
+    uint8_t header[14] = {0x00,
+                          0x00,
+                          0x01,
+                          0xC0,
+                          static_cast<uint8_t>(pes_length >> 8),
+                          static_cast<uint8_t>(pes_length & 0xFF),
+                          0x84,
+                          0x80,
+                          5};
     put_timestamp(header + 9, 0x2, pts);
 
     AdaptationFields af;

@@ -282,8 +282,8 @@ static void gst_range_src_set_property(GObject* object, guint prop_id, const GVa
       const gchar* v = g_value_get_string(value);
       std::lock_guard lock(priv->settings_lock);
       tws::RangeBackendOptions& r = priv->settings.remote;
-      std::string& slot = prop_id == PROP_ENDPOINT   ? r.endpoint
-                          : prop_id == PROP_REGION   ? r.region
+      std::string& slot = prop_id == PROP_ENDPOINT        ? r.endpoint
+                          : prop_id == PROP_REGION        ? r.region
                           : prop_id == PROP_ACCESS_KEY_ID ? r.access_key_id
                                                           : r.secret_access_key;
       slot = v ? v : "";
@@ -385,7 +385,8 @@ static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
   }
 
   tws::BackendError err;
-  std::shared_ptr<tws::RangeBackend> backend = tws::make_range_backend(settings.location, &err, settings.remote);
+  std::shared_ptr<tws::RangeBackend> backend =
+      tws::make_range_backend(settings.location, &err, settings.remote);
   if (!backend) {
     gst_range_src_post_error(self, err, true);
     return FALSE;

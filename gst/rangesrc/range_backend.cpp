@@ -11,10 +11,10 @@
 namespace tws {
 
 bool range_backend_supports_scheme(const char* scheme) {
-  return scheme && (g_ascii_strcasecmp(scheme, "file") == 0 || g_ascii_strcasecmp(scheme, "s3") == 0 ||
-                    g_ascii_strcasecmp(scheme, "rangefd") == 0 ||
-                    g_ascii_strcasecmp(scheme, "http") == 0 ||
-                    g_ascii_strcasecmp(scheme, "https") == 0);
+  return scheme &&
+         (g_ascii_strcasecmp(scheme, "file") == 0 || g_ascii_strcasecmp(scheme, "s3") == 0 ||
+          g_ascii_strcasecmp(scheme, "rangefd") == 0 || g_ascii_strcasecmp(scheme, "http") == 0 ||
+          g_ascii_strcasecmp(scheme, "https") == 0);
 }
 
 std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, BackendError* error,
@@ -41,7 +41,8 @@ std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, Ba
   }
   if (g_ascii_strcasecmp(scheme.get(), "s3") == 0) return make_s3_backend(location, options, error);
   if (g_ascii_strcasecmp(scheme.get(), "rangefd") == 0) return make_fd_backend(location, error);
-  if (g_ascii_strcasecmp(scheme.get(), "http") == 0 || g_ascii_strcasecmp(scheme.get(), "https") == 0)
+  if (g_ascii_strcasecmp(scheme.get(), "http") == 0 ||
+      g_ascii_strcasecmp(scheme.get(), "https") == 0)
     return std::make_unique<HttpBackend>(location);
   error->set(BackendErrorCode::kUnsupported,
              std::string("Unsupported location scheme \"") + scheme.get() + "\": " + location);

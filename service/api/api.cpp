@@ -47,8 +47,8 @@ void create_playlists(ServerContext& ctx, SoupServerMessage* msg, const std::str
       ctx.context,
       [config, request, result] {
         std::vector<ObjectUri> written;
-        result->ok = generate_playlists(*config, *request, &result->response, &result->failure,
-                                        &written);
+        result->ok =
+            generate_playlists(*config, *request, &result->response, &result->failure, &written);
         if (!result->ok) return;
         for (const ObjectUri& uri : written) {
           auto stored = std::make_shared<StoredPlaylist>();
@@ -91,7 +91,8 @@ void sign(ServerContext& ctx, SoupServerMessage* msg, const std::string& body) {
     const bool integral = type == G_TYPE_INT64 ||
                           (type == G_TYPE_DOUBLE &&
                            json_node_get_double(e) == double(int64_t(json_node_get_double(e))));
-    const int64_t v = type == G_TYPE_INT64 ? json_node_get_int(e) : int64_t(json_node_get_double(e));
+    const int64_t v =
+        type == G_TYPE_INT64 ? json_node_get_int(e) : int64_t(json_node_get_double(e));
     if (!integral || v < 1 || v > kMaxSignSeconds)
       return send_error(msg, ErrorCode::kInvalidArgument,
                         "Expires: must be seconds between 1 and 604800 (7 days)");
@@ -129,8 +130,8 @@ int initial_segment_count(const Plan& plan, double initial_transcode) {
 void handle_api(ServerContext& ctx, SoupServerMessage* msg, const std::string& path) {
   SoupMessageHeaders* req = soup_server_message_get_request_headers(msg);
   if (!bearer_token_ok(ctx.config, soup_message_headers_get_one(req, "Authorization"))) {
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                 "WWW-Authenticate", "Bearer");
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
+                                 "Bearer");
     return send_error(msg, ErrorCode::kUnauthorized,
                       "missing or wrong API token (Authorization: Bearer <token>)");
   }

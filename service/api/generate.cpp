@@ -28,7 +28,6 @@ namespace {
 
 constexpr uint64_t kMaxSubtitleFileBytes = 16 << 20;
 
-
 // One media playlist the request writes: a target's, or an audio or subtitle rendition of the
 // master (DESIGN.md "Naming": MASTER-audio-<n>, MASTER-sub-<n>).
 struct Rendition {
@@ -96,9 +95,9 @@ std::string response_json(const PlaylistRequest& request, double duration,
   }
   enum List { kVideoList, kAudioList, kSubtitleList };
   for (List list : {kVideoList, kAudioList, kSubtitleList}) {
-    json_builder_set_member_name(
-        b.get(), list == kVideoList ? "VideoPlaylist"
-                 : list == kAudioList ? "AudioPlaylist" : "SubtitlePlaylist");
+    json_builder_set_member_name(b.get(), list == kVideoList   ? "VideoPlaylist"
+                                          : list == kAudioList ? "AudioPlaylist"
+                                                               : "SubtitlePlaylist");
     json_builder_begin_array(b.get());
     for (const Rendition& r : renditions) {
       const PlaylistRecord& rec = r.record;
@@ -281,9 +280,9 @@ bool add_subtitle_renditions(const PlaylistRequest& request, const SourceInfo& i
   }
   std::set<std::string> names;
   for (size_t n = 0; n < tracks.size(); ++n) {
-    Rendition r = master_rendition(
-        request, Rendition::kSubtitle, int(n),
-        media_name(titles[n], tracks[n].language, "Subtitles", int(n), &names));
+    Rendition r =
+        master_rendition(request, Rendition::kSubtitle, int(n),
+                         media_name(titles[n], tracks[n].language, "Subtitles", int(n), &names));
     r.record.has_subtitle = true;
     r.record.subtitle = tracks[n];
     r.record.plan = reference_plan;
@@ -295,9 +294,8 @@ bool add_subtitle_renditions(const PlaylistRequest& request, const SourceInfo& i
 
 }  // namespace
 
-bool generate_playlists(const Config& config, const PlaylistRequest& request,
-                        std::string* response, Failure* failure,
-                        std::vector<ObjectUri>* media_playlists) {
+bool generate_playlists(const Config& config, const PlaylistRequest& request, std::string* response,
+                        Failure* failure, std::vector<ObjectUri>* media_playlists) {
   Storages storages(config);
   // Every bucket is checked before the source is read and before anything is written.
   Storage* source_storage = storages.get(request.source.bucket, failure);
@@ -310,11 +308,13 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request,
   std::string error;
   ObjectStat stat;
   switch (source_storage->stat(request.source.key, &stat, &error)) {
-    case StorageStatus::kOk: break;
+    case StorageStatus::kOk:
+      break;
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kNotFound,
                          "no such object " + request.source.to_string());
-    case StorageStatus::kError: return storage_failure(failure, error);
+    case StorageStatus::kError:
+      return storage_failure(failure, error);
   }
   SourceInfo info;
   if (!probe_source_cached(source_storage->source_location(request.source.key), stat, &info,
@@ -342,8 +342,7 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request,
     rec.plan = resolved.plan;
     rec.initial_transcode = t.initial_transcode;
     rec.transcode_ahead = t.transcode_ahead;
-    if (i == 0 || (rec.has_video && !reference_plan.frame_rate.valid()))
-      reference_plan = rec.plan;
+    if (i == 0 || (rec.has_video && !reference_plan.frame_rate.valid())) reference_plan = rec.plan;
     renditions.push_back(std::move(r));
   }
   if (!add_audio_renditions(request, info, reference_plan, &renditions, failure) ||
@@ -368,8 +367,7 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request,
     }
     rec.token = compute_token(rec);
     if (!make_plan(rec.plan, &r.plan, &error))
-      return set_failure(failure, ErrorCode::kInvalidSource,
-                         r.playlist_key + ": " + error);
+      return set_failure(failure, ErrorCode::kInvalidSource, r.playlist_key + ": " + error);
   }
 
   std::vector<std::string> tokens;

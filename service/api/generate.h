@@ -14,8 +14,7 @@ namespace tws {
 
 // Returns the response JSON (API.md "Response 200") in *response; *media_playlists (when
 // given): every media playlist written (targets, then audio and subtitle renditions).
-bool generate_playlists(const Config& config, const PlaylistRequest& request,
-                        std::string* response, Failure* failure,
-                        std::vector<ObjectUri>* media_playlists = nullptr);
+bool generate_playlists(const Config& config, const PlaylistRequest& request, std::string* response,
+                        Failure* failure, std::vector<ObjectUri>* media_playlists = nullptr);
 
 }  // namespace tws

@@ -44,8 +44,8 @@ bool int_field(const JsonFields& f, const char* member, int lo, int hi, int* val
   int64_t v = *value;
   if (!f.integer(member, &v, error)) return false;
   if (f.has(member) && (v < lo || v > hi)) {
-    *error = f.name(member) + ": must be between " + std::to_string(lo) + " and " +
-             std::to_string(hi);
+    *error =
+        f.name(member) + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi);
     return false;
   }
   *value = int(v);
@@ -97,8 +97,7 @@ bool uri_field(const JsonFields& f, const char* member, bool required, ObjectUri
   return true;
 }
 
-bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v,
-                 std::string* error) {
+bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v, std::string* error) {
   JsonObject* tv = nullptr;
   const JsonFields outer(video, path);
   if (!outer.object("TranscodeVideo", &tv, error) ||
@@ -161,8 +160,8 @@ bool parse_video(JsonObject* video, const std::string& path, VideoRequest* v,
 }
 
 // A Stream list: indexes (0 = the first), a value >= 100 meaning all; duplicates dropped.
-bool stream_indexes(JsonArray* streams, const std::string& name, std::vector<int>* out,
-                    bool* all, std::string* error) {
+bool stream_indexes(JsonArray* streams, const std::string& name, std::vector<int>* out, bool* all,
+                    std::string* error) {
   out->clear();
   *all = false;
   const guint n = json_array_get_length(streams);
@@ -172,27 +171,27 @@ bool stream_indexes(JsonArray* streams, const std::string& name, std::vector<int
   }
   for (guint i = 0; i < n; ++i) {
     double s = -1;
-    if (!json_node_number(json_array_get_element(streams, i), &s) || s < 0 ||
-        s != std::floor(s)) {
+    if (!json_node_number(json_array_get_element(streams, i), &s) || s < 0 || s != std::floor(s)) {
       *error = name + ": must be stream indexes (0 = the first, >= 100 = all)";
       return false;
     }
-    if (s >= 100) *all = true;
-    else if (std::find(out->begin(), out->end(), int(s)) == out->end()) out->push_back(int(s));
+    if (s >= 100)
+      *all = true;
+    else if (std::find(out->begin(), out->end(), int(s)) == out->end())
+      out->push_back(int(s));
   }
   if (*all) out->clear();
   return true;
 }
 
-bool parse_audio(JsonObject* audio, const std::string& path, AudioRequest* a,
-                 std::string* error) {
+bool parse_audio(JsonObject* audio, const std::string& path, AudioRequest* a, std::string* error) {
   JsonFields outer(audio, path);
   JsonObject* ta = nullptr;
   JsonArray* streams = nullptr;
   if (!outer.object("TranscodeAudio", &ta, error) || !outer.array("Stream", &streams, error))
     return false;
-  if (streams && !stream_indexes(streams, outer.name("Stream"), &a->streams,
-                                 &a->all_streams, error))
+  if (streams &&
+      !stream_indexes(streams, outer.name("Stream"), &a->streams, &a->all_streams, error))
     return false;
   if (!outer.boolean("DisableAudio", &a->disabled, error) || !outer.no_other_members(error))
     return false;
@@ -217,8 +216,7 @@ bool parse_audio(JsonObject* audio, const std::string& path, AudioRequest* a,
   return f.no_other_members(error);
 }
 
-bool parse_target(JsonNode* node, const std::string& path, TargetRequest* t,
-                  std::string* error) {
+bool parse_target(JsonNode* node, const std::string& path, TargetRequest* t, std::string* error) {
   if (!JSON_NODE_HOLDS_OBJECT(node)) {
     *error = path + ": must be an object";
     return false;
@@ -343,8 +341,7 @@ bool parse_user_fields(JsonObject* root, PlaylistRequest* r, std::string* error)
   for (GList* m = members; m; m = m->next) {
     JsonNode* v = json_object_get_member(tags, static_cast<const char*>(m->data));
     if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING ||
-        strlen(static_cast<const char*>(m->data)) > 128 ||
-        strlen(json_node_get_string(v)) > 256) {
+        strlen(static_cast<const char*>(m->data)) > 128 || strlen(json_node_get_string(v)) > 256) {
       *error = std::string("Tags.") + static_cast<const char*>(m->data) +
                ": must be a string of at most 256 bytes (names at most 128)";
       g_list_free(members);
@@ -374,8 +371,7 @@ std::string writer_of(const PlaylistRequest& r, const ObjectUri& uri) {
   }
   if (r.has_master && r.master.bucket == uri.bucket) {
     const std::string base = r.master.key.substr(0, r.master.key.size() - 5);  // no .m3u8
-    if (key == r.master.key || key.starts_with(base + "-audio-") ||
-        key.starts_with(base + "-sub-"))
+    if (key == r.master.key || key.starts_with(base + "-audio-") || key.starts_with(base + "-sub-"))
       return "MasterURI";
   }
   return "";
@@ -383,8 +379,7 @@ std::string writer_of(const PlaylistRequest& r, const ObjectUri& uri) {
 
 }  // namespace
 
-bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
-                            Failure* failure) {
+bool parse_playlist_request(const std::string& json, PlaylistRequest* request, Failure* failure) {
   t_bad_uri = false;
   std::string error;
   if (parse_playlist_request(json, request, &error)) return true;
@@ -392,8 +387,7 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
                      error);
 }
 
-bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
-                            std::string* error) {
+bool parse_playlist_request(const std::string& json, PlaylistRequest* request, std::string* error) {
   std::string why;
   JsonNodePtr root = json_from_text(json, &why);
   if (!root) {
@@ -435,8 +429,8 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
   // Members of the reference API that tws reads elsewhere (Tags, UserData) or accepts and does
   // not act on (its project, credential and notification settings), so its clients move
   // over unchanged.
-  if (!f.no_other_members(error, {"Tags", "UserData", "ProjectName", "CredentialConfig",
-                                  "Notification"}))
+  if (!f.no_other_members(error,
+                          {"Tags", "UserData", "ProjectName", "CredentialConfig", "Notification"}))
     return false;
   const guint n = targets ? json_array_get_length(targets) : 0;
   if (n < 1 || n > kMaxTargets) {
@@ -486,7 +480,8 @@ bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
       return false;
     }
     if (t.initial_segments != first_video->initial_segments) {
-      *error = path + ".InitialSegments: must be the same as the first video target's in one "
+      *error = path +
+               ".InitialSegments: must be the same as the first video target's in one "
                "master playlist";
       return false;
     }

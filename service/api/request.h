@@ -19,7 +19,7 @@ struct VideoRequest {
   std::string codec = "h264";
   int crf = -1;  // -1: Bitrate given (CRF 23 when neither is)
   int bitrate = 0, max_bitrate = 0, buffer_size = 0;
-  Rate frame_rate;  // invalid: the source's
+  Rate frame_rate;            // invalid: the source's
   ResolutionSpec resolution;  // 0x0: the source's
   ScaleType scale_type = ScaleType::kStretch;
   std::string pixel_format = "yuv420p";
@@ -69,7 +69,7 @@ struct SourceSubtitle {
 struct PlaylistRequest {
   ObjectUri source;
   bool has_master = false;
-  ObjectUri master;  // key ends with ".m3u8"
+  ObjectUri master;                              // key ends with ".m3u8"
   double source_start = 0, source_duration = 0;  // 0 duration: to the end
   bool skip_existing = false;                    // OverwritePolicy
   std::vector<SourceSubtitle> subtitles;
@@ -77,8 +77,7 @@ struct PlaylistRequest {
   std::string tags, user_data;  // Tags (a JSON object, as text) and UserData, kept as given
 };
 
-bool parse_playlist_request(const std::string& json, PlaylistRequest* request,
-                            std::string* error);
+bool parse_playlist_request(const std::string& json, PlaylistRequest* request, std::string* error);
 // The same with the Code a client gets: InvalidURI when a URI field does not parse (a path
 // leaving its bucket, another scheme ...), else InvalidArgument; the message names the field.
 bool parse_playlist_request(const std::string& json, PlaylistRequest* request, Failure* failure);

@@ -95,8 +95,9 @@ bool resolve_target(const PlaylistRequest& request, size_t index, const SourceIn
   if (r.has_audio) {
     for (int s : t.audio.streams) {
       if (s >= int(source.audio.size())) {
-        *error = path + ".Audio.Stream: " + std::to_string(s) + " is out of range: the source has " +
-                 std::to_string(source.audio.size()) + " audio stream(s)";
+        *error = path + ".Audio.Stream: " + std::to_string(s) +
+                 " is out of range: the source has " + std::to_string(source.audio.size()) +
+                 " audio stream(s)";
         return false;
       }
     }

@@ -25,9 +25,12 @@ int cmd_probe(const Args& args) {
   if (!storage) return fail(kExitFailure, failure.message);
   ObjectStat stat;
   switch (storage->stat(uri.key, &stat, &error)) {
-    case StorageStatus::kOk: break;
-    case StorageStatus::kNotFound: return fail(kExitFailure, "no such object " + uri.to_string());
-    case StorageStatus::kError: return fail(kExitFailure, error);
+    case StorageStatus::kOk:
+      break;
+    case StorageStatus::kNotFound:
+      return fail(kExitFailure, "no such object " + uri.to_string());
+    case StorageStatus::kError:
+      return fail(kExitFailure, error);
   }
   SourceInfo info;
   if (!probe_isolated(storage->source_location(uri.key), &info, &error))

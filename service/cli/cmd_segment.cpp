@@ -46,11 +46,11 @@ int cmd_segment(const Args& args) {
   const int count = int(playlist.plan.segments.size());
   if (last >= count)
     return fail(kExitUsage, "segment: " + std::to_string(last) + " is out of range: " +
-                                uri.to_string() + " has segments 0.." +
-                                std::to_string(count - 1));
+                                uri.to_string() + " has segments 0.." + std::to_string(count - 1));
   std::vector<std::string> stored;
   const bool ok = make_segments(config, playlist, first, last, &stored, &failure);
-  for (const auto& key : stored) std::printf("%s\n", ObjectUri{uri.bucket, key}.to_string().c_str());
+  for (const auto& key : stored)
+    std::printf("%s\n", ObjectUri{uri.bucket, key}.to_string().c_str());
   if (!ok) return fail(kExitFailure, failure.message);
   return kExitOk;
 }

@@ -14,7 +14,8 @@ int cmd_serve(const Args& args) {
   ServeOptions options;
   if (!load_command_config(line, &options.config, &error)) return fail(kExitFailure, error);
   options.listen = options.config.listen;
-  if (auto it = line.options.find("--listen"); it != line.options.end()) options.listen = it->second;
+  if (auto it = line.options.find("--listen"); it != line.options.end())
+    options.listen = it->second;
   options.print_token = line.config_file.empty();
   return run_server(std::move(options));
 }

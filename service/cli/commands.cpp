@@ -33,7 +33,8 @@ const char* usage_text() {
          "      allowed any of it.\n"
          "\n"
          "URIs are oss://BUCKET/KEY or s3://BUCKET/KEY, BUCKET a [bucket NAME] of the config.\n"
-         "Without --config, tws uses ./data/tws.conf, creating it (and ./data/media) on first use.\n"
+         "Without --config, tws uses ./data/tws.conf, creating it (and ./data/media) on first "
+         "use.\n"
          "Exit status: 0 success, 2 bad usage, 1 anything else (one line on stderr).\n";
 }
 
@@ -66,9 +67,8 @@ bool parse_command_line(const Args& args, const std::vector<std::string>& value_
       value = a.substr(eq + 1);
       has_value = true;
     }
-    const bool known = name == "--config" ||
-                       std::find(value_options.begin(), value_options.end(), name) !=
-                           value_options.end();
+    const bool known = name == "--config" || std::find(value_options.begin(), value_options.end(),
+                                                       name) != value_options.end();
     if (!known) {
       *error = "unknown option " + name;
       return false;

@@ -49,7 +49,6 @@ bool parse_command_line(const Args& args, const std::vector<std::string>& value_
 // The config named by --config, else ./data/tws.conf (created on first use).
 bool load_command_config(const CommandLine& line, Config* config, std::string* error);
 
-
 // Reads a whole local file (the request body).
 bool read_local_file(const std::string& path, std::string* text, std::string* error);
 

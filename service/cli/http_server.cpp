@@ -33,14 +33,21 @@ std::string connection_metrics_text(const HttpListener::Counts& n, int max_conne
   return "# HELP tws_http_connections Open client connections: idle (kept alive between "
          "requests) or active (a request on it).\n"
          "# TYPE tws_http_connections gauge\n"
-         "tws_http_connections{state=\"idle\"} " + std::to_string(n.idle) + "\n"
-         "tws_http_connections{state=\"active\"} " + std::to_string(n.lent) + "\n"
+         "tws_http_connections{state=\"idle\"} " +
+         std::to_string(n.idle) +
+         "\n"
+         "tws_http_connections{state=\"active\"} " +
+         std::to_string(n.lent) +
+         "\n"
          "# HELP tws_http_max_connections The cap on open client connections.\n"
          "# TYPE tws_http_max_connections gauge\n"
-         "tws_http_max_connections " + std::to_string(max_connections) + "\n"
+         "tws_http_max_connections " +
+         std::to_string(max_connections) +
+         "\n"
          "# HELP tws_http_connections_refused_total Connections closed at once at a cap.\n"
          "# TYPE tws_http_connections_refused_total counter\n"
-         "tws_http_connections_refused_total " + std::to_string(n.refused) + "\n";
+         "tws_http_connections_refused_total " +
+         std::to_string(n.refused) + "\n";
 }
 
 void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
@@ -112,7 +119,8 @@ int run_server(ServeOptions options) {
     return 2;
   }
   GRef<GInetAddress> address = adopt_ref(g_inet_address_new_from_string(host.c_str()));
-  if (!address && host == "localhost") address = adopt_ref(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
+  if (!address && host == "localhost")
+    address = adopt_ref(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
   if (!address) {
     std::fprintf(stderr, "tws: --listen: \"%s\" is not an IP address\n", host.c_str());
     return 2;
@@ -129,9 +137,9 @@ int run_server(ServeOptions options) {
         // /v1/* wants its API token before anything of its body is read.
         const char* path = g_uri_get_path(soup_server_message_get_uri(msg));
         if ((!strcmp(path, "/v1") || g_str_has_prefix(path, "/v1/")) &&
-            !bearer_token_ok(ctx.config, soup_message_headers_get_one(
-                                             soup_server_message_get_request_headers(msg),
-                                             "Authorization")))
+            !bearer_token_ok(ctx.config,
+                             soup_message_headers_get_one(
+                                 soup_server_message_get_request_headers(msg), "Authorization")))
           return Refusal{401, "WWW-Authenticate: Bearer\r\n",
                          failure_json({ErrorCode::kUnauthorized,
                                        "missing or wrong API token (Authorization: Bearer "
@@ -140,11 +148,10 @@ int run_server(ServeOptions options) {
       },
       kMaxRequestBody,
       [] {
-        return Refusal{413, "", failure_json({ErrorCode::kPayloadTooLarge,
-                                              "the body is larger than 1 MiB"})};
+        return Refusal{
+            413, "", failure_json({ErrorCode::kPayloadTooLarge, "the body is larger than 1 MiB"})};
       });
-  GRef<GSocketAddress> socket_address =
-      adopt_ref(g_inet_socket_address_new(address.get(), port));
+  GRef<GSocketAddress> socket_address = adopt_ref(g_inet_socket_address_new(address.get(), port));
   std::string listen_error;
   const int bound_port = listener.listen(socket_address.get(), &listen_error);
   if (!bound_port) {
@@ -153,8 +160,8 @@ int run_server(ServeOptions options) {
     return 1;
   }
   const bool v6 = g_inet_address_get_family(address.get()) == G_SOCKET_FAMILY_IPV6;
-  const std::string base = "http://" + (v6 ? "[" + host + "]" : host) + ":" +
-                           std::to_string(bound_port);
+  const std::string base =
+      "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(bound_port);
   // Signed URLs point at this server unless public-url names another place.
   const std::string configured_listen = "http://" + ctx.config.listen;
   if (ctx.config.public_url == configured_listen ||

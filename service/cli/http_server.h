@@ -11,7 +11,7 @@ namespace tws {
 
 struct ServeOptions {
   Config config;
-  std::string listen;       // ADDR:PORT; port 0 picks a free port
+  std::string listen;        // ADDR:PORT; port 0 picks a free port
   bool print_token = false;  // the embedded default: print the API token once
 };
 

@@ -55,8 +55,8 @@ bool check_keys(GKeyFile* kf, const char* group, const std::set<std::string>& al
   return true;
 }
 
-bool parse_bucket(GKeyFile* kf, const char* group, const std::string& name,
-                  const std::string& dir, Config* config, std::string* error) {
+bool parse_bucket(GKeyFile* kf, const char* group, const std::string& name, const std::string& dir,
+                  Config* config, std::string* error) {
   const std::string where = std::string("[") + group + "]";
   if (!valid_bucket_name(name)) {
     *error = where + ": invalid bucket name (letters, digits, '-', '_', '.')";
@@ -106,8 +106,8 @@ bool parse_listen(const std::string& listen) {
 }
 
 // An integer key in [min, max]; absent: *value is left as it is.
-bool get_int(GKeyFile* kf, const char* group, const char* key, int min, int max,
-             const char* unit, int* value, std::string* error) {
+bool get_int(GKeyFile* kf, const char* group, const char* key, int min, int max, const char* unit,
+             int* value, std::string* error) {
   if (!g_key_file_has_key(kf, group, key, nullptr)) return true;
   const std::string text = get_string(kf, group, key, "");
   char* end = nullptr;
@@ -180,9 +180,10 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
     const std::string group = *g;
     const std::string where = "[" + group + "]";
     if (group == "server") {
-      if (!check_keys(kf.get(), *g, {"listen", "public-url", "workers", "warmup-url", "stall-timeout",
-                                  "queue-limit", "keepalive-timeout", "request-timeout",
-                                  "max-connections", "max-connections-per-client", "worker-memory"},
+      if (!check_keys(kf.get(), *g,
+                      {"listen", "public-url", "workers", "warmup-url", "stall-timeout",
+                       "queue-limit", "keepalive-timeout", "request-timeout", "max-connections",
+                       "max-connections-per-client", "worker-memory"},
                       error))
         return false;
       listen_given = g_key_file_has_key(kf.get(), *g, "listen", nullptr);
@@ -233,9 +234,9 @@ bool parse_config(const std::string& text, const std::string& dir, Config* confi
     } else if (group == "transcode") {
       if (!check_keys(kf.get(), *g, {"preset"}, error)) return false;
       config->preset = get_string(kf.get(), *g, "preset", config->preset);
-      static const std::set<std::string> kPresets = {
-          "ultrafast", "superfast", "veryfast", "faster",  "fast",
-          "medium",    "slow",      "slower",   "veryslow", "placebo"};
+      static const std::set<std::string> kPresets = {"ultrafast", "superfast", "veryfast", "faster",
+                                                     "fast",      "medium",    "slow",     "slower",
+                                                     "veryslow",  "placebo"};
       if (!kPresets.count(config->preset)) {
         *error = where + " preset: unknown x264/x265 preset \"" + config->preset + "\"";
         return false;

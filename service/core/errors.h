@@ -8,14 +8,14 @@
 namespace tws {
 
 enum class ErrorCode {
-  kInvalidArgument,  // 400, names the field
-  kInvalidSource,    // 400, names why
-  kUnknownBucket,    // 400
-  kInvalidURI,       // 400
-  kNotFound,         // 404
-  kSourceChanged,    // 409
-  kStorageError,     // 502
-  kTranscodeFailed,  // 502
+  kInvalidArgument,     // 400, names the field
+  kInvalidSource,       // 400, names why
+  kUnknownBucket,       // 400
+  kInvalidURI,          // 400
+  kNotFound,            // 404
+  kSourceChanged,       // 409
+  kStorageError,        // 502
+  kTranscodeFailed,     // 502
   kUnauthorized,        // 401 (the service's API token)
   kAccessDenied,        // 403 (playback signature)
   kPayloadTooLarge,     // 413

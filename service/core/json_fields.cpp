@@ -49,7 +49,8 @@ bool JsonFields::no_other_members(std::string* error,
   GList* members = json_object_get_members(object_);
   std::string unknown;
   for (GList* m = members; m && unknown.empty(); m = m->next)
-    if (!known.count(static_cast<const char*>(m->data))) unknown = static_cast<const char*>(m->data);
+    if (!known.count(static_cast<const char*>(m->data)))
+      unknown = static_cast<const char*>(m->data);
   g_list_free(members);
   if (unknown.empty()) return true;
   *error = name(unknown.c_str()) + ": unknown member";
@@ -110,8 +111,7 @@ bool JsonFields::string(const char* member_name, std::string* value, std::string
 bool JsonFields::boolean(const char* member_name, bool* value, std::string* error) const {
   JsonNode* node = member(member_name);
   if (!node) return true;
-  if (JSON_NODE_TYPE(node) != JSON_NODE_VALUE ||
-      json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+  if (JSON_NODE_TYPE(node) != JSON_NODE_VALUE || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
     *error = name(member_name) + ": must be true or false";
     return false;
   }

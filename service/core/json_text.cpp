@@ -17,13 +17,27 @@ void write_string(const char* s, std::string* out) {
   *out += '"';
   for (const unsigned char* p = reinterpret_cast<const unsigned char*>(s); *p; ++p) {
     switch (*p) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         if (*p < 0x20) {
           char buf[8];
@@ -164,7 +178,8 @@ bool strings_are_utf8(JsonNode* node) {
         if (!g_utf8_validate(name, -1, nullptr) || !strings_are_utf8(member)) return false;
       return true;
     }
-    case JSON_NODE_NULL: return true;
+    case JSON_NODE_NULL:
+      return true;
   }
   return true;
 }
@@ -203,7 +218,8 @@ class StrictJson {
   void space() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
       ++i_;
-    if (s_.compare(i_, 2, "//") == 0 || s_.compare(i_, 2, "/*") == 0 || (i_ < s_.size() && s_[i_] == '#'))
+    if (s_.compare(i_, 2, "//") == 0 || s_.compare(i_, 2, "/*") == 0 ||
+        (i_ < s_.size() && s_[i_] == '#'))
       fail("a comment");
   }
   bool value(const std::string& path) {
@@ -278,7 +294,7 @@ class StrictJson {
       const char e = s_[i_ + 1];
       if (e == 'u') {
         if (i_ + 6 > s_.size() || !std::all_of(s_.begin() + long(i_) + 2, s_.begin() + long(i_) + 6,
-                                                 [](char h) { return g_ascii_isxdigit(h); }))
+                                               [](char h) { return g_ascii_isxdigit(h); }))
           return fail("a bad \\u escape");
         // Names are compared as written, with \u escapes of ASCII letters decoded.
         const unsigned code = unsigned(std::stoul(s_.substr(i_ + 2, 4), nullptr, 16));

@@ -33,13 +33,14 @@ void Metrics::http_response(int status) {
   http_codes_[status]++;
 }
 
-std::string Metrics::text(int64_t queue_depth, uint64_t extra_gets,
-                          uint64_t extra_bytes_in, uint64_t extra_heads) const {
+std::string Metrics::text(int64_t queue_depth, uint64_t extra_gets, uint64_t extra_bytes_in,
+                          uint64_t extra_heads) const {
   std::ostringstream out;
   out << "# HELP tws_segments_transcoded_total Segments transcoded and published.\n"
       << "# TYPE tws_segments_transcoded_total counter\n"
       << "tws_segments_transcoded_total " << transcoded_.load() << "\n"
-      << "# HELP tws_segments_served_total Segment responses completed, by where the bytes came from.\n"
+      << "# HELP tws_segments_served_total Segment responses completed, by where the bytes came "
+         "from.\n"
       << "# TYPE tws_segments_served_total counter\n"
       << "tws_segments_served_total{source=\"storage\"} " << served_storage_.load() << "\n"
       << "tws_segments_served_total{source=\"transcode\"} " << served_transcode_.load() << "\n";
@@ -76,7 +77,8 @@ std::string Metrics::text(int64_t queue_depth, uint64_t extra_gets,
     if (i == size_t(StorageOp::kHead)) n += extra_heads;
     out << "tws_storage_requests_total{op=\"" << kOps[i] << "\"} " << n << "\n";
   }
-  out << "# HELP tws_storage_bytes_total Bytes read from (in) and written to (out) object storage.\n"
+  out << "# HELP tws_storage_bytes_total Bytes read from (in) and written to (out) object "
+         "storage.\n"
       << "# TYPE tws_storage_bytes_total counter\n"
       << "tws_storage_bytes_total{dir=\"in\"} " << bytes_in_.load() + extra_bytes_in << "\n"
       << "tws_storage_bytes_total{dir=\"out\"} " << bytes_out_.load() << "\n";

@@ -36,8 +36,7 @@ class Metrics {
   std::string text(int64_t queue_depth, uint64_t extra_gets, uint64_t extra_bytes_in,
                    uint64_t extra_heads = 0) const;
 
-  static constexpr std::array<double, 10> kTranscodeBuckets = {0.5, 1,  2,  3,  5,
-                                                               8,   13, 20, 30, 60};
+  static constexpr std::array<double, 10> kTranscodeBuckets = {0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60};
 
  private:
   std::atomic<uint64_t> transcoded_{0}, served_storage_{0}, served_transcode_{0};

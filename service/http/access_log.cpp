@@ -14,8 +14,8 @@ struct RequestStats {
   gint64 started_real_us = 0;  // wall clock, for the log's "time"
   gint64 first_byte_us = 0;    // monotonic, 0 until the first body byte is written
   guint64 bytes = 0;
-  guint sent_status = 0;       // the status line written, 0 until it is
-  bool wrote_body = false;     // the whole response went out
+  guint sent_status = 0;    // the status line written, 0 until it is
+  bool wrote_body = false;  // the whole response went out
   bool finished = false;
 };
 
@@ -51,8 +51,8 @@ void log_request(SoupServerMessage* msg, bool aborted) {
   // it does a 500 response): what was sent decides. An aborted response is logged with the
   // status it went out with (0: none) and counted apart, never as a 5xx.
   aborted = aborted && !stats->wrote_body;
-  const guint status = aborted || stats->sent_status ? stats->sent_status
-                                                     : soup_server_message_get_status(msg);
+  const guint status =
+      aborted || stats->sent_status ? stats->sent_status : soup_server_message_get_status(msg);
   if (aborted)
     Metrics::global().http_aborted();
   else
@@ -79,45 +79,40 @@ void log_request(SoupServerMessage* msg, bool aborted) {
 }  // namespace
 
 void attach_access_log(SoupServer* server) {
-  g_signal_connect(server, "request-started",
-                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
-                     auto* stats = new RequestStats;
-                     stats->started_us = g_get_monotonic_time();
-                     stats->started_real_us = g_get_real_time();
-                     g_object_set_data_full(G_OBJECT(msg), kStatsKey, stats, [](gpointer p) {
-                       delete static_cast<RequestStats*>(p);
-                     });
-                     g_signal_connect(msg, "wrote-headers",
-                                      G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
-                                        if (RequestStats* s = stats_of(m))
-                                          s->sent_status = soup_server_message_get_status(m);
-                                      }),
-                                      nullptr);
-                     g_signal_connect(msg, "wrote-body", G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
-                                        if (RequestStats* s = stats_of(m)) s->wrote_body = true;
-                                      }),
-                                      nullptr);
-                     g_signal_connect(msg, "wrote-body-data",
-                                      G_CALLBACK(+[](SoupServerMessage* m, guint size, gpointer) {
-                                        RequestStats* s = stats_of(m);
-                                        if (!s) return;
-                                        if (!s->first_byte_us && size)
-                                          s->first_byte_us = g_get_monotonic_time();
-                                        s->bytes += size;
-                                      }),
-                                      nullptr);
-                   }),
-                   nullptr);
-  g_signal_connect(server, "request-finished",
-                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
-                     log_request(msg, false);
-                   }),
-                   nullptr);
-  g_signal_connect(server, "request-aborted",
-                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
-                     log_request(msg, true);
-                   }),
-                   nullptr);
+  g_signal_connect(
+      server, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) {
+        auto* stats = new RequestStats;
+        stats->started_us = g_get_monotonic_time();
+        stats->started_real_us = g_get_real_time();
+        g_object_set_data_full(G_OBJECT(msg), kStatsKey, stats,
+                               [](gpointer p) { delete static_cast<RequestStats*>(p); });
+        g_signal_connect(msg, "wrote-headers", G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
+                           if (RequestStats* s = stats_of(m))
+                             s->sent_status = soup_server_message_get_status(m);
+                         }),
+                         nullptr);
+        g_signal_connect(msg, "wrote-body", G_CALLBACK(+[](SoupServerMessage* m, gpointer) {
+                           if (RequestStats* s = stats_of(m)) s->wrote_body = true;
+                         }),
+                         nullptr);
+        g_signal_connect(msg, "wrote-body-data",
+                         G_CALLBACK(+[](SoupServerMessage* m, guint size, gpointer) {
+                           RequestStats* s = stats_of(m);
+                           if (!s) return;
+                           if (!s->first_byte_us && size) s->first_byte_us = g_get_monotonic_time();
+                           s->bytes += size;
+                         }),
+                         nullptr);
+      }),
+      nullptr);
+  g_signal_connect(
+      server, "request-finished",
+      G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) { log_request(msg, false); }),
+      nullptr);
+  g_signal_connect(
+      server, "request-aborted",
+      G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, gpointer) { log_request(msg, true); }),
+      nullptr);
 }
 
 void note_response_sent(SoupServerMessage* msg, int status) {

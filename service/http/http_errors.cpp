@@ -14,35 +14,57 @@ int http_status_of(ErrorCode code) {
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kInvalidSource:
     case ErrorCode::kUnknownBucket:
-    case ErrorCode::kInvalidURI: return 400;
-    case ErrorCode::kUnauthorized: return 401;
-    case ErrorCode::kAccessDenied: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kSourceChanged: return 409;
-    case ErrorCode::kPayloadTooLarge: return 413;
+    case ErrorCode::kInvalidURI:
+      return 400;
+    case ErrorCode::kUnauthorized:
+      return 401;
+    case ErrorCode::kAccessDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kSourceChanged:
+      return 409;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
     case ErrorCode::kStorageError:
-    case ErrorCode::kTranscodeFailed: return 502;
-    case ErrorCode::kServiceUnavailable: return 503;
-    case ErrorCode::kTranscodeTimeout: return 504;
+    case ErrorCode::kTranscodeFailed:
+      return 502;
+    case ErrorCode::kServiceUnavailable:
+      return 503;
+    case ErrorCode::kTranscodeTimeout:
+      return 504;
   }
   return 500;
 }
 
 const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kInvalidSource: return "InvalidSource";
-    case ErrorCode::kUnknownBucket: return "UnknownBucket";
-    case ErrorCode::kInvalidURI: return "InvalidURI";
-    case ErrorCode::kUnauthorized: return "Unauthorized";
-    case ErrorCode::kAccessDenied: return "AccessDenied";
-    case ErrorCode::kNotFound: return "NotFound";
-    case ErrorCode::kSourceChanged: return "SourceChanged";
-    case ErrorCode::kPayloadTooLarge: return "PayloadTooLarge";
-    case ErrorCode::kStorageError: return "StorageError";
-    case ErrorCode::kTranscodeFailed: return "TranscodeFailed";
-    case ErrorCode::kServiceUnavailable: return "ServiceUnavailable";
-    case ErrorCode::kTranscodeTimeout: return "TranscodeTimeout";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kInvalidSource:
+      return "InvalidSource";
+    case ErrorCode::kUnknownBucket:
+      return "UnknownBucket";
+    case ErrorCode::kInvalidURI:
+      return "InvalidURI";
+    case ErrorCode::kUnauthorized:
+      return "Unauthorized";
+    case ErrorCode::kAccessDenied:
+      return "AccessDenied";
+    case ErrorCode::kNotFound:
+      return "NotFound";
+    case ErrorCode::kSourceChanged:
+      return "SourceChanged";
+    case ErrorCode::kPayloadTooLarge:
+      return "PayloadTooLarge";
+    case ErrorCode::kStorageError:
+      return "StorageError";
+    case ErrorCode::kTranscodeFailed:
+      return "TranscodeFailed";
+    case ErrorCode::kServiceUnavailable:
+      return "ServiceUnavailable";
+    case ErrorCode::kTranscodeTimeout:
+      return "TranscodeTimeout";
   }
   return "InternalError";
 }
@@ -75,7 +97,8 @@ std::string failure_json(const Failure& failure) {
 void send_failure(SoupServerMessage* msg, const Failure& failure) {
   SoupMessageHeaders* headers = soup_server_message_get_response_headers(msg);
   if (failure.code == ErrorCode::kServiceUnavailable)
-    soup_message_headers_replace(headers, "Retry-After", std::to_string(kRetryAfterSeconds).c_str());
+    soup_message_headers_replace(headers, "Retry-After",
+                                 std::to_string(kRetryAfterSeconds).c_str());
   soup_message_headers_replace(headers, "Cache-Control", "no-store");
   send_json(msg, http_status_of(failure.code), failure_json(failure));
 }

@@ -195,10 +195,11 @@ void HttpListener::on_accepted(GRef<GSocket> socket) {
     const gint64 now = g_get_monotonic_time();
     if (now - last_refusal_log_us_ > 10 * G_USEC_PER_SEC) {
       last_refusal_log_us_ = now;
-      g_warning("turning connections away: %zu open (max-connections %d), %d from %s "
-                "(max-connections-per-client %d)",
-                connections_.size(), limits_.max_connections, from_client, c->client.c_str(),
-                limits_.max_per_client);
+      g_warning(
+          "turning connections away: %zu open (max-connections %d), %d from %s "
+          "(max-connections-per-client %d)",
+          connections_.size(), limits_.max_connections, from_client, c->client.c_str(),
+          limits_.max_per_client);
     }
     // Best effort: a client that reads before it writes learns why.
     (void)!send(c->fd(), kRefusal, sizeof kRefusal - 1, MSG_DONTWAIT | MSG_NOSIGNAL);

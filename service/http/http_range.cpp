@@ -25,8 +25,7 @@ std::string trim(const std::string& s) {
 
 std::string ByteRange::content_range(uint64_t size) const {
   if (kind != kSatisfiable) return "bytes */" + std::to_string(size);
-  return "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
-         std::to_string(size);
+  return "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size);
 }
 
 ByteRange parse_byte_range(const std::string& header, uint64_t size) {

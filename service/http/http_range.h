@@ -10,7 +10,7 @@ namespace tws {
 
 struct ByteRange {
   enum Kind { kNone, kSatisfiable, kUnsatisfiable } kind = kNone;
-  uint64_t first = 0, last = 0;  // inclusive, when kSatisfiable
+  uint64_t first = 0, last = 0;                    // inclusive, when kSatisfiable
   std::string content_range(uint64_t size) const;  // "bytes a-b/size" or "bytes */size"
 };
 

@@ -220,8 +220,8 @@ void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
 }
 
 // The target of a segment key, when it is a segment of a stored tws playlist.
-Transcoder::PlaylistPtr segment_playlist(const Config& config, const ObjectUri& uri,
-                                         int* index, Failure* failure) {
+Transcoder::PlaylistPtr segment_playlist(const Config& config, const ObjectUri& uri, int* index,
+                                         Failure* failure) {
   SegmentName name;
   if (!parse_segment_key(uri.key, &name)) {
     set_failure(failure, ErrorCode::kNotFound, "no such segment " + uri.to_string());
@@ -272,7 +272,7 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
   // A cluster node's read-ahead (Transcoder::read_ahead, [server] warmup-url): answered at
   // once without a body; a missing segment is queued here at read-ahead priority.
   const bool warmup = !head && soup_message_headers_get_one(
-      soup_server_message_get_request_headers(msg), "X-Tws-Warmup");
+                                   soup_server_message_get_request_headers(msg), "X-Tws-Warmup");
   auto read = std::make_shared<SegmentRead>();
   const Config* config = &ctx.config;
   ServerContext* server = &ctx;
@@ -360,8 +360,7 @@ bool make_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
         if (made->ok) {
           GUnique<GBytes> text(g_bytes_new(made->text.data(), made->text.size()));
           send_object(held.get(), text.get(), made->stat, "text/vtt", kImmutable);
-        }
-        else
+        } else
           send_failure(held.get(), made->failure);
         soup_server_message_unpause(held.get());
       });
@@ -413,7 +412,8 @@ void handle_playback(ServerContext& ctx, SoupServerMessage* msg, const std::stri
     soup_message_headers_replace(h, "Allow", "GET, HEAD, OPTIONS");
     return send_json(msg, 405,
                      "{\"Code\":\"MethodNotAllowed\",\"Message\":\"use GET or HEAD\","
-                     "\"RequestId\":\"" + new_request_id() + "\"}\n");
+                     "\"RequestId\":\"" +
+                         new_request_id() + "\"}\n");
   }
   ObjectUri uri;
   Failure failure;

@@ -14,8 +14,8 @@ namespace tws {
 namespace {
 
 struct PlayerFile {
-  const char* path;          // request path
-  const char* resource;      // name in the GResource
+  const char* path;      // request path
+  const char* resource;  // name in the GResource
   const char* content_type;
   const char* cache_control;
 };
@@ -61,7 +61,8 @@ void handle_player(SoupServerMessage* msg, const std::string& path) {
     soup_message_headers_replace(h, "Allow", "GET, HEAD");
     return send_json(msg, 405,
                      "{\"Code\":\"MethodNotAllowed\",\"Message\":\"use GET or HEAD\","
-                     "\"RequestId\":\"" + new_request_id() + "\"}\n");
+                     "\"RequestId\":\"" +
+                         new_request_id() + "\"}\n");
   }
   if (!player_page_built())
     return send_error(msg, ErrorCode::kNotFound,

@@ -11,8 +11,7 @@ namespace tws {
 void add_cors_headers(SoupServerMessage* msg) {
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(h, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace(h, "Access-Control-Expose-Headers",
-                               "Content-Length, Content-Range");
+  soup_message_headers_replace(h, "Access-Control-Expose-Headers", "Content-Length, Content-Range");
 }
 
 bool SegmentStream::start(SoupServerMessage* msg, Transcoder* transcoder,
@@ -24,11 +23,11 @@ bool SegmentStream::start(SoupServerMessage* msg, Transcoder* transcoder,
     delete stream;
     return false;
   }
-  stream->finished_handler_ = g_signal_connect(
-      msg, "finished", G_CALLBACK(+[](SoupServerMessage*, gpointer self) {
-        delete static_cast<SegmentStream*>(self);
-      }),
-      stream);
+  stream->finished_handler_ =
+      g_signal_connect(msg, "finished", G_CALLBACK(+[](SoupServerMessage*, gpointer self) {
+                         delete static_cast<SegmentStream*>(self);
+                       }),
+                       stream);
   return true;
 }
 

@@ -17,8 +17,8 @@ inline constexpr const char* kAudioGroup = "audio";
 inline constexpr const char* kSubtitleGroup = "subs";
 
 struct MasterVariant {
-  std::string playlist_key;   // the rendition's media playlist
-  int64_t bandwidth = 0;      // peak bits/s, as HLS wants (its audio rendition's included)
+  std::string playlist_key;  // the rendition's media playlist
+  int64_t bandwidth = 0;     // peak bits/s, as HLS wants (its audio rendition's included)
   int64_t average_bandwidth = 0;
   int width = 0, height = 0;  // 0: an audio-only variant
   Rate frame_rate;
@@ -26,8 +26,8 @@ struct MasterVariant {
   bool audio_group = false, subtitle_group = false;
 };
 
-struct MasterMedia {  // #EXT-X-MEDIA
-  bool subtitles = false;     // TYPE=SUBTITLES, else TYPE=AUDIO
+struct MasterMedia {       // #EXT-X-MEDIA
+  bool subtitles = false;  // TYPE=SUBTITLES, else TYPE=AUDIO
   std::string playlist_key;
   std::string name, language;  // language "" unknown
   int channels = 0;            // audio

@@ -11,9 +11,7 @@
 
 namespace tws {
 
-std::string playlist_key_for_prefix(const std::string& prefix_key) {
-  return prefix_key + ".m3u8";
-}
+std::string playlist_key_for_prefix(const std::string& prefix_key) { return prefix_key + ".m3u8"; }
 
 std::string prefix_of_playlist_key(const std::string& playlist_key) {
   if (!g_str_has_suffix(playlist_key.c_str(), ".m3u8") || playlist_key.size() <= 5) return "";
@@ -51,7 +49,8 @@ std::string media_playlist_text(const std::string& prefix_key, const PlaylistRec
   for (const PlannedSegment& s : plan.segments) {
     out << "#EXTINF:" << format_extinf(s.extinf) << ",\n"
         << percent_encode_path(
-               segment_file_name(prefix_key, record.token, s.index, segment_extension(record))) << "\n";
+               segment_file_name(prefix_key, record.token, s.index, segment_extension(record)))
+        << "\n";
   }
   out << "#EXT-X-ENDLIST\n";
   return out.str();

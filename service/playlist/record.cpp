@@ -125,8 +125,8 @@ bool read_rate(const JsonFields& f, const char* member, Rate* rate, std::string*
   double num = 0, den = 0;
   if (!a || json_array_get_length(a) != 2 ||
       !json_node_number(json_array_get_element(a, 0), &num) ||
-      !json_node_number(json_array_get_element(a, 1), &den) || num < 0 || den < 1 ||
-      num > 1e6 || den > 1e6) {
+      !json_node_number(json_array_get_element(a, 1), &den) || num < 0 || den < 1 || num > 1e6 ||
+      den > 1e6) {
     *error = f.name(member) + ": must be [num, den]";
     return false;
   }
@@ -224,10 +224,14 @@ bool read_plan(JsonObject* o, PlanInput* p, std::string* error) {
 
 const char* scale_type_name(ScaleType type) {
   switch (type) {
-    case ScaleType::kStretch: return "stretch";
-    case ScaleType::kFit: return "fit";
-    case ScaleType::kFill: return "fill";
-    case ScaleType::kCrop: return "crop";
+    case ScaleType::kStretch:
+      return "stretch";
+    case ScaleType::kFit:
+      return "fit";
+    case ScaleType::kFill:
+      return "fill";
+    case ScaleType::kCrop:
+      return "crop";
   }
   return "stretch";
 }
@@ -252,8 +256,8 @@ bool record_from_json(JsonNode* node, PlaylistRecord* record, std::string* error
   }
   if (!f.object("Source", &source, error) || !f.object("Video", &video, error) ||
       !f.object("Audio", &audio, error) || !f.object("Subtitle", &subtitle, error) ||
-      !f.object("Plan", &plan, error) ||
-      !f.object("Serve", &serve, error) || !f.string("Token", &r.token, error))
+      !f.object("Plan", &plan, error) || !f.object("Serve", &serve, error) ||
+      !f.string("Token", &r.token, error))
     return false;
   if (!source || !plan || r.token.empty()) {
     *error = "the record lacks Source, Plan or Token";

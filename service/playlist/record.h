@@ -15,11 +15,11 @@ namespace tws {
 
 // A subtitle rendition's text: a SourceSubtitles file, or a text stream inside the source.
 struct SubtitleTrack {
-  std::string uri;          // the file (oss://bucket/key); "" for a stream of the source
-  uint64_t size = 0;        // the file's bytes and storage identity, when the playlist was made
+  std::string uri;    // the file (oss://bucket/key); "" for a stream of the source
+  uint64_t size = 0;  // the file's bytes and storage identity, when the playlist was made
   std::string identity;
-  int stream = -1;          // index among the source's subtitle streams; -1 for a file
-  std::string language;     // ISO 639 code, "" unknown
+  int stream = -1;       // index among the source's subtitle streams; -1 for a file
+  std::string language;  // ISO 639 code, "" unknown
 };
 
 struct PlaylistRecord {

@@ -33,10 +33,9 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::string sign_path(const std::string& secret, const std::string& encoded_path,
-                      int64_t expires) {
-  GUnique<GHmac> hmac(g_hmac_new(G_CHECKSUM_SHA256,
-                                 reinterpret_cast<const guchar*>(secret.data()), secret.size()));
+std::string sign_path(const std::string& secret, const std::string& encoded_path, int64_t expires) {
+  GUnique<GHmac> hmac(
+      g_hmac_new(G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(secret.data()), secret.size()));
   const std::string message = "GET\n" + encoded_path + "\n" + std::to_string(expires);
   g_hmac_update(hmac.get(), reinterpret_cast<const guchar*>(message.data()),
                 gssize(message.size()));

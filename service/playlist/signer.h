@@ -15,8 +15,7 @@ constexpr int64_t kDefaultSignSeconds = 3600;
 constexpr int64_t kMaxSignSeconds = 7 * 24 * 3600;
 
 // The signature of an encoded path (as object_http_path gives) valid until `expires`.
-std::string sign_path(const std::string& secret, const std::string& encoded_path,
-                      int64_t expires);
+std::string sign_path(const std::string& secret, const std::string& encoded_path, int64_t expires);
 
 // public-url + encoded path + "?Expires=..&KeyId=..&Signature=..", signed with the first key.
 // False when the config has no signing key.

@@ -14,10 +14,12 @@ bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlay
   if (!storage) return false;
   std::string text, error;
   switch (storage->get(uri.key, &text, &error)) {
-    case StorageStatus::kOk: break;
+    case StorageStatus::kOk:
+      break;
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kNotFound, "no playlist at " + uri.to_string());
-    case StorageStatus::kError: return storage_failure(failure, error);
+    case StorageStatus::kError:
+      return storage_failure(failure, error);
   }
   return parse_stored_playlist(uri, text, playlist, failure);
 }
@@ -44,12 +46,13 @@ bool check_unchanged(Storage* storage, const std::string& key, const std::string
   ObjectStat stat;
   std::string error;
   switch (storage->stat(key, &stat, &error)) {
-    case StorageStatus::kOk: break;
+    case StorageStatus::kOk:
+      break;
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kSourceChanged,
-                         what + " changed since the playlist was made (" + uri_text +
-                             " is gone)");
-    case StorageStatus::kError: return storage_failure(failure, error);
+                         what + " changed since the playlist was made (" + uri_text + " is gone)");
+    case StorageStatus::kError:
+      return storage_failure(failure, error);
   }
   if (stat.size != size || stat.identity != identity)
     return set_failure(failure, ErrorCode::kSourceChanged,

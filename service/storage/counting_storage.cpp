@@ -34,8 +34,7 @@ StorageStatus CountingStorage::stat(const std::string& key, ObjectStat* st, std:
   return inner_->stat(key, st, error);
 }
 
-StorageStatus CountingStorage::get(const std::string& key, std::string* data,
-                                   std::string* error) {
+StorageStatus CountingStorage::get(const std::string& key, std::string* data, std::string* error) {
   Metrics::global().storage_request(StorageOp::kGet);
   const StorageStatus s = inner_->get(key, data, error);
   if (s == StorageStatus::kOk) Metrics::global().storage_bytes_in(data->size());

@@ -44,8 +44,7 @@ void fsync_dir(const std::string& dir) {
 
 // Creates the directories of `key` below `root` one at a time without following a symbolic
 // link, so no key makes a directory outside its bucket, whatever links the bucket holds.
-bool create_key_directories(const std::string& root, const std::string& key,
-                            std::string* error) {
+bool create_key_directories(const std::string& root, const std::string& key, std::string* error) {
   int dir = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
     *error = errno_text("the bucket's directory", errno);
@@ -194,8 +193,8 @@ StorageStatus LocalStorage::stat(const std::string& key, ObjectStat* st, std::st
   }
   if (!S_ISREG(s.st_mode)) return StorageStatus::kNotFound;  // directories, symlinks
   st->size = uint64_t(s.st_size);
-  st->identity = "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 +
-                                           s.st_mtim.tv_nsec);
+  st->identity =
+      "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec);
   return StorageStatus::kOk;
 }
 
@@ -225,8 +224,8 @@ class MappingCache {
   }
   void add(const std::string& path, const struct stat& s, GBytes* bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
-    entries_.push_front({path, s.st_dev, s.st_ino, s.st_size, mtime_ns(s),
-                         GUnique<GBytes>(g_bytes_ref(bytes))});
+    entries_.push_front(
+        {path, s.st_dev, s.st_ino, s.st_size, mtime_ns(s), GUnique<GBytes>(g_bytes_ref(bytes))});
     if (entries_.size() > kEntries) entries_.pop_back();
   }
 
@@ -289,8 +288,8 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
     return StorageStatus::kNotFound;
   }
   st->size = uint64_t(s.st_size);
-  st->identity = "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 +
-                                           s.st_mtim.tv_nsec);
+  st->identity =
+      "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec);
   // Objects are replaced by rename, never rewritten in place: a mapping stays valid. Small
   // ones are cheaper to read.
   constexpr off_t kMapFrom = 64 * 1024;

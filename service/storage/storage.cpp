@@ -15,16 +15,16 @@ bool is_storage_unavailable(const std::string& error) {
 }
 
 bool storage_failure(Failure* failure, const std::string& error) {
-  return set_failure(failure,
-                     is_storage_unavailable(error) ? ErrorCode::kServiceUnavailable
-                                                   : ErrorCode::kStorageError,
-                     error);
+  return set_failure(
+      failure,
+      is_storage_unavailable(error) ? ErrorCode::kServiceUnavailable : ErrorCode::kStorageError,
+      error);
 }
 
 GBytes* bytes_of(std::string&& data) {
   auto* owned = new std::string(std::move(data));
-  return g_bytes_new_with_free_func(owned->data(), owned->size(),
-                                    [](gpointer p) { delete static_cast<std::string*>(p); }, owned);
+  return g_bytes_new_with_free_func(
+      owned->data(), owned->size(), [](gpointer p) { delete static_cast<std::string*>(p); }, owned);
 }
 
 StorageStatus Storage::get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,

@@ -16,9 +16,12 @@ bool before(const QueueItem& a, const QueueItem& b) {
 
 const char* priority_name(Priority p) {
   switch (p) {
-    case Priority::kWaiting: return "waiting";
-    case Priority::kReadAhead: return "read-ahead";
-    case Priority::kPreTranscode: return "pre-transcode";
+    case Priority::kWaiting:
+      return "waiting";
+    case Priority::kReadAhead:
+      return "read-ahead";
+    case Priority::kPreTranscode:
+      return "pre-transcode";
   }
   return "?";
 }
@@ -49,7 +52,8 @@ std::optional<QueueItem> JobQueue::pop() {
 std::optional<QueueItem> JobQueue::take_starting_at(const std::string& playlist, int first) {
   auto best = items_.end();
   for (auto it = items_.begin(); it != items_.end(); ++it)
-    if (it->playlist == playlist && it->first == first && (best == items_.end() || before(*it, *best)))
+    if (it->playlist == playlist && it->first == first &&
+        (best == items_.end() || before(*it, *best)))
       best = it;
   if (best == items_.end()) return std::nullopt;
   QueueItem item = std::move(*best);

@@ -14,9 +14,8 @@
 
 namespace tws {
 
-bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first,
-                         int last, SegmentJob* job, std::unique_ptr<Storage>* out_storage,
-                         Failure* failure) {
+bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first, int last,
+                         SegmentJob* job, std::unique_ptr<Storage>* out_storage, Failure* failure) {
   const PlaylistRecord& rec = playlist.record;
   ObjectUri source;
   std::string error;
@@ -46,7 +45,8 @@ bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, i
 bool make_segments(const Config& config, const StoredPlaylist& playlist, int first, int last,
                    std::vector<std::string>* stored, Failure* failure) {
   const PlaylistRecord& rec = playlist.record;
-  if (rec.has_subtitle) return make_subtitle_segments(config, playlist, first, last, stored, failure);
+  if (rec.has_subtitle)
+    return make_subtitle_segments(config, playlist, first, last, stored, failure);
   SegmentJob job;
   std::unique_ptr<Storage> out_storage;
   if (!prepare_segment_job(config, playlist, first, last, &job, &out_storage, failure))

@@ -19,9 +19,8 @@ namespace tws {
 
 // Checks that the source is the one the playlist was made from (else kSourceChanged) and
 // sets up the job for segments [first, last] and the storage its segments go to.
-bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first,
-                         int last, SegmentJob* job, std::unique_ptr<Storage>* out_storage,
-                         Failure* failure);
+bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first, int last,
+                         SegmentJob* job, std::unique_ptr<Storage>* out_storage, Failure* failure);
 
 // Transcodes segments [first, last] (checked by the caller) into the playlist's bucket.
 // *stored: the keys committed (also those committed before a later segment failed).

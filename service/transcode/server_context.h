@@ -22,5 +22,4 @@ struct ServerContext {
   HttpListener* listener = nullptr;  // the server's connections (owned by run_server)
 };
 
-
 }  // namespace tws

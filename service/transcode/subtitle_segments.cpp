@@ -16,8 +16,8 @@ namespace {
 // The object at `uri_text` as a storage and key, checked against the size and identity the
 // record kept (check_unchanged).
 bool open_checked(const Config& config, const std::string& uri_text, uint64_t size,
-                  const std::string& identity, const char* what,
-                  std::unique_ptr<Storage>* storage, ObjectUri* uri, Failure* failure) {
+                  const std::string& identity, const char* what, std::unique_ptr<Storage>* storage,
+                  ObjectUri* uri, Failure* failure) {
   std::string error;
   if (!parse_object_uri(uri_text, uri, &error))
     return set_failure(failure, ErrorCode::kInvalidURI, "the record's " + uri_text + ": " + error);
@@ -61,8 +61,8 @@ bool open_cues(const Config& config, const PlaylistRecord& rec, std::vector<Cue>
 }
 
 bool segment_text(const PlaylistRecord& rec, const PlannedSegment& s,
-                  const std::vector<Cue>& file_cues, const std::string& location,
-                  std::string* text, Failure* failure) {
+                  const std::vector<Cue>& file_cues, const std::string& location, std::string* text,
+                  Failure* failure) {
   const auto start = int64_t(s.start_ns), end = int64_t(s.end_ns);
   if (location.empty()) {
     *text = webvtt_segment(file_cues, start, end);

@@ -60,9 +60,9 @@ std::optional<bool> Transcoder::stored(const StoredPlaylist& p, int index) {
   }
   const std::string id = flight_key(p, index);
   const int64_t now = g_get_monotonic_time();
-  if (auto it = known_.find(id); it != known_.end() &&
-                                 now - it->second.at < (it->second.stored ? kKnownStoredUs
-                                                                          : kKnownMissingUs))
+  if (auto it = known_.find(id);
+      it != known_.end() &&
+      now - it->second.at < (it->second.stored ? kKnownStoredUs : kKnownMissingUs))
     return it->second.stored;
   if (checking_.insert(id).second) {
     const BucketConfig b = *bucket;
@@ -209,9 +209,8 @@ void Transcoder::queue_read_ahead(const PlaylistPtr& playlist, int index) {
     // checks its storage; a warm-up is sent again only after kWarmupRepeat.
     constexpr int64_t kWarmupRepeat = 30 * G_USEC_PER_SEC;
     const int64_t now = g_get_monotonic_time();
-    if (warmed_.size() > 4096) std::erase_if(warmed_, [&](const auto& w) {
-      return now - w.second > kWarmupRepeat;
-    });
+    if (warmed_.size() > 4096)
+      std::erase_if(warmed_, [&](const auto& w) { return now - w.second > kWarmupRepeat; });
     for (int i = index + 1; i <= last; ++i) {
       auto [it, fresh] = warmed_.emplace(flight_key(*playlist, i), now);
       if (!fresh && now - it->second < kWarmupRepeat) continue;
@@ -238,8 +237,8 @@ void Transcoder::queue_read_ahead(const PlaylistPtr& playlist, int index) {
 
 void Transcoder::send_warmup(const StoredPlaylist& p, int index) {
   if (!warmup_session_) {
-    warmup_session_ = adopt_ref(soup_session_new_with_options(
-        "timeout", 30, "idle-timeout", 60, "user-agent", "tws-warmup", nullptr));
+    warmup_session_ = adopt_ref(soup_session_new_with_options("timeout", 30, "idle-timeout", 60,
+                                                              "user-agent", "tws-warmup", nullptr));
   }
   std::string url, error;
   const ObjectUri uri{p.uri.bucket, segment_key(p.prefix_key, p.record.token, index)};
@@ -275,8 +274,8 @@ void Transcoder::warm(const PlaylistPtr& playlist, int index) {
 
 void Transcoder::expect(const PlaylistPtr& playlist, int index) {
   const std::string id = playlist_id(*playlist);
-  if (shut_down_ || index >= int(playlist->plan.segments.size()) ||
-      find_flight(*playlist, index) || queue_.covers(id, index))
+  if (shut_down_ || index >= int(playlist->plan.segments.size()) || find_flight(*playlist, index) ||
+      queue_.covers(id, index))
     return;
   const std::optional<bool> is_stored = stored(*playlist, index);
   if (!is_stored) {
@@ -300,8 +299,10 @@ void Transcoder::pump() {
   while (!shut_down_ && jobs_.size() < size_t(config_.workers)) {
     // Background work leaves the last free worker to clients that may come while an urgent
     // job runs (a viewer asks for its video and audio segments one after the other).
-    if (queue_.top_priority() != Priority::kWaiting && jobs_.size() + 1 >= size_t(config_.workers) &&
-        std::any_of(jobs_.begin(), jobs_.end(), [this](const auto& j) { return urgent(*j.second); }))
+    if (queue_.top_priority() != Priority::kWaiting &&
+        jobs_.size() + 1 >= size_t(config_.workers) &&
+        std::any_of(jobs_.begin(), jobs_.end(),
+                    [this](const auto& j) { return urgent(*j.second); }))
       break;
     std::optional<QueueItem> item = queue_.pop();
     if (!item) break;
@@ -393,8 +394,7 @@ void Transcoder::launch(const QueueItem& item, int first, int last) {
 }
 
 void Transcoder::preempt_for_waiting() {
-  if (jobs_.size() < size_t(config_.workers) || queue_.top_priority() != Priority::kWaiting)
-    return;
+  if (jobs_.size() < size_t(config_.workers) || queue_.top_priority() != Priority::kWaiting) return;
   // Is some job already giving up its worker (stopping in the segment it is making)? One
   // that stops later does not count: held while a client waits, it would never get there.
   for (const auto& [id, job] : jobs_)
@@ -542,8 +542,11 @@ void Transcoder::handle(Event& e) {
   if (it == flights_.end() || it->second->job != e.job) return;  // moved to another job
   Flight* flight = it->second.get();
   switch (e.kind) {
-    case Event::kBegin: break;
-    case Event::kData: flight->append(std::move(e.bytes)); break;
+    case Event::kBegin:
+      break;
+    case Event::kData:
+      flight->append(std::move(e.bytes));
+      break;
     case Event::kEnd: {
       std::unique_ptr<Flight> done = std::move(it->second);
       flights_.erase(it);
@@ -557,7 +560,8 @@ void Transcoder::handle(Event& e) {
                        : e.failure);
       break;
     }
-    case Event::kDone: break;
+    case Event::kDone:
+      break;
   }
 }
 

@@ -127,7 +127,7 @@ class Transcoder {
   void launch(const QueueItem& item, int first, int last);
   void preempt_for_waiting();
   void truncate(Job* job, int at);
-  void work(Job* job);  // worker thread
+  void work(Job* job);     // worker thread
   void post(Event event);  // worker thread
   void drain();
   void handle(Event& event);
@@ -143,8 +143,8 @@ class Transcoder {
     bool stored = false;
     int64_t at = 0;  // monotonic us
   };
-  std::map<std::string, Known> known_;     // remote segments: flight_key -> what is known
-  std::set<std::string> checking_;          // flight keys with a storage check running
+  std::map<std::string, Known> known_;  // remote segments: flight_key -> what is known
+  std::set<std::string> checking_;      // flight keys with a storage check running
   // Work that waits for a check's answer: read-ahead and expected segments, and queue items
   // whose segments were unknown when pump() came to them.
   std::vector<std::pair<PlaylistPtr, int>> pending_read_ahead_, pending_expect_;

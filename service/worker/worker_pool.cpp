@@ -179,11 +179,9 @@ void WorkerPool::configure(int count, uint64_t memory_limit) {
 void WorkerPool::refill() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    changed_.wait(lock,
-                  [this] {
-                    return stopping_ || int(idle_.size()) + lent_ < idle_target_ ||
-                           int(idle_.size()) < waiting_;
-                  });
+    changed_.wait(lock, [this] {
+      return stopping_ || int(idle_.size()) + lent_ < idle_target_ || int(idle_.size()) < waiting_;
+    });
     if (stopping_) return;
     const uint64_t limit = memory_limit_;
     lock.unlock();

@@ -29,11 +29,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tws::PlanInput in;
   in.duration = double(take<uint32_t>(data, size) % 40000000) / 1000.0;  // up to 11 h
   const uint8_t kind = take<uint8_t>(data, size);
-  if (kind & 1) in.frame_rate = {int(take<uint16_t>(data, size) % 240001), int(take<uint16_t>(data, size) % 1002)};
+  if (kind & 1)
+    in.frame_rate = {int(take<uint16_t>(data, size) % 240001),
+                     int(take<uint16_t>(data, size) % 1002)};
   if (kind & 2) in.audio_rate = int(take<uint32_t>(data, size) % 200000);
   in.segment_length = double(take<uint8_t>(data, size) % 20);
   const int initial = take<uint8_t>(data, size) % 8;
-  for (int i = 0; i < initial; ++i) in.initial_segments.push_back(double(take<uint8_t>(data, size) % 20) / 2);
+  for (int i = 0; i < initial; ++i)
+    in.initial_segments.push_back(double(take<uint8_t>(data, size) % 20) / 2);
 
   tws::Plan plan;
   std::string error;
@@ -50,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (s.end_frame <= s.first_frame) __builtin_trap();
       if (k > 0 && s.first_frame != plan.segments[k - 1].end_frame) __builtin_trap();
       const double frames = double(s.end_frame - s.first_frame);
-      if (std::fabs(s.extinf - frames * in.frame_rate.den / in.frame_rate.num) > 1e-6) __builtin_trap();
+      if (std::fabs(s.extinf - frames * in.frame_rate.den / in.frame_rate.num) > 1e-6)
+        __builtin_trap();
     }
     if (plan.has_audio()) {
       if (s.first_sample % tws::kAacFrame || s.end_sample % tws::kAacFrame) __builtin_trap();
@@ -59,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (k > 0 && s.start_ns != plan.segments[k - 1].end_ns) __builtin_trap();
     longest = std::max(longest, s.extinf);
   }
-  if (plan.segments.front().first_frame != 0 || plan.segments.front().first_sample != 0) __builtin_trap();
+  if (plan.segments.front().first_frame != 0 || plan.segments.front().first_sample != 0)
+    __builtin_trap();
   if (plan.target_duration != int(std::ceil(longest - 1e-9))) __builtin_trap();
   return 0;
 }

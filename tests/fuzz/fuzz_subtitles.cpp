@@ -2,9 +2,9 @@
 // libFuzzer target: subtitle files as uploaded (SourceSubtitles): WebVTT, SRT or ASS/SSA
 // detected from the text and parsed (pipelines/subtitle_cues.cpp), then written as WebVTT
 // segments. Cues come out with start <= end, and what is written parses again.
+#include <climits>
 #include <cstddef>
 #include <cstdint>
-#include <climits>
 #include <string>
 #include <vector>
 

@@ -86,12 +86,10 @@ TEST(Config, Errors) {
             std::string::npos);
   EXPECT_NE(parse_error("[bucket a/b]\npath = /x\n").find("invalid bucket name"),
             std::string::npos);
-  EXPECT_NE(parse_error("[bucket ..]\npath = /x\n").find("invalid bucket name"),
-            std::string::npos);
+  EXPECT_NE(parse_error("[bucket ..]\npath = /x\n").find("invalid bucket name"), std::string::npos);
   EXPECT_NE(parse_error("[server]\nworkers = 0\n").find("workers"), std::string::npos);
   EXPECT_NE(parse_error("[server]\nlisten = nonsense\n").find("listen"), std::string::npos);
-  EXPECT_NE(parse_error("[server]\npublic-url = ftp://x\n").find("public-url"),
-            std::string::npos);
+  EXPECT_NE(parse_error("[server]\npublic-url = ftp://x\n").find("public-url"), std::string::npos);
   EXPECT_NE(parse_error("[server]\nlisten = 127.0.0.1:8080 # trailing comment\n").find("listen"),
             std::string::npos);
   EXPECT_NE(parse_error("[key dev]\nsecret =\n").find("secret"), std::string::npos);

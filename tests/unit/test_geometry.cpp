@@ -60,9 +60,9 @@ TEST(GeometryParse, Forms) {
 
 TEST(GeometryParse, Errors) {
   const std::vector<std::string> bad = {
-      "",         "x",          "1280",     "0x720",   "1280x0",   "4097x",    "x4097",
-      "4097x720", "abcx",       "12.5x",    "-1x",     "+5x",      "1280x720x", "1280 x720",
-      "1280x 720", "x-720",     "99999999999x", "1280*720", "xx720",
+      "",          "x",     "1280",         "0x720",    "1280x0", "4097x",     "x4097",
+      "4097x720",  "abcx",  "12.5x",        "-1x",      "+5x",    "1280x720x", "1280 x720",
+      "1280x 720", "x-720", "99999999999x", "1280*720", "xx720",
   };
   for (const std::string& text : bad) {
     ResolutionSpec s = Spec(7, 9);
@@ -138,8 +138,7 @@ TEST(GeometryResolve, Square1000) {
     EXPECT_EQ(Resolve(1920, 1080, box, ScaleType::kFit, adaptive), Dims(1000, 562, 1000, 562));
     EXPECT_EQ(Resolve(1920, 1080, box, ScaleType::kFill, adaptive), Dims(1000, 1000, 1000, 562));
     // 1777.8 x 1000 -> 1778
-    EXPECT_EQ(Resolve(1920, 1080, box, ScaleType::kCrop, adaptive),
-              Dims(1000, 1000, 1778, 1000));
+    EXPECT_EQ(Resolve(1920, 1080, box, ScaleType::kCrop, adaptive), Dims(1000, 1000, 1778, 1000));
   }
 }
 
@@ -200,12 +199,14 @@ TEST(GeometryResolve, AdaptiveNeverAboveTheSource) {
 
 TEST(GeometryResolve, AdaptiveKeepsTheBoxShape) {
   // 960x540 source, 1000x1000 box: shrinks by min(1, 0.96, 0.54) to 540x540.
-  EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kStretch, true), Dims(540, 540, 540, 540));
+  EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kStretch, true),
+            Dims(540, 540, 540, 540));
   EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kFit, true), Dims(540, 304, 540, 304));
   EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kFill, true), Dims(540, 540, 540, 304));
   EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kCrop, true), Dims(540, 540, 960, 540));
   // Fixed: the box as asked (upscaling).
-  EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kFit, false), Dims(1000, 562, 1000, 562));
+  EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kFit, false),
+            Dims(1000, 562, 1000, 562));
   EXPECT_EQ(Resolve(960, 540, Spec(1000, 1000), ScaleType::kCrop, false),
             Dims(1000, 1000, 1778, 1000));
   // A box above the source in one side only: 1280x2000 on 1920x1080 shrinks by 0.54.
@@ -217,9 +218,12 @@ TEST(GeometryResolve, AdaptiveKeepsTheBoxShape) {
 
 TEST(GeometryResolve, OddSizesBecomeEven) {
   // Adaptive never goes above the source, not even by rounding to even.
-  EXPECT_EQ(Resolve(641, 481, ResolutionSpec{}, ScaleType::kStretch, true), Dims(640, 480, 640, 480));
-  EXPECT_EQ(Resolve(641, 481, ResolutionSpec{}, ScaleType::kStretch, false), Dims(642, 482, 642, 482));
-  EXPECT_EQ(Resolve(639, 479, ResolutionSpec{}, ScaleType::kStretch, true), Dims(638, 478, 638, 478));
+  EXPECT_EQ(Resolve(641, 481, ResolutionSpec{}, ScaleType::kStretch, true),
+            Dims(640, 480, 640, 480));
+  EXPECT_EQ(Resolve(641, 481, ResolutionSpec{}, ScaleType::kStretch, false),
+            Dims(642, 482, 642, 482));
+  EXPECT_EQ(Resolve(639, 479, ResolutionSpec{}, ScaleType::kStretch, true),
+            Dims(638, 478, 638, 478));
   EXPECT_EQ(Resolve(1920, 1080, Spec(1281, 721), ScaleType::kStretch, false),
             Dims(1282, 722, 1282, 722));
   EXPECT_EQ(Resolve(1920, 1080, Spec(1279, 719), ScaleType::kStretch, false),
@@ -232,7 +236,8 @@ TEST(GeometryResolve, TinySizesAreAtLeastTwo) {
   EXPECT_EQ(Resolve(1, 1, ResolutionSpec{}, ScaleType::kStretch, true), Dims(2, 2, 2, 2));
   EXPECT_EQ(Resolve(1920, 1080, Parse("1x"), ScaleType::kStretch, false), Dims(2, 2, 2, 2));
   EXPECT_EQ(Resolve(1920, 1080, Parse("x1"), ScaleType::kStretch, false), Dims(2, 2, 2, 2));
-  EXPECT_EQ(Resolve(1920, 1080, Spec(3, 1000), ScaleType::kFit, false), Dims(4, 2, 4, 2));  // 3 -> 4
+  EXPECT_EQ(Resolve(1920, 1080, Spec(3, 1000), ScaleType::kFit, false),
+            Dims(4, 2, 4, 2));  // 3 -> 4
   EXPECT_EQ(Resolve(1920, 1080, Spec(3, 1000), ScaleType::kFill, false), Dims(4, 1000, 4, 2));
   EXPECT_EQ(Resolve(4000, 2, Parse("x1"), ScaleType::kStretch, false), Dims(2000, 2, 2000, 2));
 }
@@ -241,19 +246,20 @@ TEST(GeometryResolve, TinySizesAreAtLeastTwo) {
 
 TEST(GeometryResolve, Invariants) {
   const std::vector<std::pair<int, int>> sources = {
-      {1920, 1080}, {1080, 1920}, {960, 540}, {641, 481}, {720, 576}, {768, 576},
+      {1920, 1080}, {1080, 1920}, {960, 540}, {641, 481}, {720, 576},  {768, 576},
       {3840, 2160}, {1, 1},       {4000, 3},  {352, 288}, {1440, 1080}};
-  const std::vector<ResolutionSpec> specs = {
-      Spec(1280, 720), Spec(720, 720), Spec(1000, 1000), Spec(1281, 719), Spec(1, 4096),
-      Spec(4096, 1),   Spec(1920, 0),  Spec(0, 1080),    Spec(333, 0),    Spec(0, 77), Spec(0, 0)};
+  const std::vector<ResolutionSpec> specs = {Spec(1280, 720), Spec(720, 720), Spec(1000, 1000),
+                                             Spec(1281, 719), Spec(1, 4096),  Spec(4096, 1),
+                                             Spec(1920, 0),   Spec(0, 1080),  Spec(333, 0),
+                                             Spec(0, 77),     Spec(0, 0)};
   for (auto [sw, sh] : sources)
     for (const ResolutionSpec& spec : specs)
       for (ScaleType t : kAllTypes)
         for (bool adaptive : {false, true}) {
           const OutputGeometry g = resolve_geometry(sw, sh, spec, t, adaptive);
-          SCOPED_TRACE(::testing::Message() << sw << "x" << sh << " spec " << spec.width << "x"
-                                            << spec.height << " type " << int(t) << " adaptive "
-                                            << adaptive);
+          SCOPED_TRACE(::testing::Message()
+                       << sw << "x" << sh << " spec " << spec.width << "x" << spec.height
+                       << " type " << int(t) << " adaptive " << adaptive);
           for (int v : {g.width, g.height, g.picture_width, g.picture_height}) {
             EXPECT_GE(v, 2);
             EXPECT_EQ(v % 2, 0);
@@ -386,8 +392,9 @@ TEST(GeometryDisplay, FeedsResolve) {
   EXPECT_EQ(Resolve(v.display_width(), v.display_height(), Parse("x1280"), ScaleType::kFit, true),
             Dims(720, 1280, 720, 1280));
   const VideoStreamInfo pal = Video(720, 576, 16, 15);
-  EXPECT_EQ(Resolve(pal.display_width(), pal.display_height(), Parse("x480"), ScaleType::kFit, true),
-            Dims(640, 480, 640, 480));
+  EXPECT_EQ(
+      Resolve(pal.display_width(), pal.display_height(), Parse("x480"), ScaleType::kFit, true),
+      Dims(640, 480, 640, 480));
 }
 
 }  // namespace

@@ -57,8 +57,8 @@ GstPadProbeReturn on_data(GstPad*, GstPadProbeInfo* info, gpointer user_data) {
   if (gst_video_event_is_force_key_unit(event)) {
     gboolean all_headers;
     guint count;
-    gst_video_event_parse_downstream_force_key_unit(event, nullptr, nullptr, nullptr,
-                                                    &all_headers, &count);
+    gst_video_event_parse_downstream_force_key_unit(event, nullptr, nullptr, nullptr, &all_headers,
+                                                    &count);
     SegmentSeen seg;
     seg.key_unit_count = count;
     cap->segments.push_back(seg);
@@ -99,10 +99,10 @@ void run_pipeline(const std::string& launch, Capture* cap, bool block_key_unit_r
   auto sink = adopt_ref(gst_bin_get_by_name(GST_BIN(pipeline.get()), "sink"));
   ASSERT_TRUE(sink);
   auto sinkpad = adopt_ref(gst_element_get_static_pad(sink.get(), "sink"));
-  gst_pad_add_probe(sinkpad.get(),
-                    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                 GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                    on_data, cap, nullptr);
+  gst_pad_add_probe(
+      sinkpad.get(),
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      on_data, cap, nullptr);
   if (block_key_unit_requests) {
     auto parse = adopt_ref(gst_bin_get_by_name(GST_BIN(pipeline.get()), "parse"));
     ASSERT_TRUE(parse);
@@ -143,10 +143,12 @@ std::string av_launch(const std::string& mux_props, int video_frames, int audio_
          " ! x264enc speed-preset=ultrafast bframes=2 key-int-max=" +
          std::to_string(key_int_max) +
          " ! h264parse name=parse ! mux.video"
-         " audiotestsrc num-buffers=" + std::to_string(audio_buffers) +
+         " audiotestsrc num-buffers=" +
+         std::to_string(audio_buffers) +
          " samplesperbuffer=1024 ! audio/x-raw,rate=44100,channels=2"
          " ! avenc_aac ! aacparse ! mux.audio"
-         " hlssegmux name=mux " + mux_props + " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1";
+         " hlssegmux name=mux " +
+         mux_props + " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1";
 }
 
 std::string shell(const std::string& cmd) {
@@ -163,7 +165,8 @@ std::string shell(const std::string& cmd) {
 std::string write_file(const std::string& name, const std::vector<uint8_t>& bytes) {
   std::string path = ::testing::TempDir() + name;
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   return path;
 }
 
@@ -176,7 +179,9 @@ double probe_start(const std::string& path, const char* stream) {
 }
 
 // 0-based expected audio boundary in samples of a boundary in seconds at 44.1 kHz.
-uint64_t aac_grid(double seconds) { return tws::audio_boundary_samples(uint64_t(seconds * 1e9), 44100); }
+uint64_t aac_grid(double seconds) {
+  return tws::audio_boundary_samples(uint64_t(seconds * 1e9), 44100);
+}
 
 }  // namespace
 
@@ -195,8 +200,8 @@ TEST(HlsSegMuxPlan, ParsesBoundariesExactly) {
 
 TEST(HlsSegMuxPlan, AudioGridRoundsHalfUp) {
   EXPECT_EQ(tws::audio_boundary_samples(0, 44100), 0u);
-  EXPECT_EQ(tws::audio_boundary_samples(2 * GST_SECOND, 44100), 86u * 1024);   // 86.13
-  EXPECT_EQ(tws::audio_boundary_samples(10 * GST_SECOND, 44100), 431u * 1024); // 430.66
+  EXPECT_EQ(tws::audio_boundary_samples(2 * GST_SECOND, 44100), 86u * 1024);    // 86.13
+  EXPECT_EQ(tws::audio_boundary_samples(10 * GST_SECOND, 44100), 431u * 1024);  // 430.66
   EXPECT_EQ(tws::audio_boundary_samples(10 * GST_SECOND, 48000), 469u * 1024);  // 468.75
   // 32 ms at 48 kHz is exactly 1.5 frames: half up.
   EXPECT_EQ(tws::audio_boundary_samples(32 * GST_MSECOND, 48000), 2u * 1024);
@@ -206,8 +211,7 @@ TEST(HlsSegMuxPlan, AudioGridRoundsHalfUp) {
 TEST(HlsSegMux, ParseLaunchPropertiesAndPads) {
   GError* err = nullptr;
   auto mux = adopt_ref(gst_parse_launch(
-      "hlssegmux boundaries=0,1.5,3 first-index=4 pts-offset=0 segment-duration=2000000000",
-      &err));
+      "hlssegmux boundaries=0,1.5,3 first-index=4 pts-offset=0 segment-duration=2000000000", &err));
   GUnique<GError> guard(err);
   ASSERT_TRUE(mux);
   gchar* boundaries = nullptr;
@@ -266,16 +270,20 @@ TEST(HlsSegMux, CutsAudioVideoAtBoundaries) {
     std::string path = write_file("hlssegmux-seg" + std::to_string(i) + ".ts", s.bytes);
     EXPECT_NEAR(probe_start(path, "v"), 10.0 + 2.0 * i, 1e-6);
     EXPECT_NEAR(probe_start(path, "a"), 10.0 + aac_grid(2.0 * i) / 44100.0, 1e-4);
-    std::string first_flags = shell("ffprobe -v error -select_streams v -show_entries "
-                                    "packet=flags -read_intervals %+#1 -of csv=p=0 " + path);
+    std::string first_flags = shell(
+        "ffprobe -v error -select_streams v -show_entries "
+        "packet=flags -read_intervals %+#1 -of csv=p=0 " +
+        path);
     EXPECT_EQ(first_flags.substr(0, 1), "K");
     std::remove(path.c_str());
   }
   if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg: segment files not checked";
   std::string path = write_file("hlssegmux-concat.ts", concat);
   EXPECT_EQ(shell("ffmpeg -nostdin -v error -i " + path + " -f null - 2>&1"), "");
-  std::string frames = shell("ffprobe -v error -count_frames -select_streams v -show_entries "
-                             "stream=nb_read_frames -of csv=p=0 " + path);
+  std::string frames = shell(
+      "ffprobe -v error -count_frames -select_streams v -show_entries "
+      "stream=nb_read_frames -of csv=p=0 " +
+      path);
   EXPECT_EQ(frames.substr(0, frames.find('\n')), "150");
   std::remove(path.c_str());
 }
@@ -354,10 +362,11 @@ TEST(HlsSegMux, ErrorWhenSegmentDoesNotStartWithKeyframe) {
 
 TEST(HlsSegMux, AudioOnlyOnTheAudioGrid) {
   Capture cap;
-  run_pipeline("audiotestsrc num-buffers=150 samplesperbuffer=1024 ! audio/x-raw,rate=44100"
-               " ! avenc_aac ! aacparse ! mux.audio hlssegmux name=mux boundaries=0,1,2"
-               " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1",
-               &cap);
+  run_pipeline(
+      "audiotestsrc num-buffers=150 samplesperbuffer=1024 ! audio/x-raw,rate=44100"
+      " ! avenc_aac ! aacparse ! mux.audio hlssegmux name=mux boundaries=0,1,2"
+      " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1",
+      &cap);
   ASSERT_EQ(cap.error, "");
   ASSERT_EQ(cap.segments.size(), 2u);
   for (size_t i = 0; i < 2; i++) {
@@ -371,11 +380,12 @@ TEST(HlsSegMux, AudioOnlyOnTheAudioGrid) {
 
 TEST(HlsSegMux, VideoOnlyEverySegmentDurationUntilEos) {
   Capture cap;
-  run_pipeline("videotestsrc num-buffers=70 ! video/x-raw,framerate=25/1,width=160,height=120"
-               " ! x264enc speed-preset=ultrafast key-int-max=1000 ! h264parse"
-               " ! mux.video hlssegmux name=mux segment-duration=1000000000"
-               " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1",
-               &cap);
+  run_pipeline(
+      "videotestsrc num-buffers=70 ! video/x-raw,framerate=25/1,width=160,height=120"
+      " ! x264enc speed-preset=ultrafast key-int-max=1000 ! h264parse"
+      " ! mux.video hlssegmux name=mux segment-duration=1000000000"
+      " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1",
+      &cap);
   ASSERT_EQ(cap.error, "");
   ASSERT_EQ(cap.segments.size(), 3u);
   EXPECT_EQ(cap.segments[0].video_frames, 25u);
@@ -390,17 +400,19 @@ TEST(HlsSegMux, HevcSegmentsDecodeAlone) {
     GTEST_SKIP() << "no x265enc";
   Capture cap;
   // x265 writes VPS/SPS/PPS only at the first IDR: hlssegmux repeats them per segment.
-  run_pipeline("videotestsrc num-buffers=50 ! video/x-raw,framerate=25/1,width=160,height=120"
-               " ! x265enc speed-preset=ultrafast key-int-max=1000 ! h265parse"
-               " ! mux.video hlssegmux name=mux boundaries=0,1,2"
-               " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1",
-               &cap);
+  run_pipeline(
+      "videotestsrc num-buffers=50 ! video/x-raw,framerate=25/1,width=160,height=120"
+      " ! x265enc speed-preset=ultrafast key-int-max=1000 ! h265parse"
+      " ! mux.video hlssegmux name=mux boundaries=0,1,2"
+      " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1",
+      &cap);
   ASSERT_EQ(cap.error, "");
   ASSERT_EQ(cap.segments.size(), 2u);
   if (!have_ffmpeg()) return;
   for (size_t i = 0; i < 2; i++) {
     EXPECT_EQ(cap.segments[i].video_frames, 25u);
-    std::string path = write_file("hlssegmux-hevc" + std::to_string(i) + ".ts", cap.segments[i].bytes);
+    std::string path =
+        write_file("hlssegmux-hevc" + std::to_string(i) + ".ts", cap.segments[i].bytes);
     EXPECT_EQ(shell("ffmpeg -nostdin -v error -i " + path + " -f null - 2>&1"), "");
     EXPECT_NEAR(probe_start(path, "v"), 10.0 + i, 1e-6);
     std::remove(path.c_str());

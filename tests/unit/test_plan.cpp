@@ -138,7 +138,7 @@ TEST(Plan, Fps2997Boundaries) {
   EXPECT_EQ(format_extinf(p.segments[0].extinf), "10.010000");  // 300 frames
   EXPECT_EQ(format_extinf(p.segments[1].extinf), "9.976633");   // 299 frames
   EXPECT_EQ(format_extinf(p.segments[2].extinf), "10.010000");
-  EXPECT_EQ(p.target_duration, 11);  // ceil(10.01)
+  EXPECT_EQ(p.target_duration, 11);                 // ceil(10.01)
   EXPECT_EQ(p.segments[1].start_ns, 10010000000u);  // 300 * 1001 / 30000 s, exact
   // Every boundary stays within half a frame of the nominal one.
   for (size_t k = 0; k < p.segments.size(); ++k)
@@ -295,8 +295,8 @@ TEST(Plan, AudioOnly) {
 TEST(Plan, AudioOnly44100WithShortLastPiece) {
   const Plan p = MakeOk(Input(30.4, {0, 1}, 44100));
   CheckInvariants(p);
-  ASSERT_EQ(p.segments.size(), 3u);  // 0, 10, 20; the 0.4 s rest joins the last
-  EXPECT_EQ(p.segments[1].first_sample, 431 * 1024);  // 430.66 -> 431
+  ASSERT_EQ(p.segments.size(), 3u);                      // 0, 10, 20; the 0.4 s rest joins the last
+  EXPECT_EQ(p.segments[1].first_sample, 431 * 1024);     // 430.66 -> 431
   EXPECT_EQ(p.segments.back().end_sample, 1309 * 1024);  // 30.4*44100/1024 = 1309.2
 }
 
@@ -338,8 +338,7 @@ TEST(Plan, RenditionsShareNominalBoundaries) {
   const Plan b = MakeOk(Input(120, {30000, 1001}, 48000, 6, {2}));
   ASSERT_EQ(a.segments.size(), b.segments.size());
   for (size_t k = 0; k < a.segments.size(); ++k)
-    EXPECT_LE(std::abs(double(a.segments[k].start_ns) - double(b.segments[k].start_ns)),
-              1e9 / 25);
+    EXPECT_LE(std::abs(double(a.segments[k].start_ns) - double(b.segments[k].start_ns)), 1e9 / 25);
 }
 
 TEST(Plan, LongSourceNoDrift) {

@@ -160,9 +160,9 @@ void expect_round_trip(const PlaylistRecord& rec) {
 
 TEST(PlaylistFile, RecordRoundTrip) {
   expect_round_trip(make_record(60.085, {25, 1}, 44100));
-  expect_round_trip(make_record(600.0 / 7, {30000, 1001}, 48000));        // inexact double
-  expect_round_trip(make_record(12.345678901234567, {24000, 1001}, 0));   // video only
-  expect_round_trip(make_record(33.333333333333336, {}, 22050));          // audio only
+  expect_round_trip(make_record(600.0 / 7, {30000, 1001}, 48000));       // inexact double
+  expect_round_trip(make_record(12.345678901234567, {24000, 1001}, 0));  // video only
+  expect_round_trip(make_record(33.333333333333336, {}, 22050));         // audio only
   expect_round_trip(make_record(0.1 + 0.2 + 30, {60, 1}, 44100));
 }
 
@@ -223,8 +223,9 @@ TEST(MasterPlaylist, Text) {
       lines_of(master_playlist_text("out/master.m3u8", variants, {}));
   ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0], "#EXTM3U");
-  EXPECT_EQ(lines[3], "#EXT-X-STREAM-INF:BANDWIDTH=2759400,AVERAGE-BANDWIDTH=2234400,"
-                      "RESOLUTION=1280x720,FRAME-RATE=29.970,CODECS=\"avc1.64001f,mp4a.40.2\"");
+  EXPECT_EQ(lines[3],
+            "#EXT-X-STREAM-INF:BANDWIDTH=2759400,AVERAGE-BANDWIDTH=2234400,"
+            "RESOLUTION=1280x720,FRAME-RATE=29.970,CODECS=\"avc1.64001f,mp4a.40.2\"");
   EXPECT_EQ(lines[4], "720p/720p.m3u8");
   EXPECT_NE(lines[5].find("RESOLUTION=640x360,FRAME-RATE=25.000,CODECS=\"hvc1.1.6.L63.90\""),
             std::string::npos);
@@ -247,12 +248,14 @@ TEST(MasterPlaylist, AudioAndSubtitleRenditions) {
   const std::vector<std::string> lines =
       lines_of(master_playlist_text("out/master.m3u8", {variant}, {eng, fra, sub}));
   ASSERT_EQ(lines.size(), 8u);
-  EXPECT_EQ(lines[3], "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"English 'main'\","
-                      "LANGUAGE=\"eng\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\","
-                      "URI=\"master-audio-0.m3u8\"");
+  EXPECT_EQ(lines[3],
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"English 'main'\","
+            "LANGUAGE=\"eng\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\","
+            "URI=\"master-audio-0.m3u8\"");
   EXPECT_NE(lines[4].find("DEFAULT=NO"), std::string::npos);
-  EXPECT_EQ(lines[5], "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"eng\",LANGUAGE=\"eng\","
-                      "DEFAULT=NO,AUTOSELECT=YES,URI=\"master-sub-0.m3u8\"");
+  EXPECT_EQ(lines[5],
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"eng\",LANGUAGE=\"eng\","
+            "DEFAULT=NO,AUTOSELECT=YES,URI=\"master-sub-0.m3u8\"");
   // The audio group's rate counts in the variant's peak; CODECS names the AAC of the group.
   EXPECT_EQ(variant.bandwidth, (estimated_video_peak(v) + 128000) * 105 / 100);
   EXPECT_NE(lines[6].find("CODECS=\"avc1.640028,mp4a.40.2\",AUDIO=\"audio\",SUBTITLES=\"subs\""),

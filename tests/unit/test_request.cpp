@@ -27,8 +27,8 @@ std::string parse_error(const std::string& json) {
 
 // A request with one target whose body is `target` (inside {...}).
 std::string one_target(const std::string& target, const std::string& top = "") {
-  return R"({"SourceURI": "oss://media/in/a.mp4", )" + top + R"("Targets": [{"URI": "oss://media/out/a", )" +
-         target + "}]}";
+  return R"({"SourceURI": "oss://media/in/a.mp4", )" + top +
+         R"("Targets": [{"URI": "oss://media/out/a", )" + target + "}]}";
 }
 
 TEST(Request, Defaults) {
@@ -115,8 +115,10 @@ TEST(Request, ErrorsNameTheField) {
       {R"({"SourceURI": "oss://media/a"})", "Targets: must have 1 to 6 targets"},
       {R"({"SourceURI": "oss://media/a", "Targets": []})", "Targets: must have 1 to 6 targets"},
       {R"({"SourceURI": "oss://media/a", "Targets": [1]})", "Targets[0]: must be an object"},
-      {one_target(R"("Duration": 4, "Video": {})"), "Targets[0].Duration: must be between 5 and 15"},
-      {one_target(R"("Duration": 16, "Video": {})"), "Targets[0].Duration: must be between 5 and 15"},
+      {one_target(R"("Duration": 4, "Video": {})"),
+       "Targets[0].Duration: must be between 5 and 15"},
+      {one_target(R"("Duration": 16, "Video": {})"),
+       "Targets[0].Duration: must be between 5 and 15"},
       {one_target(R"("Duration": "10", "Video": {})"), "Targets[0].Duration: must be a number"},
       {one_target(R"("InitialSegments": [1,1,1,1,1,1,1], "Video": {})"),
        "Targets[0].InitialSegments: at most 6 values"},
@@ -160,7 +162,8 @@ TEST(Request, ErrorsNameTheField) {
        "Targets[0].Audio.TranscodeAudio.Channel: must be between 1 and 8"},
       {one_target(R"("Audio": {"TranscodeAudio": {"Codec": "mp3"}})"),
        "Targets[0].Audio.TranscodeAudio.Codec: must be aac"},
-      {one_target(R"("Audio": {"Stream": [-1]})"), "Targets[0].Audio.Stream: must be stream indexes"},
+      {one_target(R"("Audio": {"Stream": [-1]})"),
+       "Targets[0].Audio.Stream: must be stream indexes"},
       {one_target(R"("Video": {})", R"("OverwritePolicy": "always", )"),
        "OverwritePolicy: must be overwrite|skip-existing"},
       {one_target(R"("Video": {})", R"("SourceStartTime": -1, )"),
@@ -195,7 +198,8 @@ TEST(Request, ErrorsNameTheField) {
        "Targets[0].Subtitle.Stream: must be stream indexes"},
       {R"({"SourceURI": "oss://media/a", "MasterURI": "oss://media/m", "Targets": [
           {"URI": "oss://media/o1", "Video": {}}, {"URI": "oss://media/o2", "Duration": 6, "Video": {}}]})",
-       "Targets[1].Duration: must be the same as the first video target's (10) in one master playlist"},
+       "Targets[1].Duration: must be the same as the first video target's (10) in one master "
+       "playlist"},
       {R"({"SourceURI": "oss://media/a", "MasterURI": "oss://media/m", "Targets": [
           {"URI": "oss://media/o1", "InitialSegments": [2], "Video": {}}, {"URI": "oss://media/o2", "Video": {}}]})",
        "Targets[1].InitialSegments: must be the same as the first video target's"},
@@ -208,7 +212,8 @@ TEST(Request, ErrorsNameTheField) {
     EXPECT_EQ(error.rfind(want, 0), 0u) << "got \"" << error << "\" want \"" << want << "\"";
   }
   // Seven targets.
-  std::string seven = R"({"SourceURI": "oss://media/a", "MasterURI": "oss://media/m", "Targets": [)";
+  std::string seven =
+      R"({"SourceURI": "oss://media/a", "MasterURI": "oss://media/m", "Targets": [)";
   for (int i = 0; i < 7; ++i)
     seven += std::string(i ? "," : "") + R"({"URI": "oss://media/o)" + std::to_string(i) +
              R"(", "Video": {}})";
@@ -226,9 +231,9 @@ TEST(Request, HostileBodies) {
   parse_ok(one_target(R"("Video": {"TranscodeVideo": {"Codec": "h264"}})",
                       R"("UserData": ")" + std::string(100, '[') + R"(", )"));
   // NUL would cut the URI short ("a.mp4" instead of "a.mp4\u0000.txt").
-  EXPECT_NE(parse_error(R"({"SourceURI": "oss://media/in/a.mp4\u0000.txt", "Targets": []})")
-                .find("NUL"),
-            std::string::npos);
+  EXPECT_NE(
+      parse_error(R"({"SourceURI": "oss://media/in/a.mp4\u0000.txt", "Targets": []})").find("NUL"),
+      std::string::npos);
   // Not UTF-8, raw or as json-glib decodes an escaped lone surrogate (fuzz_request found
   // both read, then refused when written back).
   EXPECT_NE(parse_error("{\"SourceURI\": \"oss://media/\xff.mp4\", \"Targets\": []}").find("UTF-8"),
@@ -238,14 +243,15 @@ TEST(Request, HostileBodies) {
   // The Code: InvalidURI for a URI that does not parse, InvalidArgument otherwise.
   PlaylistRequest r;
   Failure failure;
-  EXPECT_FALSE(parse_playlist_request(R"({"SourceURI": "oss://media/../x", "Targets": [{"URI": "oss://media/o"}]})",
-                                      &r, &failure));
+  EXPECT_FALSE(parse_playlist_request(
+      R"({"SourceURI": "oss://media/../x", "Targets": [{"URI": "oss://media/o"}]})", &r, &failure));
   EXPECT_EQ(failure.code, ErrorCode::kInvalidURI);
   EXPECT_NE(failure.message.find("SourceURI"), std::string::npos) << failure.message;
   EXPECT_FALSE(parse_playlist_request(one_target(R"("Duration": 99)"), &r, &failure));
   EXPECT_EQ(failure.code, ErrorCode::kInvalidArgument);
-  EXPECT_FALSE(parse_playlist_request(R"({"SourceURI": "oss://media/a.mp4", "Targets": [{"URI": "s3://media/o\\x"}]})",
-                                      &r, &failure));
+  EXPECT_FALSE(parse_playlist_request(
+      R"({"SourceURI": "oss://media/a.mp4", "Targets": [{"URI": "s3://media/o\\x"}]})", &r,
+      &failure));
   EXPECT_EQ(failure.code, ErrorCode::kInvalidURI);
   EXPECT_NE(failure.message.find("Targets[0].URI"), std::string::npos) << failure.message;
 }
@@ -381,9 +387,9 @@ TEST(Resolve, MissingStreamsAndClips) {
   EXPECT_FALSE(resolve_target(r, 0, source_720p(), "veryfast", &out, &error));
   EXPECT_EQ(error.rfind("Targets[0].Audio.Stream:", 0), 0u) << error;
 
-  const ResolvedTarget clip = resolve_ok(
-      one_target(R"("Video": {})", R"("SourceStartTime": 10, "SourceDuration": 20, )"),
-      source_720p());
+  const ResolvedTarget clip =
+      resolve_ok(one_target(R"("Video": {})", R"("SourceStartTime": 10, "SourceDuration": 20, )"),
+                 source_720p());
   EXPECT_EQ(clip.plan.duration, 20);
   const ResolvedTarget tail =
       resolve_ok(one_target(R"("Video": {})", R"("SourceStartTime": 50, )"), source_720p());

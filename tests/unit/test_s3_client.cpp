@@ -45,13 +45,12 @@ class FakeS3 {
   std::mutex mutex_;
   std::map<std::string, std::string> objects;  // decoded path -> body
   std::vector<Seen> seen;
-  int fail_next = 0;       // answer this many requests with 500
+  int fail_next = 0;  // answer this many requests with 500
   int fail_status = 500;
   std::string fail_code = "InternalError";
 
  private:
-  static void handle(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*,
-                     gpointer data) {
+  static void handle(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
     static_cast<FakeS3*>(data)->on_request(msg);
   }
   void reply(SoupServerMessage* msg, guint status, const std::string& body) {
@@ -67,8 +66,11 @@ class FakeS3 {
       const char* v = soup_message_headers_get_one(h, n);
       return std::string(v ? v : "");
     };
-    Seen s{soup_server_message_get_method(msg), g_uri_get_path(uri),
-           g_uri_get_query(uri) ? g_uri_get_query(uri) : "", hdr("Range"), hdr("Authorization"),
+    Seen s{soup_server_message_get_method(msg),
+           g_uri_get_path(uri),
+           g_uri_get_query(uri) ? g_uri_get_query(uri) : "",
+           hdr("Range"),
+           hdr("Authorization"),
            hdr("x-amz-content-sha256")};
     seen.push_back(s);
     if (fail_next > 0) {
@@ -85,8 +87,7 @@ class FakeS3 {
       gsize n = 0;
       const char* d = static_cast<const char*>(g_bytes_get_data(bytes.get(), &n));
       objects[path].assign(d ? d : "", n);
-      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "ETag",
-                                   "\"e1\"");
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "ETag", "\"e1\"");
       reply(msg, 200, "");
       return;
     }
@@ -102,8 +103,9 @@ class FakeS3 {
     }
     auto it = objects.find(path);
     if (it == objects.end()) {
-      reply(msg, 404, "<Error><Code>NoSuchKey</Code><Message>The specified key does not "
-                      "exist.</Message></Error>");
+      reply(msg, 404,
+            "<Error><Code>NoSuchKey</Code><Message>The specified key does not "
+            "exist.</Message></Error>");
       return;
     }
     if (s.method == "DELETE") {
@@ -252,8 +254,8 @@ namespace {
 
 // A port nobody listens on: bind one, close it.
 int dead_port() {
-  GSocket* sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                               nullptr);
+  GSocket* sock =
+      g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
   GInetAddress* lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
   GSocketAddress* addr = g_inet_socket_address_new(lo, 0);
   EXPECT_TRUE(g_socket_bind(sock, addr, FALSE, nullptr));
@@ -527,10 +529,10 @@ TEST(S3RangeSrc, ReadsAnObjectWithElementProperties) {
     std::lock_guard lock(fake.mutex_);
     fake.objects["/videos/in/a b+c.bin"] = body;
   }
-  EXPECT_EQ(run_rangesrc("rangesrc location=\"s3://videos/in/a%20b%2Bc.bin\" endpoint=" +
-                         fake.endpoint() +
-                         " region=eu-west-1 access-key-id=AKX secret-access-key=SKX "
-                         "block-size=65536 ! fakesink"),
+  EXPECT_EQ(run_rangesrc(
+                "rangesrc location=\"s3://videos/in/a%20b%2Bc.bin\" endpoint=" + fake.endpoint() +
+                " region=eu-west-1 access-key-id=AKX secret-access-key=SKX "
+                "block-size=65536 ! fakesink"),
             GST_MESSAGE_EOS);
   std::lock_guard lock(fake.mutex_);
   ASSERT_GE(fake.seen.size(), 2u);

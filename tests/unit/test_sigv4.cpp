@@ -19,11 +19,12 @@ const char* kHost = "examplebucket.s3.amazonaws.com";
 TEST(SigV4, GetObjectWithRange) {
   SignInput in{"GET", "/test.txt", {}, {{"Host", kHost}, {"Range", "bytes=0-9"}}, kEmptySha256};
   Signed s = sign(in, kCreds, "us-east-1", kDate);
-  EXPECT_EQ(s.canonical_request,
-            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(
+      s.canonical_request,
+      "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(s.string_to_sign,
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
@@ -47,13 +48,14 @@ TEST(SigV4, PutObject) {
                 {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
                sha256_hex(body)};
   Signed s = sign(in, kCreds, "us-east-1", kDate);
-  EXPECT_EQ(s.canonical_request,
-            "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
-            "host:examplebucket.s3.amazonaws.com\n"
-            "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
-            "x-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
-            "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n"
-            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+  EXPECT_EQ(
+      s.canonical_request,
+      "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
+      "host:examplebucket.s3.amazonaws.com\n"
+      "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
+      "x-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
+      "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n"
+      "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
   EXPECT_EQ(s.string_to_sign,
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d");
@@ -101,8 +103,8 @@ TEST(SigV4, UriEncodeKeys) {
 }
 
 TEST(SigV4, KeysWithSpacesPlusAndUnicodeInCanonicalRequest) {
-  SignInput in{"GET", "/bucket/my dir/a+b ü.mp4", {{"prefix", "a b/+"}}, {{"Host", "h"}},
-               kUnsignedPayload};
+  SignInput in{
+      "GET", "/bucket/my dir/a+b ü.mp4", {{"prefix", "a b/+"}}, {{"Host", "h"}}, kUnsignedPayload};
   std::string signed_headers;
   const std::string canon = canonical_request(in, &signed_headers);
   EXPECT_EQ(canon.substr(0, canon.find("\nhost")),

@@ -76,13 +76,13 @@ std::string source(const std::string& name) {
   return it == sources().end() ? "" : it->second;
 }
 
-#define REQUIRE_SOURCE(var, name)                                 \
+#define REQUIRE_SOURCE(var, name)                                \
   if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg is not installed"; \
-  const std::string var = source(name);                         \
+  const std::string var = source(name);                          \
   ASSERT_FALSE(var.empty()) << "ffmpeg could not make " << name
 
-std::vector<Cue> extract(const std::string& path, int stream, double source_start,
-                         double start, double end) {
+std::vector<Cue> extract(const std::string& path, int stream, double source_start, double start,
+                         double end) {
   SubtitleWindow w;
   w.source = path;
   w.stream = stream;
@@ -176,8 +176,10 @@ TEST(SubtitleExtract, SourceWithoutSubtitlesIsAnError) {
   if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg is not installed";
   GUnique<gchar> dir(g_dir_make_tmp("tws-subx-XXXXXX", nullptr));
   const std::string path = std::string(dir.get()) + "/video.mkv";
-  ASSERT_TRUE(ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 "
-                     "-preset ultrafast " + path));
+  ASSERT_TRUE(
+      ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 "
+             "-preset ultrafast " +
+             path));
   SubtitleWindow w;
   w.source = path;
   w.end_ns = 2 * kSec;
@@ -238,8 +240,8 @@ TEST(SubtitleExtract, ProbeCodecNamesAreTextSubtitleCodecs) {
 }
 
 TEST(SubtitleExtract, TextSubtitleCodecNames) {
-  for (const char* name : {"text/x-raw", "application/x-ass", "application/x-ssa",
-                           "application/x-subtitle-vtt"})
+  for (const char* name :
+       {"text/x-raw", "application/x-ass", "application/x-ssa", "application/x-subtitle-vtt"})
     EXPECT_TRUE(is_text_subtitle_codec(name)) << name;
   for (const char* name : {"", "subpicture/x-pgs", "subpicture/x-dvd", "subpicture/x-dvb",
                            "closedcaption/x-cea-608", "video/x-h264", "text/x-raw-extra"})

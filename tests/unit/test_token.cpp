@@ -115,10 +115,11 @@ TEST(Token, Master) {
 Config signing_config() {
   Config c;
   std::string error;
-  EXPECT_TRUE(parse_config("[server]\npublic-url = http://cdn.example/\n"
-                           "[bucket media]\npath = /m\n"
-                           "[key dev]\nsecret = e2e-secret\n[key old]\nsecret = other\n",
-                           "/", &c, &error))
+  EXPECT_TRUE(
+      parse_config("[server]\npublic-url = http://cdn.example/\n"
+                   "[bucket media]\npath = /m\n"
+                   "[key dev]\nsecret = e2e-secret\n[key old]\nsecret = other\n",
+                   "/", &c, &error))
       << error;
   return c;
 }

@@ -23,7 +23,7 @@ struct Packet {
   bool discontinuity = false;
   bool random_access = false;
   bool has_pcr = false;
-  uint64_t pcr = 0;  // 27 MHz
+  uint64_t pcr = 0;         // 27 MHz
   std::vector<uint8_t> af;  // adaptation field bytes after the length byte
   std::vector<uint8_t> payload;
 };
@@ -135,9 +135,13 @@ std::vector<uint8_t> section_of(const Packet& p) {
 std::vector<uint8_t> adts_frame(size_t payload, uint8_t fill) {
   size_t len = payload + 7;
   // AAC LC, 44100 Hz (index 4), stereo, no CRC.
-  std::vector<uint8_t> f = {0xFF, 0xF1, 0x50, static_cast<uint8_t>(0x80 | (len >> 11)),
+  std::vector<uint8_t> f = {0xFF,
+                            0xF1,
+                            0x50,
+                            static_cast<uint8_t>(0x80 | (len >> 11)),
                             static_cast<uint8_t>(len >> 3),
-                            static_cast<uint8_t>(((len & 7) << 5) | 0x1F), 0xFC};
+                            static_cast<uint8_t>(((len & 7) << 5) | 0x1F),
+                            0xFC};
   f.resize(len, fill);
   return f;
 }
@@ -175,7 +179,7 @@ TEST(TsWriter, PatAndPmtFirstWithValidCrc) {
   }
   auto pat = section_of(packets[0]);
   EXPECT_EQ(pat[0], 0x00);
-  EXPECT_EQ((pat[8] << 8) | pat[9], 1);                        // program_number
+  EXPECT_EQ((pat[8] << 8) | pat[9], 1);  // program_number
   EXPECT_EQ(((pat[10] & 0x1F) << 8) | pat[11], TsWriter::kPmtPid);
   auto pmt = section_of(packets[1]);
   EXPECT_EQ(pmt[0], 0x02);
@@ -294,7 +298,8 @@ TEST(TsWriter, SecondSegmentRestartsCountersWithDiscontinuity) {
   w.configure(TsWriter::VideoCodec::kH264, false);
   w.begin_segment();
   auto au = h264_au(400, true, false);
-  for (int i = 0; i < 5; i++) w.write_video(au.data(), au.size(), 900000 + i * 3600, 900000 + i * 3600, i == 0);
+  for (int i = 0; i < 5; i++)
+    w.write_video(au.data(), au.size(), 900000 + i * 3600, 900000 + i * 3600, i == 0);
   size_t first_size = out.size();
   w.begin_segment();
   w.write_video(au.data(), au.size(), 918000, 918000, true);
@@ -323,10 +328,10 @@ TEST(TsWriter, FfprobeReadsSyntheticStream) {
     w.write_audio(f.data(), f.size(), 900000 + uint64_t(i) * 1024 * 90000 / 44100);
   }
   std::string path = ::testing::TempDir() + "tswriter-probe.ts";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(out.data()),
-                                              static_cast<std::streamsize>(out.size()));
-  std::string cmd = "ffprobe -v error -show_entries stream=codec_name,start_time -of csv=p=0 " +
-                    path;
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
+  std::string cmd =
+      "ffprobe -v error -show_entries stream=codec_name,start_time -of csv=p=0 " + path;
   FILE* f = popen(cmd.c_str(), "r");
   ASSERT_NE(f, nullptr);
   char line[256] = {};

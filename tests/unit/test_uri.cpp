@@ -32,13 +32,25 @@ TEST(Uri, ParsesBothSchemes) {
 
 TEST(Uri, RefusesHostileKeys) {
   const char* bad[] = {
-      "oss://media/../etc/passwd", "oss://media/a/../../b", "oss://media/a/..",
-      "oss://media/./a",           "oss://media/a/./b",     "oss://media/a//b",
-      "oss://media//etc/passwd",   "oss://media/a/",        "oss://media/a\\..\\b",
-      "oss://media/",              "oss://media",           "oss:///key",
-      "http://media/a",            "media/a",               "oss://media/a\nb",
+      "oss://media/../etc/passwd",
+      "oss://media/a/../../b",
+      "oss://media/a/..",
+      "oss://media/./a",
+      "oss://media/a/./b",
+      "oss://media/a//b",
+      "oss://media//etc/passwd",
+      "oss://media/a/",
+      "oss://media/a\\..\\b",
+      "oss://media/",
+      "oss://media",
+      "oss:///key",
+      "http://media/a",
+      "media/a",
+      "oss://media/a\nb",
       // Bucket names are config section names (fuzz_uri found control bytes accepted).
-      "oss://me\x01dia/a",         "oss://../a",            "oss://me dia/a",
+      "oss://me\x01dia/a",
+      "oss://../a",
+      "oss://me dia/a",
       "s3://clou\xff/a",
   };
   for (const char* text : bad) {
@@ -131,8 +143,8 @@ TEST_F(LocalStorageTest, PutGetStatListRemove) {
   EXPECT_EQ(st.identity.rfind("mtime:", 0), 0u);
   struct stat s;
   ASSERT_EQ(::stat((root_ + "/out/720p/a-t-0.ts").c_str(), &s), 0);
-  EXPECT_EQ(st.identity, "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 +
-                                                   s.st_mtim.tv_nsec));
+  EXPECT_EQ(st.identity,
+            "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec));
   EXPECT_EQ(s.st_mode & 0777, 0644u);
   EXPECT_EQ(storage_->stat("out/none", &st, &error), StorageStatus::kNotFound);
   EXPECT_EQ(storage_->get("nope/none", &data, &error), StorageStatus::kNotFound);
@@ -142,8 +154,8 @@ TEST_F(LocalStorageTest, PutGetStatListRemove) {
   ASSERT_TRUE(storage_->list("out/720p/a-", &keys, &error));
   EXPECT_EQ(keys, (std::vector<std::string>{"out/720p/a-t-0.ts"}));
   ASSERT_TRUE(storage_->list("out/", &keys, &error));
-  EXPECT_EQ(keys, (std::vector<std::string>{"out/720p/a-t-0.ts", "out/720p/a.m3u8",
-                                            "out/other.m3u8"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"out/720p/a-t-0.ts", "out/720p/a.m3u8", "out/other.m3u8"}));
   ASSERT_TRUE(storage_->list("", &keys, &error));
   EXPECT_EQ(keys.size(), 3u);
 
@@ -231,7 +243,7 @@ TEST_F(LocalStorageTest, SegmentPublisherStoresOnlyCheckedSegments) {
   ASSERT_TRUE(sink.data(0, bytes, sizeof bytes));
   std::vector<std::string> keys;
   ASSERT_TRUE(storage_->list("", &keys, &error));
-  EXPECT_TRUE(keys.empty());  // nothing visible before the end
+  EXPECT_TRUE(keys.empty());      // nothing visible before the end
   EXPECT_EQ(files().size(), 1u);  // only the temporary file
   sink.end(SegmentReport{0, sizeof bytes, 250, 0, true});
   EXPECT_EQ(files(), (std::vector<std::string>{"out/v-tok-0.ts"}));

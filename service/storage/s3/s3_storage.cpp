@@ -20,11 +20,12 @@ s3::Target target_of(const BucketConfig& b) {
 }
 
 // The one-line error of a failed request: marked unavailable (503 upstream) when the store
-// could not be reached or still answered 5xx (or 429) after the client's retries; otherwise the store
-// answered an error (502), e.message naming its Code ("403 AccessDenied").
+// could not be reached or still answered 5xx (or 429) after the client's retries; otherwise the
+// store answered an error (502), e.message naming its Code ("403 AccessDenied").
 std::string message_of(s3::Result r, const s3::Error& e) {
-  const bool unavailable = r == s3::Result::kUnavailable ||
-                           (r == s3::Result::kError && (e.http_status >= 500 || e.http_status == 429));
+  const bool unavailable =
+      r == s3::Result::kUnavailable ||
+      (r == s3::Result::kError && (e.http_status >= 500 || e.http_status == 429));
   return unavailable ? storage_unavailable_message(e.message) : e.message;
 }
 
@@ -113,8 +114,7 @@ bool S3Storage::put(const std::string& key, const std::string& data, std::string
   return false;
 }
 
-std::unique_ptr<StorageWriter> S3Storage::open_writer(const std::string& key,
-                                                      std::string* error) {
+std::unique_ptr<StorageWriter> S3Storage::open_writer(const std::string& key, std::string* error) {
   if (!check_key(key, error)) return nullptr;
   return std::make_unique<S3Writer>(&client_, key);
 }

@@ -25,8 +25,7 @@ class S3Storage : public Storage {
   bool put(const std::string& key, const std::string& data, std::string* error) override;
   std::unique_ptr<StorageWriter> open_writer(const std::string& key, std::string* error) override;
   StorageStatus remove(const std::string& key, std::string* error) override;
-  bool list(const std::string& prefix, std::vector<std::string>* keys,
-            std::string* error) override;
+  bool list(const std::string& prefix, std::vector<std::string>* keys, std::string* error) override;
   std::string source_location(const std::string& key) const override;
 
   const s3::Client& client() const { return client_; }
