@@ -8,9 +8,10 @@ files=()
 while IFS= read -r -d '' f; do files+=("$f"); done < <(git ls-files -z '*.c' '*.cpp' '*.h' ':!:subprojects/*')
 if [ "${1:-}" = "--check" ]; then
   if ! clang-format-14 --dry-run --Werror "${files[@]}" 2>/tmp/tws-format-check.$$; then
-    n=$(grep -c 'warning:' /tmp/tws-format-check.$$ || true)
-    grep -o '^[^:]*' /tmp/tws-format-check.$$ | sort -u | sed 's/^/not formatted: /' >&2
-    echo "format: $n lines differ from clang-format; run scripts/format.sh" >&2
+    n=$(grep -c ': error: code should be clang-formatted' /tmp/tws-format-check.$$ || true)
+    grep ': error: code should be clang-formatted' /tmp/tws-format-check.$$ | cut -d: -f1 |
+      sort -u | sed 's/^/not formatted: /' >&2
+    echo "format: $n places differ from clang-format; run scripts/format.sh" >&2
     rm -f /tmp/tws-format-check.$$
     exit 1
   fi
