@@ -13,8 +13,10 @@
 // the same way in every job (the rounding pattern repeats, or spreads evenly over the
 // rounding step: the estimate is then within about step / packets), and the decoder's output
 // is moved onto it. The first packet after a flush is left out (a demuxer may clamp it to 0).
-// Codecs whose frames vary (Vorbis) show a spread of more than the rounding and are left as
-// they are, as are containers whose timestamps are exact (nothing to move).
+// Codecs whose frames vary in size (Vorbis: short and long blocks) show a spread of more than
+// the rounding; where the decoder stamps each decoded buffer with its packet's time (vorbisdec,
+// avdec_*), the decoded buffers' sizes give each packet's length instead, and the same
+// estimate follows. Containers whose timestamps are exact leave nothing to move.
 //
 // Fed from two pad probes (decoder input packets, decoder output), read by the SampleGrid;
 // all methods are thread-safe.
@@ -23,6 +25,7 @@
 #include <gst/gst.h>
 
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -31,16 +34,17 @@ namespace tws {
 class AudioClock {
  public:
   AudioClock();
-  // A packet going into the decoder, in decoding order (an invalid time stops the estimate).
+  // A packet going into the decoder, in decoding order (one without a time, a codec header,
+  // is left out).
   void packet(GstClockTime pts);
-  // A decoded buffer [pts, end) at `rate` leaving the decoder; the first after a flush counts.
+  // A decoded buffer [pts, end) at `rate` leaving the decoder.
   void decoded(GstClockTime pts, GstClockTime end, int rate);
   // A flush (seek): what was seen before no longer continues.
   void reset();
-  // Packets observed since the last reset.
+  // Packets observed from the first decoded buffer on (the ones the estimate uses).
   size_t packets() const;
   // The estimate is final: kPackets packets seen (it uses those and no more, so that every
-  // run of the same job places the audio alike), or nothing to go by (a packet without time).
+  // run of the same job places the audio alike).
   bool settled() const;
   // Rate of the decoded audio (0 until the first decoded buffer).
   int decoded_rate() const;
@@ -59,11 +63,23 @@ class AudioClock {
   static constexpr int64_t kMaxCorrection = 1500 * 1000;
   // Largest spread of (timestamp - k frames) taken as rounding (1 ms, and some slack).
   static constexpr int64_t kMaxSpread = 1100 * 1000;
+  // Decoded buffers kept: those of the packets the estimate uses, and the pre-roll after them
+  // where the first buffer placed on the output is.
+  static constexpr size_t kMaxDecoded = 512;
 
  private:
   mutable std::mutex mu_;
-  std::vector<int64_t> pts_;  // packet timestamps since the flush
-  bool broken_ = false;       // a packet without a time
+  int64_t fixed_frames(int64_t boundary) const;
+  int64_t sized_frames(int64_t boundary) const;
+
+  // Packets before the first decoded buffer (a decoder may start well before where its output
+  // does: the accurate seek of a demuxer without index decodes from the start and drops
+  // what comes before), the latest kRecent of them; then the packets from the first decoded
+  // buffer's time on, the first kPackets: what the estimate uses.
+  static constexpr size_t kRecent = 1024;
+  std::deque<int64_t> recent_;
+  std::vector<int64_t> pts_;
+  std::vector<std::pair<int64_t, int64_t>> decoded_;  // decoded buffers [pts, end)
   int64_t decoded_end_ = -1;  // end of the first decoded buffer, -1 none yet
   int rate_ = 0;              // its sample rate
 };
