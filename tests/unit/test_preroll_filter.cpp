@@ -170,7 +170,8 @@ TEST(PrerollFilter, SameFramesAfterAnAccurateSeekFewerDecoded) {
     }
   }
   g_unlink(path.c_str());
-  g_rmdir(g_path_get_dirname(path.c_str()));
+  GUnique<gchar> dir(g_path_get_dirname(path.c_str()));
+  g_rmdir(dir.get());
 }
 
 }  // namespace
