@@ -26,6 +26,10 @@
  * gst-launch-1.0 rangesrc location=file:///data/movie.mkv block-size=1048576 readahead=2 !
  * decodebin ! fakesink
  * ]| Decodes a Matroska file read in 1 MiB blocks, two blocks ahead.
+ *
+ * Errors are GST_RESOURCE_ERROR: NOT_FOUND for a missing file or object, OPEN_READ or READ
+ * otherwise. Where an S3 or HTTP server answered, the error message's details carry its status
+ * as souphttpsrc's do: "http-status-code" (guint), read with gst_message_parse_error_details().
  */
 #include "gstrangesrc.h"
 
@@ -341,33 +345,31 @@ static void gst_range_src_get_property(GObject* object, guint prop_id, GValue* v
   }
 }
 
-// Posts the element error for a failed open (start) or read (fill).
+// Posts the element error for a failed open (start) or read (fill). Where an S3 or HTTP server
+// answered, the message's details carry its status as souphttpsrc's do:
+// "http-status-code" (guint), read with gst_message_parse_error_details().
 static void gst_range_src_post_error(GstRangeSrc* self, const tws::BackendError& err,
                                      bool opening) {
-  const char* msg = err.message.c_str();
-  const char* detail = err.detail.c_str();
+  GstResourceError code = opening ? GST_RESOURCE_ERROR_OPEN_READ : GST_RESOURCE_ERROR_READ;
   switch (err.code) {
     case tws::BackendErrorCode::kNotFound:
-      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", msg), ("%s", detail));
-      break;
-    case tws::BackendErrorCode::kPermissionDenied:
-      if (opening)
-        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", msg), ("%s", detail));
-      else
-        GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s", msg), ("%s", detail));
+      code = GST_RESOURCE_ERROR_NOT_FOUND;
       break;
     case tws::BackendErrorCode::kUnsupported:
-      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", msg), ("%s", detail));
+      code = GST_RESOURCE_ERROR_SETTINGS;
       break;
+    case tws::BackendErrorCode::kPermissionDenied:
     case tws::BackendErrorCode::kIo:
     case tws::BackendErrorCode::kNone:
     case tws::BackendErrorCode::kCancelled:
-      if (opening)
-        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", msg), ("%s", detail));
-      else
-        GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s", msg), ("%s", detail));
       break;
   }
+  GstStructure* details = err.http_status ? gst_structure_new("details", "http-status-code",
+                                                              G_TYPE_UINT, err.http_status, nullptr)
+                                          : nullptr;
+  gst_element_message_full_with_details(
+      GST_ELEMENT(self), GST_MESSAGE_ERROR, GST_RESOURCE_ERROR, code, g_strdup(err.message.c_str()),
+      g_strdup(err.detail.c_str()), __FILE__, GST_FUNCTION, __LINE__, details);
 }
 
 static gboolean gst_range_src_start(GstBaseSrc* bsrc) {

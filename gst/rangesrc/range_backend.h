@@ -27,14 +27,16 @@ enum class BackendErrorCode {
 
 struct BackendError {
   BackendErrorCode code = BackendErrorCode::kNone;
-  std::string message;  // for users: "No such file: /x/y.mp4"
-  std::string detail;   // for the debug log: errno text, HTTP status ...
+  std::string message;    // for users: "No such file: /x/y.mp4"
+  std::string detail;     // for the debug log: errno text, the store's error code ...
+  guint http_status = 0;  // the HTTP status the server answered (S3/HTTP), 0 none
 
   explicit operator bool() const { return code != BackendErrorCode::kNone; }
-  void set(BackendErrorCode c, std::string msg, std::string det = {}) {
+  void set(BackendErrorCode c, std::string msg, std::string det = {}, guint status = 0) {
     code = c;
     message = std::move(msg);
     detail = std::move(det);
+    http_status = status;
   }
 };
 

@@ -21,18 +21,20 @@ void S3Backend::reset_cancel() { g_cancellable_reset(cancellable_.get()); }
 namespace {
 
 void set_backend_error(const std::string& what, const s3::Error& e, BackendError* error) {
+  const guint status = e.http_status > 0 ? guint(e.http_status) : 0;
   switch (e.result) {
     case s3::Result::kNotFound:
-      error->set(BackendErrorCode::kNotFound, "No such object: " + what, e.message);
+      error->set(BackendErrorCode::kNotFound, "No such object: " + what, e.message, status);
       break;
     case s3::Result::kDenied:
-      error->set(BackendErrorCode::kPermissionDenied, "Access denied: " + what, e.message);
+      error->set(BackendErrorCode::kPermissionDenied, "Access denied: " + what, e.message, status);
       break;
     case s3::Result::kCancelled:
       error->set(BackendErrorCode::kCancelled, "Cancelled", e.message);
       break;
     default:
-      error->set(BackendErrorCode::kIo, "Could not read " + what + ": " + e.message, e.message);
+      error->set(BackendErrorCode::kIo, "Could not read " + what + ": " + e.message, e.message,
+                 status);
       break;
   }
 }

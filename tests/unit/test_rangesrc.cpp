@@ -4,12 +4,14 @@
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gtest/gtest.h>
+#include <libsoup/soup.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/gref.h"
@@ -313,3 +315,89 @@ TEST_F(RangeSrcTest, MakeFromUri) {
 }
 
 }  // namespace
+
+namespace {
+
+// An HTTP server on loopback, on a thread of its own, that answers every GET with `status`.
+class StatusServer {
+ public:
+  explicit StatusServer(guint status) : status_(status) {
+    context_ = g_main_context_new();
+    loop_ = g_main_loop_new(context_, FALSE);
+    g_main_context_push_thread_default(context_);
+    server_ = soup_server_new(nullptr, nullptr);
+    soup_server_add_handler(
+        server_, nullptr,
+        [](SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
+          soup_server_message_set_status(msg, *static_cast<guint*>(data), nullptr);
+          soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, "no", 2);
+        },
+        &status_, nullptr);
+    soup_server_listen_local(server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, nullptr);
+    g_main_context_pop_thread_default(context_);
+    GSList* uris = soup_server_get_uris(server_);
+    port_ = g_uri_get_port(static_cast<GUri*>(uris->data));
+    g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+    thread_ = std::thread([this] {
+      g_main_context_push_thread_default(context_);
+      g_main_loop_run(loop_);
+      g_main_context_pop_thread_default(context_);
+    });
+  }
+  ~StatusServer() {
+    g_main_loop_quit(loop_);
+    thread_.join();
+    g_object_unref(server_);
+    g_main_loop_unref(loop_);
+    g_main_context_unref(context_);
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  guint status_;
+  GMainContext* context_ = nullptr;
+  GMainLoop* loop_ = nullptr;
+  SoupServer* server_ = nullptr;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+// An HTTP error reaches the application with the server's status in the error's details, as
+// souphttpsrc posts it ("http-status-code").
+TEST_F(RangeSrcTest, HttpErrorsCarryTheStatusInTheirDetails) {
+  const struct {
+    guint status;
+    GstResourceError code;
+  } cases[] = {{404, GST_RESOURCE_ERROR_NOT_FOUND}, {403, GST_RESOURCE_ERROR_OPEN_READ}};
+  for (const auto& c : cases) {
+    StatusServer server(c.status);
+    GRef<GstMessage> msg = run_with(server.url("/video.mp4"), "fakesink");
+    ASSERT_TRUE(msg);
+    ASSERT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_ERROR) << c.status;
+    GError* raw = nullptr;
+    gst_message_parse_error(msg.get(), &raw, nullptr);
+    GUnique<GError> err(raw);
+    EXPECT_TRUE(g_error_matches(err.get(), GST_RESOURCE_ERROR, c.code))
+        << c.status << ": " << err->message;
+    const GstStructure* details = nullptr;
+    gst_message_parse_error_details(msg.get(), &details);
+    ASSERT_TRUE(details) << c.status;
+    guint status = 0;
+    EXPECT_TRUE(gst_structure_get_uint(details, "http-status-code", &status));
+    EXPECT_EQ(status, c.status);
+  }
+}
+
+// A file error has no HTTP status: no details.
+TEST_F(RangeSrcTest, FileErrorsHaveNoHttpStatus) {
+  GRef<GstMessage> msg = run_with(g_dir + "/missing.mp4", "fakesink");
+  ASSERT_TRUE(msg);
+  ASSERT_EQ(GST_MESSAGE_TYPE(msg.get()), GST_MESSAGE_ERROR);
+  const GstStructure* details = nullptr;
+  gst_message_parse_error_details(msg.get(), &details);
+  EXPECT_FALSE(details && gst_structure_has_field(details, "http-status-code"));
+}
