@@ -35,8 +35,8 @@ int preload_pipeline_plugins() {
   return loaded;
 }
 
-GstElement* make_element(const char* factory, const char* name, std::string* error) {
-  GstElement* element = gst_element_factory_make(factory, name);
+GRef<GstElement> make_element(const char* factory, const char* name, std::string* error) {
+  GRef<GstElement> element = adopt_ref(gst_element_factory_make(factory, name));
   if (!element && error)
     *error =
         std::string("missing GStreamer element '") + factory + "' (see scripts/install-deps.sh)";
@@ -64,11 +64,12 @@ static void set_vbv_buffer(GstElement* x264enc, int64_t buffer_bits, int64_t pea
   g_object_set(x264enc, "vbv-buf-capacity", guint(ms), nullptr);
 }
 
-GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMode mode,
-                               std::string* error) {
+GRef<GstElement> make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMode mode,
+                                    std::string* error) {
   const bool h265 = v.codec == "h265";
-  GstElement* enc = make_element(h265 ? "x265enc" : "x264enc", nullptr, error);
-  if (!enc) return nullptr;
+  GRef<GstElement> owned = make_element(h265 ? "x265enc" : "x264enc", nullptr, error);
+  if (!owned) return owned;
+  GstElement* enc = owned.get();
   // The longest segment is one GOP at most: IDRs come from the forced key units at the
   // boundaries (and scene cuts inside a segment).
   int64_t longest = 1;
@@ -122,7 +123,7 @@ GstElement* make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMo
     add("repeat-headers=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   }
-  return enc;
+  return owned;
 }
 
 uint64_t frames_to_ns(int64_t frames, const Rate& rate) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/gref.h"
 #include "pipelines/plan.h"
 #include "pipelines/segment_job.h"
 #include "pipelines/target.h"
@@ -19,8 +20,9 @@ namespace tws {
 // Returns how many features were loaded.
 int preload_pipeline_plugins();
 
-// A new element (floating reference: hand it to gst_bin_add) or nullptr with *error set.
-GstElement* make_element(const char* factory, const char* name, std::string* error);
+// A new element, owned (its floating reference sunk: gst_bin_add takes a reference of its
+// own, and an element never added goes with the GRef), or empty with *error set.
+GRef<GstElement> make_element(const char* factory, const char* name, std::string* error);
 
 // Links src's "src" pad to a new request pad of `mux` from pad template `templ`.
 bool link_to_request_pad(GstElement* src, GstElement* mux, const char* templ);
@@ -47,8 +49,8 @@ enum class EncoderMode {
 // x264enc / x265enc set up from the target (CRF or bitrate, VBV, B-frames, refs, preset),
 // with the GOP left open until the next forced IDR at a segment boundary. The modes change
 // x264's settings only (x265 encodes every segment alike).
-GstElement* make_video_encoder(const VideoTarget& video, const Plan& plan, EncoderMode mode,
-                               std::string* error);
+GRef<GstElement> make_video_encoder(const VideoTarget& video, const Plan& plan, EncoderMode mode,
+                                    std::string* error);
 
 // How many segments from the start are made with quick_start settings.
 int quick_start_segments(const Plan& plan);

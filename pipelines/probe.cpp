@@ -128,8 +128,10 @@ class PacketReader {
   explicit PacketReader(const std::string& location) {
     std::string error;
     pipeline_ = adopt_ref(gst_pipeline_new("probe-end"));
-    GstElement* src = make_element("rangesrc", nullptr, &error);
-    GstElement* parse = make_element("parsebin", nullptr, &error);
+    GRef<GstElement> owned_src = make_element("rangesrc", nullptr, &error);
+    GstElement* src = owned_src.get();
+    GRef<GstElement> owned_parse = make_element("parsebin", nullptr, &error);
+    GstElement* parse = owned_parse.get();
     if (!src || !parse) return;
     g_object_set(src, "location", location.c_str(), nullptr);
     gst_bin_add_many(GST_BIN(pipeline_.get()), src, parse, nullptr);

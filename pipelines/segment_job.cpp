@@ -170,8 +170,10 @@ bool JobRunner::build_encode(std::string* error) {
         },
         GINT_TO_POINTER(job_.thread_nice), nullptr);
   }
-  GstElement* mux = make_element("hlssegmux", "mux", error);
-  GstElement* out = make_element("fakesink", "out", error);
+  GRef<GstElement> owned_mux = make_element("hlssegmux", "mux", error);
+  GstElement* mux = owned_mux.get();
+  GRef<GstElement> owned_out = make_element("fakesink", "out", error);
+  GstElement* out = owned_out.get();
   if (!mux || !out) return false;
   std::string boundaries, audio_boundaries;
   for (int k = job_.first; k <= job_.last + 1; ++k) {
@@ -207,16 +209,19 @@ bool JobRunner::build_encode(std::string* error) {
       this, nullptr);
 
   if (job_.has_video) {
-    video_src_ = add_ref(make_element("appsrc", "video_src", error));
+    video_src_ = make_element("appsrc", "video_src", error);
     if (!video_src_) return false;
     const EncoderMode mode = job_.first < quick_start_segments(job_.plan) ? EncoderMode::kQuickStart
                              : job_.waited                                ? EncoderMode::kWaited
                                                                           : EncoderMode::kNormal;
-    GstElement* enc = make_video_encoder(job_.video, job_.plan, mode, error);
+    GRef<GstElement> owned_enc = make_video_encoder(job_.video, job_.plan, mode, error);
+    GstElement* enc = owned_enc.get();
     if (!enc) return false;
     const bool h265 = job_.video.codec == "h265";
-    GstElement* parse = make_element(h265 ? "h265parse" : "h264parse", nullptr, error);
-    GstElement* queue = make_element("queue", nullptr, error);
+    GRef<GstElement> owned_parse = make_element(h265 ? "h265parse" : "h264parse", nullptr, error);
+    GstElement* parse = owned_parse.get();
+    GRef<GstElement> owned_queue = make_element("queue", nullptr, error);
+    GstElement* queue = owned_queue.get();
     if (!parse || !queue) return false;
     g_object_set(parse, "config-interval", -1, nullptr);
     g_object_set(queue, "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time", guint64(0),
@@ -237,16 +242,20 @@ bool JobRunner::build_encode(std::string* error) {
     video_grid_ = std::make_unique<FrameGrid>(job_, video_src_.get());
   }
   if (job_.has_audio) {
-    audio_src_ = add_ref(make_element("appsrc", "audio_src", error));
-    GstElement* conv = make_element("audioconvert", nullptr, error);
-    GstElement* enc = make_element("avenc_aac", nullptr, error);
-    GstElement* parse = make_element("aacparse", nullptr, error);
-    GstElement* queue = make_element("queue", nullptr, error);
+    audio_src_ = make_element("appsrc", "audio_src", error);
+    GRef<GstElement> owned_conv = make_element("audioconvert", nullptr, error);
+    GstElement* conv = owned_conv.get();
+    GRef<GstElement> owned_enc = make_element("avenc_aac", nullptr, error);
+    GstElement* enc = owned_enc.get();
+    GRef<GstElement> owned_parse = make_element("aacparse", nullptr, error);
+    GstElement* parse = owned_parse.get();
+    GRef<GstElement> owned_queue = make_element("queue", nullptr, error);
+    GstElement* queue = owned_queue.get();
     if (!audio_src_ || !conv || !enc || !parse || !queue) return false;
     g_object_set(enc, "bitrate", job_.audio.bitrate, nullptr);
     // gst-libav maps ffmpeg's aac_ms "auto" (-1) to a boolean defaulting to TRUE: M/S coding
-    // forced on every band, which at 128 kbit/s mixed a tone in the left channel into the
-    // right at 0.48x its level (ffmpeg's own default keeps them apart at under 0.001x).
+    // forced on every band, which mixed a tone in the left channel into the right at 0.94x
+    // (128 kbit/s) to 0.99x (64k) its level (ffmpeg's own default keeps them apart).
     // Off, the channels stay apart (tests/e2e/test_conform.py).
     g_object_set(enc, "aac-ms", FALSE, nullptr);
     // Without M/S, ffmpeg's default "twoloop" coder leaves far more noise on a steady tone
@@ -327,8 +336,10 @@ GstPadProbeReturn JobRunner::on_output(GstPadProbeInfo* info) {
 bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   chain->runner = this;
   chain->pipeline = adopt_ref(gst_pipeline_new(nullptr));
-  GstElement* src = make_element("rangesrc", nullptr, error);
-  GstElement* dbin = make_element("decodebin3", nullptr, error);
+  GRef<GstElement> owned_src = make_element("rangesrc", nullptr, error);
+  GstElement* src = owned_src.get();
+  GRef<GstElement> owned_dbin = make_element("decodebin3", nullptr, error);
+  GstElement* dbin = owned_dbin.get();
   if (!src || !dbin) return false;
   // A segment job reads its stretch of the source front to back: 1 MiB blocks and 4 blocks of
   // read-ahead make one backend request per 5 MiB (a few GETs per segment from S3).
@@ -506,18 +517,24 @@ static bool hdr_video(GstPad* pad) {
 void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   const VideoTarget& v = job_.video;
   std::string error;
-  GstElement* convert = make_element("videoconvert", nullptr, &error);
-  GstElement* deinterlace = make_element("deinterlace", nullptr, &error);
-  GstElement* scale = make_element("videoconvertscale", nullptr, &error);
-  GstElement* filter = make_element("capsfilter", nullptr, &error);
+  GRef<GstElement> owned_convert = make_element("videoconvert", nullptr, &error);
+  GstElement* convert = owned_convert.get();
+  GRef<GstElement> owned_deinterlace = make_element("deinterlace", nullptr, &error);
+  GstElement* deinterlace = owned_deinterlace.get();
+  GRef<GstElement> owned_scale = make_element("videoconvertscale", nullptr, &error);
+  GstElement* scale = owned_scale.get();
+  GRef<GstElement> owned_filter = make_element("capsfilter", nullptr, &error);
+  GstElement* filter = owned_filter.get();
   if (!convert || !deinterlace || !scale || !filter) return fail(error);
   std::vector<GstElement*> elements;
   // HDR is tone mapped to SDR BT.709 first, or it plays washed out: the rest of the chain
   // copies code values. hdrtonemap takes the decoders' 10/12-bit formats (the videoconvert in
   // front acts only on others) and gives 8-bit BT.709 I420.
   if (hdr_video(pad)) {
-    GstElement* hdr_convert = make_element("videoconvert", nullptr, &error);
-    GstElement* tonemap = make_element("hdrtonemap", nullptr, &error);
+    GRef<GstElement> owned_hdr_convert = make_element("videoconvert", nullptr, &error);
+    GstElement* hdr_convert = owned_hdr_convert.get();
+    GRef<GstElement> owned_tonemap = make_element("hdrtonemap", nullptr, &error);
+    GstElement* tonemap = owned_tonemap.get();
     if (!hdr_convert || !tonemap) return fail(error);
     elements = {hdr_convert, tonemap};
   }
@@ -526,7 +543,8 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   // The turn is known from the probe (the source's orientation tag) and the target. videoflip
   // copies every frame even when it turns nothing, so it is there only when it turns.
   if (const char* direction = video_direction(v.source_rotation + v.rotation)) {
-    GstElement* flip = make_element("videoflip", nullptr, &error);
+    GRef<GstElement> owned_flip = make_element("videoflip", nullptr, &error);
+    GstElement* flip = owned_flip.get();
     if (!flip) return fail(error);
     gst_util_set_object_arg(G_OBJECT(flip), "video-direction", direction);
     elements.push_back(flip);
@@ -548,7 +566,8 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   elements.push_back(filter);
   if (pw != v.width || ph != v.height) {
     // fill pads (negative), crop cuts (positive), centred.
-    GstElement* box = make_element("videobox", nullptr, &error);
+    GRef<GstElement> owned_box = make_element("videobox", nullptr, &error);
+    GstElement* box = owned_box.get();
     if (!box) return fail(error);
     const int dx = pw - v.width, dy = ph - v.height;
     g_object_set(box, "left", dx / 2, "right", dx - dx / 2, "top", dy / 2, "bottom", dy - dy / 2,
@@ -562,9 +581,12 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
 
 void JobRunner::link_audio(DecodeChain* chain, GstPad* pad) {
   std::string error;
-  GstElement* convert = make_element("audioconvert", nullptr, &error);
-  GstElement* resample = make_element("audioresample", nullptr, &error);
-  GstElement* filter = make_element("capsfilter", nullptr, &error);
+  GRef<GstElement> owned_convert = make_element("audioconvert", nullptr, &error);
+  GstElement* convert = owned_convert.get();
+  GRef<GstElement> owned_resample = make_element("audioresample", nullptr, &error);
+  GstElement* resample = owned_resample.get();
+  GRef<GstElement> owned_filter = make_element("capsfilter", nullptr, &error);
+  GstElement* filter = owned_filter.get();
   if (!convert || !resample || !filter) return fail(error);
   GRef<GstCaps> caps = adopt_ref(
       gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING,

@@ -90,8 +90,8 @@ void Extractor::fail(const std::string& message) {
 bool Extractor::build(std::string* error) {
   pipeline_ = adopt_ref(gst_pipeline_new("subtitles"));
   // Held (sunk) until the bin has them, so a failure between the two leaks nothing.
-  GRef<GstElement> src = adopt_ref(make_element("rangesrc", nullptr, error));
-  parsebin_ = adopt_ref(make_element("parsebin", nullptr, error));
+  GRef<GstElement> src = make_element("rangesrc", nullptr, error);
+  parsebin_ = make_element("parsebin", nullptr, error);
   if (!src || !parsebin_) return false;
   g_object_set(src.get(), "location", window_.source.c_str(), nullptr);
   gst_bin_add_many(GST_BIN(pipeline_.get()), src.get(), parsebin_.get(), nullptr);

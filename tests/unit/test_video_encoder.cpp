@@ -31,8 +31,9 @@ bool encode_noise(const VideoTarget& v, Encoded* out) {
   Plan plan;
   std::string error;
   if (!make_plan(in, &plan, &error)) return false;
-  GstElement* enc = make_video_encoder(v, plan, EncoderMode::kNormal, &error);
-  if (!enc) return false;
+  GRef<GstElement> owned_enc = make_video_encoder(v, plan, EncoderMode::kNormal, &error);
+  if (!owned_enc) return false;
+  GstElement* enc = owned_enc.get();
   GRef<GstElement> pipeline = adopt_ref(gst_pipeline_new(nullptr));
   GstElement* src = gst_element_factory_make("videotestsrc", nullptr);
   GstElement* raw = gst_element_factory_make("capsfilter", nullptr);
