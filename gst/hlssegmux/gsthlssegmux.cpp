@@ -37,6 +37,7 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <optional>
 
 #include "common/gref.h"
 #include "elements.h"
@@ -129,9 +130,10 @@ struct Settings {
   guint64 pts_offset = DEFAULT_PTS_OFFSET;
 };
 
-// The segment being written.
+// The segment being written (GstHlsSegMuxPrivate::seg, empty between segments: before the
+// first frame, and after close_segment() until the next frame opens the next one).
 struct OpenSegment {
-  int64_t index = -1;  // -1: none
+  int64_t index = 0;  // in the plan (first-index not added)
   guint64 bytes = 0;
   guint64 video_frames = 0;
   guint64 audio_frames = 0;
@@ -156,7 +158,7 @@ struct GstHlsSegMuxPrivate {
   guint64 pts_offset = DEFAULT_PTS_OFFSET;
   std::vector<uint8_t> out;  // packets of the buffer being built
   TsWriter writer{&out};
-  OpenSegment seg;
+  std::optional<OpenSegment> seg;
   int64_t key_units_requested_upto = 0;  // unbounded plan: last boundary asked for
 
   int64_t num_segments() const {
@@ -185,7 +187,7 @@ struct GstHlsSegMuxPrivate {
     audio.reset();
     out.clear();
     writer = TsWriter(&out);
-    seg = OpenSegment{};
+    seg.reset();
     key_units_requested_upto = 0;
   }
 };
@@ -432,13 +434,13 @@ GstFlowReturn push_out(GstHlsSegMux* self, GstClockTime running_time) {
   auto* data = new std::vector<uint8_t>(std::move(priv->out));
   priv->out = std::vector<uint8_t>();
   priv->out.reserve(data->size());
-  priv->seg.bytes += data->size();
+  priv->seg->bytes += data->size();
   GstBuffer* buf = gst_buffer_new_wrapped_full(
       GST_MEMORY_FLAG_READONLY, data->data(), data->size(), 0, data->size(), data,
       [](gpointer p) { delete static_cast<std::vector<uint8_t>*>(p); });
   GST_BUFFER_PTS(buf) = running_time;
-  if (priv->seg.first_buffer)
-    priv->seg.first_buffer = false;
+  if (priv->seg->first_buffer)
+    priv->seg->first_buffer = false;
   else
     GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
   return gst_aggregator_finish_buffer(GST_AGGREGATOR(self), buf);
@@ -446,8 +448,8 @@ GstFlowReturn push_out(GstHlsSegMux* self, GstClockTime running_time) {
 
 void close_segment(GstHlsSegMux* self, bool at_eos) {
   GstHlsSegMuxPrivate* priv = self->priv;
-  OpenSegment& seg = priv->seg;
-  if (seg.index < 0) return;
+  if (!priv->seg) return;
+  OpenSegment& seg = *priv->seg;
   int64_t start = priv->segment_start(seg.index);
   int64_t duration = priv->segment_start(seg.index + 1) - start;
   if (at_eos && seg.media_end > start) duration = std::min(duration, seg.media_end - start);
@@ -470,13 +472,13 @@ void close_segment(GstHlsSegMux* self, bool at_eos) {
   gst_pad_push_event(GST_AGGREGATOR_SRC_PAD(self),
                      gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), msg));
-  seg = OpenSegment{};
+  priv->seg.reset();
 }
 
 void open_segment(GstHlsSegMux* self, int64_t index, Stream& by) {
   GstHlsSegMuxPrivate* priv = self->priv;
-  priv->seg = OpenSegment{};
-  priv->seg.index = index;
+  priv->seg.emplace();
+  priv->seg->index = index;
 
   int64_t start = priv->segment_start(index);
   GstClockTime position;
@@ -564,7 +566,7 @@ std::vector<uint8_t> insert_parameter_sets(const std::vector<uint8_t>& sets, con
 
 GstFlowReturn write_frame(GstHlsSegMux* self, Stream& s, Frame& f) {
   GstHlsSegMuxPrivate* priv = self->priv;
-  OpenSegment& seg = priv->seg;
+  OpenSegment& seg = *priv->seg;  // opened for f by the caller
   tws::MappedBuffer map(f.buffer.get(), GST_MAP_READ);
   if (!map) {
     GST_ELEMENT_ERROR(self, RESOURCE, READ, (nullptr), ("could not map a buffer"));
@@ -647,7 +649,7 @@ static GstFlowReturn gst_hls_seg_mux_aggregate(GstAggregator* agg, gboolean time
   Frame f = std::move(best->queue.front());
   best->queue.pop_front();
 
-  if (priv->seg.index != f.segment) {
+  if (!priv->seg || priv->seg->index != f.segment) {
     close_segment(self, false);
     open_segment(self, f.segment, *best);
   }
@@ -673,7 +675,7 @@ static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad*
         s.caps_frame_duration = -1;
         if (gst_structure_get_fraction(st, "framerate", &n, &d) && n > 0 && d > 0)
           s.caps_frame_duration = static_cast<int64_t>(gst_util_uint64_scale_int(GST_SECOND, d, n));
-        if (priv->seg.index >= 0 && priv->writer.video_codec() != TsWriter::VideoCodec::kNone &&
+        if (priv->seg && priv->writer.video_codec() != TsWriter::VideoCodec::kNone &&
             priv->writer.video_codec() != s.codec)
           GST_WARNING_OBJECT(self, "video codec changed; new PMT at the next segment");
       } else {
