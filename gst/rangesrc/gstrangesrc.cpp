@@ -37,6 +37,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <variant>
 
 #include "block_cache.h"
 #include "common/gref.h"
@@ -89,13 +90,27 @@ struct GstRangeSrcPrivate {
   std::mutex settings_lock;
   Settings settings;
 
-  // Streaming state, set up in start() and torn down in stop(); used by the streaming
-  // thread. state_lock guards the pointers against unlock() from other threads.
+  // Streaming state: Stopped -> Opening (start(): the backend opens the object; unlock() can
+  // cancel a slow open) -> Open (the object's reader, until stop()) -> Stopped. A failed or
+  // cancelled open goes back to Stopped. state_lock guards it against unlock() from other
+  // threads; the streaming thread takes what it needs under it.
+  struct Opening {
+    std::shared_ptr<tws::RangeBackend> backend;
+  };
+  struct Open {
+    std::shared_ptr<tws::RangeBackend> backend;
+    std::shared_ptr<tws::BlockCache::Reader> reader;  // reads through backend: dropped first
+    guint64 size = 0;
+  };
   std::mutex state_lock;
-  std::shared_ptr<tws::RangeBackend> backend;
-  std::shared_ptr<tws::BlockCache::Reader> reader;
-  guint64 size = 0;
-  std::string location;  // the location of the running session, for messages
+  std::variant<std::monostate, Opening, Open> state;
+
+  tws::RangeBackend* backend() {
+    if (auto* o = std::get_if<Opening>(&state)) return o->backend.get();
+    if (auto* o = std::get_if<Open>(&state)) return o->backend.get();
+    return nullptr;
+  }
+  Open* open() { return std::get_if<Open>(&state); }
   // Between unlock() and unlock_stop(): reads return FLUSHING.
   std::atomic<bool> flushing{false};
 };
@@ -396,12 +411,12 @@ static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
   tws::ObjectInfo info;
   {
     std::lock_guard lock(priv->state_lock);
-    priv->backend = backend;  // so unlock() can cancel a slow open
+    priv->state = GstRangeSrcPrivate::Opening{backend};  // so unlock() can cancel a slow open
   }
   if (!backend->open(&info, &err)) {
     {
       std::lock_guard lock(priv->state_lock);
-      priv->backend.reset();
+      priv->state = std::monostate{};
     }
     if (err.code == tws::BackendErrorCode::kCancelled) return FALSE;
     gst_range_src_post_error(self, err, true);
@@ -420,13 +435,11 @@ static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
   reader->set_direct(raw_backend->local() && !settings.cache_local_files);
 
   std::lock_guard lock(priv->state_lock);
-  priv->reader = std::move(reader);
-  priv->size = info.size;
-  priv->location = settings.location;
   if (priv->flushing) {
-    priv->backend->cancel();
-    priv->reader->set_cancelled(true);
+    backend->cancel();
+    reader->set_cancelled(true);
   }
+  priv->state = GstRangeSrcPrivate::Open{backend, std::move(reader), info.size};
   return TRUE;
 }
 
@@ -437,10 +450,11 @@ static gboolean gst_range_src_stop(GstBaseSrc* bsrc) {
   std::shared_ptr<tws::RangeBackend> backend;
   {
     std::lock_guard lock(priv->state_lock);
-    reader = std::move(priv->reader);
-    backend = std::move(priv->backend);
-    priv->size = 0;
-    priv->location.clear();
+    if (auto* open = priv->open()) {
+      reader = std::move(open->reader);
+      backend = std::move(open->backend);
+    }
+    priv->state = std::monostate{};
   }
   tws::BlockCacheStats stats = tws::BlockCache::shared().stats();
   GST_INFO_OBJECT(self,
@@ -457,8 +471,9 @@ static gboolean gst_range_src_stop(GstBaseSrc* bsrc) {
 static gboolean gst_range_src_get_size(GstBaseSrc* bsrc, guint64* size) {
   GstRangeSrc* self = GST_RANGE_SRC(bsrc);
   std::lock_guard lock(self->priv->state_lock);
-  if (!self->priv->reader) return FALSE;
-  *size = self->priv->size;
+  const GstRangeSrcPrivate::Open* open = self->priv->open();
+  if (!open) return FALSE;
+  *size = open->size;
   return TRUE;
 }
 
@@ -477,8 +492,8 @@ static gboolean gst_range_src_unlock(GstBaseSrc* bsrc) {
   GST_DEBUG_OBJECT(self, "unlock");
   std::lock_guard lock(priv->state_lock);
   priv->flushing = true;
-  if (priv->backend) priv->backend->cancel();
-  if (priv->reader) priv->reader->set_cancelled(true);
+  if (tws::RangeBackend* backend = priv->backend()) backend->cancel();
+  if (auto* open = priv->open()) open->reader->set_cancelled(true);
   return TRUE;
 }
 
@@ -488,8 +503,8 @@ static gboolean gst_range_src_unlock_stop(GstBaseSrc* bsrc) {
   GST_DEBUG_OBJECT(self, "unlock stop");
   std::lock_guard lock(priv->state_lock);
   priv->flushing = false;
-  if (priv->backend) priv->backend->reset_cancel();
-  if (priv->reader) priv->reader->set_cancelled(false);
+  if (tws::RangeBackend* backend = priv->backend()) backend->reset_cancel();
+  if (auto* open = priv->open()) open->reader->set_cancelled(false);
   return TRUE;
 }
 
@@ -501,7 +516,7 @@ static GstFlowReturn gst_range_src_fill(GstBaseSrc* bsrc, guint64 offset, guint 
   std::shared_ptr<tws::BlockCache::Reader> reader;
   {
     std::lock_guard lock(priv->state_lock);
-    reader = priv->reader;
+    if (auto* open = priv->open()) reader = open->reader;
   }
   if (!reader) return GST_FLOW_FLUSHING;
   if (priv->flushing) return GST_FLOW_FLUSHING;
