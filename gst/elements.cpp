@@ -16,6 +16,6 @@ void tws_elements_register_static(void) {
   std::call_once(once, [] {
     gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "tws",
                                "tws: transcode while streaming elements", tws_elements_plugin_init,
-                               VERSION, "LGPL", "tws", "tws", "https://example.invalid/tws");
+                               VERSION, "LGPL", "tws", "tws", "Unknown package origin");
   });
 }

@@ -6,4 +6,4 @@ static gboolean plugin_init(GstPlugin* plugin) { return tws_elements_plugin_init
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, tws,
                   "tws: transcode while streaming elements (rangesrc, hlssegmux, hdrtonemap)",
-                  plugin_init, VERSION, "LGPL", "tws", "https://example.invalid/tws")
+                  plugin_init, VERSION, "LGPL", "tws", "Unknown package origin")

@@ -224,7 +224,7 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Range source", "Source/File",
-      "Reads a file (later S3 or HTTP objects) by byte ranges through a shared block cache",
+      "Reads a file, an S3 object or an HTTP(S) URL by byte ranges through a shared block cache",
       "tws developers");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR(gst_range_src_start);

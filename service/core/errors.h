@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // What went wrong, in the words of API.md's error table, so that the CLI prints one line and
-// the HTTP service (later) maps the same failure to its status and Code.
+// the HTTP service maps the same failure to its status and Code.
 #pragma once
 
 #include <string>
