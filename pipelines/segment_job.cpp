@@ -527,6 +527,7 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
   GstElement* filter = owned_filter.get();
   if (!convert || !deinterlace || !scale || !filter) return fail(error);
   std::vector<GstElement*> elements;
+  std::vector<GRef<GstElement>> optional;  // elements made below only when needed, held to the end
   // HDR is tone mapped to SDR BT.709 first, or it plays washed out: the rest of the chain
   // copies code values. hdrtonemap takes the decoders' 10/12-bit formats (the videoconvert in
   // front acts only on others) and gives 8-bit BT.709 I420.
@@ -537,6 +538,8 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
     GstElement* tonemap = owned_tonemap.get();
     if (!hdr_convert || !tonemap) return fail(error);
     elements = {hdr_convert, tonemap};
+    optional.push_back(std::move(owned_hdr_convert));
+    optional.push_back(std::move(owned_tonemap));
   }
   elements.push_back(convert);
   elements.push_back(deinterlace);
@@ -548,6 +551,7 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
     if (!flip) return fail(error);
     gst_util_set_object_arg(G_OBJECT(flip), "video-direction", direction);
     elements.push_back(flip);
+    optional.push_back(std::move(owned_flip));
   }
   // stretch means stretch: no letterboxing to keep the aspect (fill pads with videobox).
   g_object_set(scale, "add-borders", FALSE, nullptr);
@@ -573,6 +577,7 @@ void JobRunner::link_video(DecodeChain* chain, GstPad* pad) {
     g_object_set(box, "left", dx / 2, "right", dx - dx / 2, "top", dy / 2, "bottom", dy - dy / 2,
                  nullptr);
     elements.push_back(box);
+    optional.push_back(std::move(owned_box));
   }
   if (!add_branch(chain->pipeline.get(), pad, elements, video_grid_.get(), &progress_,
                   job_.gate.get(), &stopping_))
