@@ -558,6 +558,12 @@ bool parse_subtitles(const std::string& text, std::vector<Cue>* cues, std::strin
         *error = "unknown subtitle format";
         break;
     }
+    // A cue with nothing to show (its text only spaces, tags or a stray byte-order mark) is
+    // no cue: the WebVTT writer leaves it out, so the parser does too.
+    if (ok)
+      cues->erase(std::remove_if(cues->begin(), cues->end(),
+                                 [](const Cue& c) { return safe_cue_text(c.text).empty(); }),
+                  cues->end());
     if (ok && cues->empty()) {
       *error = "no cue";
       ok = false;

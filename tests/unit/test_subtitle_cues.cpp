@@ -451,3 +451,34 @@ TEST(WebVttTime, RoundsHalfUpNeverNegative) {
 
 }  // namespace
 }  // namespace tws
+
+namespace tws {
+namespace {
+
+// A cue whose text is nothing to show (here a lone byte-order mark after ASS tags are gone)
+// is no cue: the parser drops it as the WebVTT writer does, so what is written parses again
+// into the same cues (a fuzz finding).
+TEST(SubtitleCues, CueWithNothingToShowIsDropped) {
+  const std::string ass =
+      "[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
+      "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+      "Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\i1}Hi{\\i0}\\Nthere\n"
+      "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\i1}\\N\xEF\xBB\xBF\n";
+  std::vector<Cue> cues;
+  std::string error;
+  ASSERT_TRUE(parse_subtitles(ass, &cues, &error)) << error;
+  ASSERT_EQ(cues.size(), 1u);
+  std::vector<Cue> again;
+  ASSERT_TRUE(parse_subtitles(webvtt_segment(cues, 0, int64_t(10) * 1000000000), &again, &error));
+  EXPECT_EQ(again.size(), cues.size());
+  // Only such cues: no cue at all.
+  const std::string empty =
+      "[Script Info]\n\n[Events]\n"
+      "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+      "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\i1}\xEF\xBB\xBF\n";
+  EXPECT_FALSE(parse_subtitles(empty, &cues, &error));
+  EXPECT_EQ(error, "no cue");
+}
+
+}  // namespace
+}  // namespace tws
