@@ -113,6 +113,7 @@ class JobRunner {
   bool build_encode(std::string* error);
   bool build_decode(DecodeChain* chain, std::string* error);
   bool start_decode(DecodeChain* chain, bool seek_phase);
+  bool rebuild_decode(DecodeChain* chain);
   void on_decoded_pad(DecodeChain* chain, GstPad* pad);
   void link_video(DecodeChain* chain, GstPad* pad);
   void link_audio(DecodeChain* chain, GstPad* pad);
@@ -667,6 +668,18 @@ bool JobRunner::wait(std::string* error) {
 // Prerolls, seeks accurately to the chain's position when it is not the start, and plays.
 // Called once per chain in two phases (PAUSED for all, then seek and play each), so that the
 // chains open the source and preroll concurrently.
+// A fresh decode pipeline in place of the chain's (stopped, its branch gone): the audio clock
+// starts over with it.
+bool JobRunner::rebuild_decode(DecodeChain* chain) {
+  gst_element_set_state(chain->pipeline.get(), GST_STATE_NULL);
+  chain->linked = false;
+  if (chain->type == GST_STREAM_TYPE_AUDIO) audio_clock_.reset();
+  std::string error;
+  if (build_decode(chain, &error)) return true;
+  fail(error);
+  return false;
+}
+
 bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
   GstElement* pipeline = chain->pipeline.get();
   if (!seek_phase) {
@@ -703,13 +716,7 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
     GST_WARNING("no %s stream exposed in %d s: a fresh decoder (try %d of %d)",
                 chain->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio",
                 int(kLinkWait / G_USEC_PER_SEC), attempt + 1, kLinkTries);
-    gst_element_set_state(pipeline, GST_STATE_NULL);
-    if (chain->type == GST_STREAM_TYPE_AUDIO) audio_clock_.reset();
-    std::string error;
-    if (!build_decode(chain, &error)) {
-      fail(error);
-      return false;
-    }
+    if (!rebuild_decode(chain)) return false;
     pipeline = chain->pipeline.get();
     if (gst_element_set_state(pipeline,
                               chain->seek_ns > 0 ? GST_STATE_PAUSED : GST_STATE_PLAYING) ==
@@ -732,16 +739,10 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
                                      chain->seek_ns)) {
     GST_WARNING("seek to %" GST_TIME_FORMAT " failed: decoding from the start",
                 GST_TIME_ARGS(chain->seek_ns));
-    gst_element_set_state(pipeline, GST_STATE_NULL);
-    chain->linked = false;
     chain->seek_ns = 0;
-    if (chain->type == GST_STREAM_TYPE_AUDIO) audio_clock_.reset();
-    std::string error;
-    if (!build_decode(chain, &error)) {
-      fail(error);
-      return false;
-    }
+    if (!rebuild_decode(chain)) return false;
     pipeline = chain->pipeline.get();
+    bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
   }
   ok = ok && gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
   if (!ok) {
