@@ -7,6 +7,7 @@ gboolean tws_elements_plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(rangesrc, plugin);
   ok |= GST_ELEMENT_REGISTER(hlssegmux, plugin);
+  ok |= GST_ELEMENT_REGISTER(hlssegsink, plugin);
   ok |= GST_ELEMENT_REGISTER(hdrtonemap, plugin);
   return ok;
 }

@@ -95,4 +95,25 @@ bool lookup_credentials(const std::string& endpoint, const std::string& bucket,
   return true;
 }
 
+Target resolve_target(const Location& loc, const Overrides& o) {
+  auto env = [](const char* name) {
+    const char* v = g_getenv(name);
+    return std::string(v ? v : "");
+  };
+  Target t;
+  t.bucket = loc.bucket;
+  t.endpoint = !o.endpoint.empty()     ? o.endpoint
+               : !loc.endpoint.empty() ? loc.endpoint
+                                       : env("AWS_ENDPOINT_URL");
+  t.region = !o.region.empty() ? o.region : !loc.region.empty() ? loc.region : env("AWS_REGION");
+  if (t.region.empty()) t.region = "us-east-1";
+  if (t.endpoint.empty()) t.endpoint = "https://s3." + t.region + ".amazonaws.com";
+  if (!o.access_key_id.empty()) {
+    t.creds = {o.access_key_id, o.secret_access_key};
+  } else if (!lookup_credentials(t.endpoint, t.bucket, &t.creds)) {
+    t.creds = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")};
+  }
+  return t;
+}
+
 }  // namespace tws::s3

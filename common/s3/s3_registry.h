@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "common/s3/s3_client.h"
 #include "common/s3/sigv4.h"
 
 namespace tws::s3 {
@@ -27,6 +28,19 @@ struct Location {
 std::string make_location(const Location& loc);
 // False with a one-line reason for anything but a well-formed s3://BUCKET/KEY[?...].
 bool parse_location(const std::string& uri, Location* loc, std::string* error);
+
+// What an element's properties say about the store; empty = not set.
+struct Overrides {
+  std::string endpoint;  // "http://127.0.0.1:9000"
+  std::string region;
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+
+// The store behind `loc`: endpoint and region from the overrides, else the location's query,
+// else AWS_ENDPOINT_URL / AWS_REGION (us-east-1, AWS's endpoint for it); credentials from
+// the overrides, else the registry, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+Target resolve_target(const Location& loc, const Overrides& overrides);
 
 void register_credentials(const std::string& endpoint, const std::string& bucket,
                           const Credentials& creds);

@@ -126,25 +126,8 @@ std::unique_ptr<RangeBackend> make_s3_backend(const std::string& location,
     error->set(BackendErrorCode::kNotFound, "Invalid S3 location: " + location, why);
     return nullptr;
   }
-  auto env = [](const char* name) {
-    const char* v = g_getenv(name);
-    return std::string(v ? v : "");
-  };
-  s3::Target t;
-  t.bucket = loc.bucket;
-  t.endpoint = !options.endpoint.empty() ? options.endpoint
-               : !loc.endpoint.empty()   ? loc.endpoint
-                                         : env("AWS_ENDPOINT_URL");
-  t.region = !options.region.empty() ? options.region
-             : !loc.region.empty()   ? loc.region
-                                     : env("AWS_REGION");
-  if (t.region.empty()) t.region = "us-east-1";
-  if (t.endpoint.empty()) t.endpoint = "https://s3." + t.region + ".amazonaws.com";
-  if (!options.access_key_id.empty()) {
-    t.creds = {options.access_key_id, options.secret_access_key};
-  } else if (!s3::lookup_credentials(t.endpoint, t.bucket, &t.creds)) {
-    t.creds = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")};
-  }
+  s3::Target t = s3::resolve_target(
+      loc, {options.endpoint, options.region, options.access_key_id, options.secret_access_key});
   return std::make_unique<S3Backend>(std::move(t), loc.key, location);
 }
 

@@ -79,7 +79,9 @@ def parse_playlist(path):
     return pl
 
 
-def check_playlist(pl, token=None):
+def check_playlist(pl, token=None, service_names=True):
+    """The playlist's own checks. service_names: segment URIs are tws's PREFIX-<token>-<k>.ts;
+    False (another writer, e.g. hlssegsink): relative and distinct, any name."""
     f = []
     if pl["header"] != "#EXTM3U":
         f.append("playlist: first line is not #EXTM3U")
@@ -102,6 +104,10 @@ def check_playlist(pl, token=None):
         uri = s["uri"]
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", uri) or uri.startswith("/"):
             f.append(f"playlist: segment URI {uri} is not relative")
+        if s["extinf"] <= 0:
+            f.append(f"playlist: segment {k} EXTINF {s['extinf']}")
+        if not service_names:
+            continue
         m = re.search(r"-([0-9a-f]{32})-(\d+)\.ts$", uri.split("?")[0])
         if not m:
             f.append(f"playlist: segment URI {uri} is not PREFIX-<token>-<k>.ts")
@@ -109,8 +115,8 @@ def check_playlist(pl, token=None):
         tokens.add(m.group(1))
         if int(m.group(2)) != k:
             f.append(f"playlist: segment {k} is named with index {m.group(2)}")
-        if s["extinf"] <= 0:
-            f.append(f"playlist: segment {k} EXTINF {s['extinf']}")
+    if len({s["uri"] for s in pl["segments"]}) != len(pl["segments"]):
+        f.append("playlist: a segment URI is listed twice")
     if len(tokens) > 1:
         f.append(f"playlist: segments carry {len(tokens)} different tokens")
     if token is not None and tokens and tokens != {token}:
@@ -241,13 +247,14 @@ def _mode(values):
 # The whole stream
 
 def check_stream(playlist_path, expect_video=True, expect_audio=True, token=None,
-                 expect_duration=None, playback=True, clicks=True, frame_rate=None, infos=None):
+                 expect_duration=None, playback=True, clicks=True, frame_rate=None, infos=None,
+                 service_names=True):
     """Runs every check on the stream of `playlist_path`. Returns (failures, summary).
     `infos`, when a dict, is filled with the per-segment probe results (key: segment index)."""
     failures = []
     summary = {}
     pl = parse_playlist(playlist_path)
-    failures += check_playlist(pl, token)
+    failures += check_playlist(pl, token, service_names)
     segs = pl["segments"]
     summary["segments"] = len(segs)
     summary["extinf"] = [s["extinf"] for s in segs]
