@@ -4,6 +4,7 @@
 
 static gboolean plugin_init(GstPlugin* plugin) { return tws_elements_plugin_init(plugin); }
 
-GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, tws,
-                  "tws: transcode while streaming elements (rangesrc, hlssegmux, hlssegsink, hdrtonemap)",
-                  plugin_init, VERSION, "LGPL", "tws", "Unknown package origin")
+GST_PLUGIN_DEFINE(
+    GST_VERSION_MAJOR, GST_VERSION_MINOR, tws,
+    "tws: transcode while streaming elements (rangesrc, hlssegmux, hlssegsink, hdrtonemap)",
+    plugin_init, VERSION, "LGPL", "tws", "Unknown package origin")

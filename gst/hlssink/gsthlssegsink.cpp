@@ -161,9 +161,9 @@ G_DEFINE_TYPE(GstHlsSegWriter, gst_hls_seg_writer, GST_TYPE_BASE_SINK)
 
 namespace {
 
-#define WRITER_ERROR(w, kind, text, detail)                                                   \
-  GST_ELEMENT_ERROR((w)->priv->owner, RESOURCE, kind, ("%s", std::string(text).c_str()), ("%s", \
-                                                                                    std::string(detail).c_str()))
+#define WRITER_ERROR(w, kind, text, detail)                               \
+  GST_ELEMENT_ERROR(w, RESOURCE, kind, ("%s", std::string(text).c_str()), \
+                    ("%s", std::string(detail).c_str()))
 
 bool write_playlist(GstHlsSegWriter* w) {
   Run& run = *w->priv->run;
@@ -235,10 +235,20 @@ bool end_segment(GstHlsSegWriter* w, const GstStructure* s) {
   // Removed once the playlist no longer names them.
   for (const std::string& old : dropped) {
     if (!run.output->remove(old, &error))
-      GST_ELEMENT_WARNING(w->priv->owner, RESOURCE, WRITE, ("Could not delete %s", old.c_str()),
+      GST_ELEMENT_WARNING(w, RESOURCE, WRITE, ("Could not delete %s", old.c_str()),
                           ("%s", error.c_str()));
   }
   return true;
+}
+
+// Why the settings cannot work (checked by the bin before its children start), or "".
+std::string settings_problem(const Settings& s) {
+  std::string why;
+  if (!tws::check_index_pattern(s.location, &why)) return why;
+  if (tws::segment_uri(tws::format_index(s.location, 0), s.playlist_location, s.playlist_root, &why)
+          .empty())
+    return why;
+  return "";
 }
 
 gboolean writer_start(GstBaseSink* sink) {
@@ -250,21 +260,6 @@ gboolean writer_start(GstBaseSink* sink) {
     run->settings = priv->settings;
   }
   const Settings& s = run->settings;
-  std::string why;
-  if (!tws::check_index_pattern(s.location, &why)) {
-    GST_ELEMENT_ERROR(w->priv->owner, RESOURCE, SETTINGS, ("Invalid segment location"), ("%s",
-                                                                                   why.c_str()));
-    return FALSE;
-  }
-  if (tws::segment_uri(tws::format_index(s.location, 0), s.playlist_location, s.playlist_root,
-                       &why)
-          .empty()) {
-    GST_ELEMENT_ERROR(w->priv->owner, RESOURCE, SETTINGS, ("Invalid locations"), ("%s", why.c_str()));
-    return FALSE;
-  }
-  if (s.max_files > 0 && s.type != PlaylistType::kNone)
-    GST_ELEMENT_WARNING(w->priv->owner, RESOURCE, SETTINGS, ("max-files is ignored"),
-                        ("an EVENT or VOD playlist keeps every segment"));
   w->priv->cancel = adopt_ref(g_cancellable_new());
   run->output.emplace(s.s3, w->priv->cancel.get());
   run->playlist.type = s.type;
@@ -297,10 +292,10 @@ GstFlowReturn writer_render(GstBaseSink* sink, GstBuffer* buffer) {
   tws::MappedBuffer map(buffer, GST_MAP_READ);
   std::string error;
   if (!map || !run.current->append(map.data(), map.size(), &error)) {
-    WRITER_ERROR(w, WRITE,
-                 "Could not write segment " +
-                     tws::format_index(run.settings.location, run.current_index),
-                 error.empty() ? "could not map a buffer" : error);
+    WRITER_ERROR(
+        w, WRITE,
+        "Could not write segment " + tws::format_index(run.settings.location, run.current_index),
+        error.empty() ? "could not map a buffer" : error);
     return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;
@@ -441,6 +436,23 @@ static void gst_hls_seg_sink_release_pad(GstElement* element, GstPad* pad) {
   gst_element_remove_pad(element, pad);
 }
 
+static GstStateChangeReturn gst_hls_seg_sink_change_state(GstElement* element,
+                                                          GstStateChange transition) {
+  GstHlsSegSink* self = GST_HLS_SEG_SINK(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    std::string why;
+    {
+      std::lock_guard lock(self->priv->lock);
+      why = settings_problem(self->priv->settings);
+    }
+    if (!why.empty()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid locations"), ("%s", why.c_str()));
+      return GST_STATE_CHANGE_FAILURE;
+    }
+  }
+  return GST_ELEMENT_CLASS(gst_hls_seg_sink_parent_class)->change_state(element, transition);
+}
+
 static void gst_hls_seg_sink_set_property(GObject* object, guint prop_id, const GValue* value,
                                           GParamSpec* pspec) {
   GstHlsSegSink* self = GST_HLS_SEG_SINK(object);
@@ -466,8 +478,7 @@ static void gst_hls_seg_sink_set_property(GObject* object, guint prop_id, const 
       break;
     case PROP_TARGET_DURATION:
       s.target_duration = g_value_get_uint(value);
-      g_object_set(priv->mux, "segment-duration", guint64{s.target_duration} * GST_SECOND,
-                   nullptr);
+      g_object_set(priv->mux, "segment-duration", guint64{s.target_duration} * GST_SECOND, nullptr);
       break;
     case PROP_BOUNDARIES:
       g_object_set_property(G_OBJECT(priv->mux), "boundaries", value);
@@ -563,7 +574,8 @@ static void gst_hls_seg_sink_init(GstHlsSegSink* self) {
   priv->mux = GST_ELEMENT(g_object_new(GST_TYPE_HLS_SEG_MUX, "name", "mux", nullptr));
   g_object_set(priv->mux, "segment-duration", guint64{DEFAULT_TARGET_DURATION} * GST_SECOND,
                nullptr);
-  priv->writer = GST_HLS_SEG_WRITER(g_object_new(GST_TYPE_HLS_SEG_WRITER, "name", "writer", nullptr));
+  priv->writer =
+      GST_HLS_SEG_WRITER(g_object_new(GST_TYPE_HLS_SEG_WRITER, "name", "writer", nullptr));
   priv->writer->priv->owner = self;
   gst_bin_add_many(GST_BIN(self), priv->mux, GST_ELEMENT(priv->writer), nullptr);
   gst_element_link(priv->mux, GST_ELEMENT(priv->writer));
@@ -649,5 +661,7 @@ static void gst_hls_seg_sink_class_init(GstHlsSegSinkClass* klass) {
       "tws authors");
   element_class->request_new_pad = gst_hls_seg_sink_request_new_pad;
   element_class->release_pad = gst_hls_seg_sink_release_pad;
-  gst_type_mark_as_plugin_api(GST_TYPE_HLS_SEG_SINK_PLAYLIST_TYPE, static_cast<GstPluginAPIFlags>(0));
+  element_class->change_state = gst_hls_seg_sink_change_state;
+  gst_type_mark_as_plugin_api(GST_TYPE_HLS_SEG_SINK_PLAYLIST_TYPE,
+                              static_cast<GstPluginAPIFlags>(0));
 }

@@ -144,8 +144,8 @@ std::unique_ptr<FileWriter> open_file(const std::string& path, std::string* erro
     *error = "could not create folder " + std::string(dir.get()) + ": " + errno_text(errno);
     return nullptr;
   }
-  GUnique<gchar> tmpl(g_build_filename(dir.get(), ("." + std::string(base.get()) + ".XXXXXX").c_str(),
-                                       nullptr));
+  GUnique<gchar> tmpl(
+      g_build_filename(dir.get(), ("." + std::string(base.get()) + ".XXXXXX").c_str(), nullptr));
   int fd = g_mkstemp_full(tmpl.get(), O_RDWR | O_CLOEXEC, 0666);
   if (fd < 0) {
     *error = "could not create a file in " + std::string(dir.get()) + ": " + errno_text(errno);
