@@ -91,8 +91,7 @@ TEST(SegmentUri, RelativeRootOrAbsolute) {
   std::string why;
   EXPECT_EQ(tws::segment_uri("/out/seg1.ts", "/out/index.m3u8", "", &why), "seg1.ts");
   EXPECT_EQ(tws::segment_uri("/out/v/seg1.ts", "/out/index.m3u8", "", &why), "v/seg1.ts");
-  EXPECT_EQ(tws::segment_uri("/else/seg1.ts", "/out/index.m3u8", "", &why),
-            "file:///else/seg1.ts");
+  EXPECT_EQ(tws::segment_uri("/else/seg1.ts", "/out/index.m3u8", "", &why), "file:///else/seg1.ts");
   EXPECT_EQ(tws::segment_uri("/else/seg1.ts", "/out/index.m3u8", "https://cdn/x/", &why),
             "https://cdn/x/seg1.ts");
   EXPECT_EQ(tws::segment_uri("s3://b/hls/seg1.ts", "s3://b/hls/index.m3u8", "", &why), "seg1.ts");
