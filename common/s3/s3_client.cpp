@@ -5,6 +5,7 @@
 
 #include <ctime>
 #include <functional>
+#include <map>
 
 #include "common/gref.h"
 
@@ -13,16 +14,21 @@ namespace tws::s3 {
 struct Client::Response {
   GRef<SoupMessage> msg;
   guint status = 0;
-  std::string body;
+  std::string body;           // the whole body; empty when `stream` was asked for
+  GRef<GInputStream> stream;  // a 2xx body, still to read (send_with_retries' stream)
 };
 
 namespace {
 
-SoupSession* thread_session() {
+SoupSession* thread_session(unsigned timeout_s) {
   // One session per thread: libsoup's sync API runs on the calling thread, and a session
-  // is used by one thread only. Connections are kept alive for the next request.
-  thread_local GRef<SoupSession> session =
-      adopt_ref(soup_session_new_with_options("timeout", 30u, "idle-timeout", 60u, nullptr));
+  // is used by one thread only. Connections are kept alive for the next request. A
+  // connection keeps the timeout it was made with, so each timeout has its own session.
+  thread_local std::map<unsigned, GRef<SoupSession>> sessions;
+  GRef<SoupSession>& session = sessions[timeout_s];
+  if (!session)
+    session = adopt_ref(
+        soup_session_new_with_options("timeout", timeout_s, "idle-timeout", 60u, nullptr));
   return session.get();
 }
 
@@ -103,9 +109,48 @@ std::vector<std::string> xml_elements(const std::string& xml, const std::string&
   return out;
 }
 
+// How send_with_retries tries: max_tries in all, backoff_ms before the second (doubled
+// after each), the session's timeout, the User-Agent; with `stream` the 2xx body is left to
+// read from Response::stream.
+struct SendOptions {
+  int max_tries;
+  unsigned backoff_ms;
+  unsigned timeout_s;
+  std::string user_agent;
+  bool stream;
+};
+
+namespace {
+
+// One try: the whole body into response->body, or with `stream` a 2xx body left in
+// response->stream to read (an error's body is read whole: it carries the store's Code).
+GBytes* send_once(SoupMessage* msg, unsigned timeout_s, bool stream, GCancellable* cancel,
+                  Client::Response* response, GError** err) {
+  if (!stream) return soup_session_send_and_read(thread_session(timeout_s), msg, cancel, err);
+  GRef<GInputStream> in = adopt_ref(soup_session_send(thread_session(timeout_s), msg, cancel, err));
+  if (!in) return nullptr;
+  const guint status = soup_message_get_status(msg);
+  if (status >= 200 && status < 300) {
+    response->stream = in;
+    return g_bytes_new(nullptr, 0);
+  }
+  GOutputStream* sink = g_memory_output_stream_new_resizable();
+  g_output_stream_splice(sink, in.get(),
+                         GOutputStreamSpliceFlags(G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
+                                                  G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET),
+                         cancel, nullptr);
+  GBytes* body = g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(sink));
+  g_object_unref(sink);
+  return body;
+}
+
+}  // namespace
+
 Result send_with_retries(const std::function<GRef<SoupMessage>()>& make, const std::string& what,
-                         int max_tries, unsigned backoff, GCancellable* cancel,
+                         const SendOptions& options, GCancellable* cancel,
                          Client::Response* response, Error* error) {
+  unsigned backoff = options.backoff_ms;
+  const int max_tries = options.max_tries;
   for (int attempt = 1;; ++attempt) {
     if (cancel && g_cancellable_is_cancelled(cancel)) {
       *error = {Result::kCancelled, 0, "Cancelled", what + ": cancelled"};
@@ -116,8 +161,12 @@ Result send_with_retries(const std::function<GRef<SoupMessage>()>& make, const s
       *error = {Result::kError, 0, "InvalidRequest", what + ": invalid URL"};
       return error->result;
     }
+    if (!options.user_agent.empty())
+      soup_message_headers_replace(soup_message_get_request_headers(msg.get()), "User-Agent",
+                                   options.user_agent.c_str());
     GError* raw = nullptr;
-    GUnique<GBytes> reply(soup_session_send_and_read(thread_session(), msg.get(), cancel, &raw));
+    GUnique<GBytes> reply(
+        send_once(msg.get(), options.timeout_s, options.stream, cancel, response, &raw));
     GUnique<GError> err(raw);
     bool retry = false;
     if (!reply) {
@@ -219,7 +268,8 @@ Result Client::request(const char* method, const std::string& key, const Params&
     }
     return msg;
   };
-  return send_with_retries(make, what, max_tries, backoff_ms, cancel, response, error);
+  const SendOptions send{max_tries, backoff_ms, timeout_s, user_agent, false};
+  return send_with_retries(make, what, send, cancel, response, error);
 }
 
 namespace {
@@ -293,23 +343,63 @@ Result Client::get_range(const std::string& key, uint64_t offset, uint64_t lengt
   return range_result(res, r, offset, length, data, error);
 }
 
-Result http_head(const std::string& url, HeadInfo* info, Error* error, GCancellable* cancel) {
+SendOptions http_send_options(const HttpOptions& options, bool stream) {
+  return {int(options.retries) + 1, 200, options.timeout_s, options.user_agent, stream};
+}
+
+Result http_head(const std::string& url, const HttpOptions& options, HeadInfo* info, Error* error,
+                 GCancellable* cancel) {
   Client::Response r;
-  Result res = send_with_retries([&] { return plain_message("HEAD", url, ""); }, "HEAD " + url, 3,
-                                 200, cancel, &r, error);
-  if (res == Result::kOk) fill_head(r, info);
+  Result res = send_with_retries([&] { return plain_message("HEAD", url, ""); }, "HEAD " + url,
+                                 http_send_options(options, false), cancel, &r, error);
+  if (res != Result::kOk) return res;
+  fill_head(r, info);
+  const char* ranges =
+      soup_message_headers_get_one(soup_message_get_response_headers(r.msg.get()), "Accept-Ranges");
+  info->accept_ranges = ranges && g_ascii_strcasecmp(ranges, "bytes") == 0;
   return res;
 }
 
-Result http_get_range(const std::string& url, uint64_t offset, uint64_t length, std::string* data,
-                      Error* error, GCancellable* cancel) {
-  data->clear();
-  if (length == 0) return Result::kOk;
+Result http_open(const std::string& url, const HttpOptions& options, uint64_t offset,
+                 uint64_t length, HttpBody* body, Error* error, GCancellable* cancel) {
+  const std::string range = "bytes=" + std::to_string(offset) + "-" +
+                            (length ? std::to_string(offset + length - 1) : std::string());
   Client::Response r;
-  const std::string range = range_header(offset, length);
-  Result res = send_with_retries([&] { return plain_message("GET", url, range); }, "GET " + url, 3,
-                                 200, cancel, &r, error);
-  return range_result(res, r, offset, length, data, error);
+  Result res = send_with_retries([&] { return plain_message("GET", url, range); }, "GET " + url,
+                                 http_send_options(options, true), cancel, &r, error);
+  if (res != Result::kOk) return res;
+  body->msg = r.msg;
+  body->stream = r.stream;
+  body->partial = r.status == 206;
+  body->position = body->partial ? offset : 0;
+  return res;
+}
+
+int64_t http_read(HttpBody* body, uint64_t length, uint8_t* dest, Error* error,
+                  GCancellable* cancel) {
+  uint8_t scratch[64 * 1024];
+  uint64_t done = 0;
+  while (done < length) {
+    uint8_t* to = dest ? dest + done : scratch;
+    const gsize want =
+        gsize(dest ? length - done : std::min<uint64_t>(length - done, sizeof scratch));
+    GError* raw = nullptr;
+    const gssize n = g_input_stream_read(body->stream.get(), to, want, cancel, &raw);
+    GUnique<GError> err(raw);
+    if (n < 0) {
+      const bool cancelled = g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      GUnique<gchar> url(g_uri_to_string(soup_message_get_uri(body->msg.get())));
+      *error = {
+          cancelled ? Result::kCancelled : Result::kUnavailable, 0,
+          cancelled ? "Cancelled" : "ReadFailed",
+          std::string("GET ") + url.get() + ": " + one_line(err ? err->message : "read failed")};
+      return -1;
+    }
+    if (n == 0) break;
+    done += uint64_t(n);
+    body->position += uint64_t(n);
+  }
+  return int64_t(done);
 }
 
 Result Client::put(const std::string& key, const std::string& data, Error* error,

@@ -11,11 +11,13 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/gref.h"
 #include "common/s3/sigv4.h"
 
 namespace tws::s3 {
@@ -48,6 +50,14 @@ struct HeadInfo {
   uint64_t size = 0;
   std::string etag;  // as sent, quotes included
   std::string last_modified;
+  bool accept_ranges = false;  // "Accept-Ranges: bytes" was sent
+};
+
+// Per-request settings of a plain HTTP(S) call.
+struct HttpOptions {
+  std::string user_agent;   // empty: no User-Agent header
+  unsigned timeout_s = 30;  // for connecting and for each read or write; 0 = none
+  unsigned retries = 2;     // tries after the first on connection errors, timeouts, 5xx / 429
 };
 
 class Client {
@@ -71,7 +81,8 @@ class Client {
   const Target& target() const { return target_; }
   int max_tries = 3;
   unsigned backoff_ms = 200;  // doubled after each failed try
-  unsigned timeout_s = 30;
+  unsigned timeout_s = 30;    // for connecting and for each read or write; 0 = none
+  std::string user_agent;     // sent unsigned; empty: none
 
   struct Response;  // internal
 
@@ -86,11 +97,28 @@ class Client {
 };
 
 // Plain HTTP(S) without signing, with the same per-thread session and retries: rangesrc's
-// http(s):// backend. HEAD gives size and ETag (or Last-Modified); a ranged GET as above.
-Result http_head(const std::string& url, HeadInfo* info, Error* error,
+// http(s):// backend. HEAD gives size, ETag (or Last-Modified) and whether ranges are served.
+Result http_head(const std::string& url, const HttpOptions& options, HeadInfo* info, Error* error,
                  GCancellable* cancel = nullptr);
-Result http_get_range(const std::string& url, uint64_t offset, uint64_t length, std::string* data,
-                      Error* error, GCancellable* cancel = nullptr);
+
+// The body of a GET, read as it arrives (not downloaded whole first).
+struct HttpBody {
+  GRef<SoupMessage> msg;
+  GRef<GInputStream> stream;
+  uint64_t position = 0;  // object offset of the next byte the stream gives
+  bool partial = false;   // 206: the server honoured the Range
+};
+
+// A streaming GET asking for [offset, offset + length) (length 0: to the end). A server that
+// ignores Range answers 200 with the whole object: body->partial is false and
+// body->position 0. Retries as the other calls, until the headers arrive.
+Result http_open(const std::string& url, const HttpOptions& options, uint64_t offset,
+                 uint64_t length, HttpBody* body, Error* error, GCancellable* cancel = nullptr);
+
+// Reads exactly `length` bytes from the body (fewer only where it ends) into dest, or skips
+// them when dest is null. Returns the bytes read, -1 with *error set on failure.
+int64_t http_read(HttpBody* body, uint64_t length, uint8_t* dest, Error* error,
+                  GCancellable* cancel = nullptr);
 
 // Text between <tag> and </tag> of each element `tag` in `xml`, XML entities decoded.
 std::vector<std::string> xml_elements(const std::string& xml, const std::string& tag);

@@ -3,10 +3,21 @@
  * SECTION:element-rangesrc
  * @title: rangesrc
  *
- * Reads an object by byte ranges: a local file (path or `file://` URI); S3 objects and
- * HTTP(S) resources come behind the same backend interface. rangesrc operates in pull mode,
- * so demuxers such as qtdemux, matroskademux and avidemux can read any offset, and also in
- * push mode.
+ * Reads an object by byte ranges: a local file (path or `file://` URI), an S3 object
+ * (`s3://BUCKET/KEY`) or an HTTP(S) resource (`http://`, `https://`). rangesrc operates in
+ * pull mode, so demuxers such as qtdemux, matroskademux and avidemux can read any offset,
+ * and also in push mode.
+ *
+ * An HTTP(S) resource is opened with one HEAD (size, ETag, `Accept-Ranges`). A server that
+ * answers `Accept-Ranges: bytes` is read by ranged GETs, as S3 is. A server without Range
+ * support (no `Accept-Ranges: bytes`, or a 200 with the whole object to a ranged GET, as
+ * Python's http.server does) is read as souphttpsrc reads it: the element is not seekable,
+ * so demuxers run in push mode and read the object once, from one streaming GET whose body
+ * is read as it arrives. qtdemux then keeps an MP4 whose moov comes after its mdat in
+ * memory until the moov arrives (it cannot seek to it); seeking is refused. Reads that jump
+ * ahead by up to 4 MiB skip the bytes between on the same GET; only a read behind it (not
+ * served by the block cache) or further ahead costs a new GET. #GstRangeSrc:user-agent,
+ * #GstRangeSrc:timeout and #GstRangeSrc:retries apply to every HTTP(S) and S3 request.
  *
  * Every rangesrc of the process reads through one shared block cache: the object is cut
  * into #GstRangeSrc:block-size blocks kept in an LRU of #GstRangeSrc:cache-size bytes, so
@@ -26,6 +37,11 @@
  * gst-launch-1.0 rangesrc location=file:///data/movie.mkv block-size=1048576 readahead=2 !
  * decodebin ! fakesink
  * ]| Decodes a Matroska file read in 1 MiB blocks, two blocks ahead.
+ * |[
+ * gst-launch-1.0 rangesrc location=http://127.0.0.1:8000/clip.avi timeout=10 retries=0 !
+ * decodebin ! fakesink
+ * ]| Decodes an AVI file from an HTTP server (`python3 -m http.server` in its folder), giving
+ * up on a request after 10 s without data and not trying it again.
  *
  * Errors are GST_RESOURCE_ERROR: NOT_FOUND for a missing file or object, OPEN_READ or READ
  * otherwise. Where an S3 or HTTP server answered, the error message's details carry its status
@@ -36,6 +52,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -55,6 +72,14 @@ GST_DEBUG_CATEGORY_STATIC(gst_range_src_debug);
 #define MIN_BLOCK_SIZE 4096
 #define MAX_BLOCK_SIZE (64 * 1024 * 1024)
 #define MAX_READAHEAD 64
+#define DEFAULT_USER_AGENT "tws-rangesrc/" VERSION
+#define DEFAULT_TIMEOUT 30
+#define MAX_TIMEOUT 3600
+#define DEFAULT_RETRIES 2
+#define MAX_RETRIES 10
+// basesrc starts and stops the element once to answer the scheduling query, then starts it
+// again: an object opened that long ago, and not read, is used again (one HEAD, not two).
+#define PROBE_REUSE_US (5 * G_USEC_PER_SEC)
 
 enum {
   PROP_0,
@@ -67,6 +92,9 @@ enum {
   PROP_REGION,
   PROP_ACCESS_KEY_ID,
   PROP_SECRET_ACCESS_KEY,
+  PROP_USER_AGENT,
+  PROP_TIMEOUT,
+  PROP_RETRIES,
 };
 
 static GstStaticPadTemplate src_template =
@@ -79,7 +107,15 @@ struct Settings {
   guint block_size = DEFAULT_BLOCK_SIZE;
   guint readahead = DEFAULT_READAHEAD;
   bool cache_local_files = DEFAULT_CACHE_LOCAL_FILES;
-  tws::RangeBackendOptions remote;  // endpoint, region, keys for s3:// locations
+  // Endpoint, region, keys for s3:// locations; user agent, timeout, retries for s3:// and
+  // http(s):// ones.
+  tws::RangeBackendOptions remote{.endpoint = {},
+                                  .region = {},
+                                  .access_key_id = {},
+                                  .secret_access_key = {},
+                                  .user_agent = DEFAULT_USER_AGENT,
+                                  .timeout_s = DEFAULT_TIMEOUT,
+                                  .retries = DEFAULT_RETRIES};
   // cache-size is not here: it is the shared cache's own capacity.
 };
 
@@ -101,9 +137,21 @@ struct GstRangeSrcPrivate {
     std::shared_ptr<tws::RangeBackend> backend;
     std::shared_ptr<tws::BlockCache::Reader> reader;  // reads through backend: dropped first
     guint64 size = 0;
+    bool seekable = true;  // the backend serves ranges (is_seekable)
+    bool read = false;     // fill() ran since start()
   };
   std::mutex state_lock;
   std::variant<std::monostate, Opening, Open> state;
+
+  // An object stop() closed unread (basesrc's start/stop probe), for the next start() with
+  // the same settings within PROBE_REUSE_US. Under state_lock.
+  struct Probed {
+    Open open;
+    std::string location;
+    tws::RangeBackendOptions remote;
+    gint64 stopped_us = 0;  // g_get_monotonic_time()
+  };
+  std::optional<Probed> probed;
 
   tws::RangeBackend* backend() {
     if (auto* o = std::get_if<Opening>(&state)) return o->backend.get();
@@ -221,6 +269,25 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
                           static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
 
+  g_object_class_install_property(
+      gobject_class, PROP_USER_AGENT,
+      g_param_spec_string("user-agent", "User-Agent",
+                          "User-Agent header of HTTP(S) and S3 requests (empty or NULL: none)",
+                          DEFAULT_USER_AGENT, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint("timeout", "Timeout",
+                        "HTTP(S) and S3 requests: seconds to connect, and to wait for each read "
+                        "of the answer, before the try fails (0 = wait forever)",
+                        0, MAX_TIMEOUT, DEFAULT_TIMEOUT, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_RETRIES,
+      g_param_spec_uint("retries", "Retries",
+                        "HTTP(S) and S3 requests: tries after the first on connection errors, "
+                        "timeouts and 5xx / 429 answers, with backoff from 200 ms "
+                        "(0 = try once)",
+                        0, MAX_RETRIES, DEFAULT_RETRIES, ready_only));
+
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Range source", "Source/File",
@@ -308,6 +375,22 @@ static void gst_range_src_set_property(GObject* object, guint prop_id, const GVa
       slot = v ? v : "";
       break;
     }
+    case PROP_USER_AGENT: {
+      const gchar* v = g_value_get_string(value);
+      std::lock_guard lock(priv->settings_lock);
+      priv->settings.remote.user_agent = v ? v : "";
+      break;
+    }
+    case PROP_TIMEOUT: {
+      std::lock_guard lock(priv->settings_lock);
+      priv->settings.remote.timeout_s = g_value_get_uint(value);
+      break;
+    }
+    case PROP_RETRIES: {
+      std::lock_guard lock(priv->settings_lock);
+      priv->settings.remote.retries = g_value_get_uint(value);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -354,6 +437,22 @@ static void gst_range_src_get_property(GObject* object, guint prop_id, GValue* v
       g_value_set_string(value, v.empty() ? nullptr : v.c_str());
       break;
     }
+    case PROP_USER_AGENT: {
+      std::lock_guard lock(priv->settings_lock);
+      const std::string& v = priv->settings.remote.user_agent;
+      g_value_set_string(value, v.empty() ? nullptr : v.c_str());
+      break;
+    }
+    case PROP_TIMEOUT: {
+      std::lock_guard lock(priv->settings_lock);
+      g_value_set_uint(value, priv->settings.remote.timeout_s);
+      break;
+    }
+    case PROP_RETRIES: {
+      std::lock_guard lock(priv->settings_lock);
+      g_value_set_uint(value, priv->settings.remote.retries);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -387,6 +486,60 @@ static void gst_range_src_post_error(GstRangeSrc* self, const tws::BackendError&
       g_strdup(err.detail.c_str()), __FILE__, GST_FUNCTION, __LINE__, details);
 }
 
+// The object basesrc's start/stop probe opened, when `settings` are still those it was
+// opened with and it was closed moments ago; else nothing (and the kept one is dropped).
+static std::optional<GstRangeSrcPrivate::Open> gst_range_src_take_probed(GstRangeSrcPrivate* priv,
+                                                                         const Settings& settings) {
+  std::optional<GstRangeSrcPrivate::Probed> probed;
+  {
+    std::lock_guard lock(priv->state_lock);
+    probed.swap(priv->probed);
+  }
+  if (!probed || probed->location != settings.location || probed->remote != settings.remote ||
+      g_get_monotonic_time() - probed->stopped_us > PROBE_REUSE_US)
+    return std::nullopt;
+  return std::move(probed->open);
+}
+
+// Makes the backend and opens the object (HEAD for S3/HTTP); posts the error on failure.
+static std::optional<GstRangeSrcPrivate::Open> gst_range_src_open(GstRangeSrc* self,
+                                                                  const Settings& settings) {
+  GstRangeSrcPrivate* priv = self->priv;
+  tws::BackendError err;
+  std::shared_ptr<tws::RangeBackend> backend =
+      tws::make_range_backend(settings.location, &err, settings.remote);
+  if (!backend) {
+    gst_range_src_post_error(self, err, true);
+    return std::nullopt;
+  }
+  tws::ObjectInfo info;
+  {
+    std::lock_guard lock(priv->state_lock);
+    priv->state = GstRangeSrcPrivate::Opening{backend};  // so unlock() can cancel a slow open
+  }
+  if (!backend->open(&info, &err)) {
+    {
+      std::lock_guard lock(priv->state_lock);
+      priv->state = std::monostate{};
+    }
+    if (err.code != tws::BackendErrorCode::kCancelled) gst_range_src_post_error(self, err, true);
+    return std::nullopt;
+  }
+  GST_INFO_OBJECT(self, "opened %s: %" G_GUINT64_FORMAT " bytes, identity %s, %s",
+                  settings.location.c_str(), info.size, info.identity.c_str(),
+                  backend->seekable() ? "seekable" : "sequential only (no ranges)");
+
+  std::string key = tws::BlockCache::make_object_key(backend->location(), info.identity, info.size);
+  tws::RangeBackend* raw_backend = backend.get();
+  auto reader = std::make_shared<tws::BlockCache::Reader>(
+      tws::BlockCache::shared(), std::move(key), info.size, settings.block_size, settings.readahead,
+      [raw_backend](guint64 offset, gsize length, guint8* dest, tws::BackendError* error) {
+        return raw_backend->read(offset, length, dest, error);
+      });
+  reader->set_direct(raw_backend->local() && !settings.cache_local_files);
+  return GstRangeSrcPrivate::Open{backend, std::move(reader), info.size, backend->seekable()};
+}
+
 static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
   GstRangeSrc* self = GST_RANGE_SRC(bsrc);
   GstRangeSrcPrivate* priv = self->priv;
@@ -401,45 +554,19 @@ static gboolean gst_range_src_start(GstBaseSrc* bsrc) {
     return FALSE;
   }
 
-  tws::BackendError err;
-  std::shared_ptr<tws::RangeBackend> backend =
-      tws::make_range_backend(settings.location, &err, settings.remote);
-  if (!backend) {
-    gst_range_src_post_error(self, err, true);
-    return FALSE;
-  }
-  tws::ObjectInfo info;
-  {
-    std::lock_guard lock(priv->state_lock);
-    priv->state = GstRangeSrcPrivate::Opening{backend};  // so unlock() can cancel a slow open
-  }
-  if (!backend->open(&info, &err)) {
-    {
-      std::lock_guard lock(priv->state_lock);
-      priv->state = std::monostate{};
-    }
-    if (err.code == tws::BackendErrorCode::kCancelled) return FALSE;
-    gst_range_src_post_error(self, err, true);
-    return FALSE;
-  }
-  GST_INFO_OBJECT(self, "opened %s: %" G_GUINT64_FORMAT " bytes, identity %s",
-                  settings.location.c_str(), info.size, info.identity.c_str());
-
-  std::string key = tws::BlockCache::make_object_key(backend->location(), info.identity, info.size);
-  tws::RangeBackend* raw_backend = backend.get();
-  auto reader = std::make_shared<tws::BlockCache::Reader>(
-      tws::BlockCache::shared(), std::move(key), info.size, settings.block_size, settings.readahead,
-      [raw_backend](guint64 offset, gsize length, guint8* dest, tws::BackendError* error) {
-        return raw_backend->read(offset, length, dest, error);
-      });
-  reader->set_direct(raw_backend->local() && !settings.cache_local_files);
+  std::optional<GstRangeSrcPrivate::Open> open = gst_range_src_take_probed(priv, settings);
+  if (open)
+    GST_DEBUG_OBJECT(self, "using the object opened for the scheduling query again");
+  else
+    open = gst_range_src_open(self, settings);
+  if (!open) return FALSE;
 
   std::lock_guard lock(priv->state_lock);
   if (priv->flushing) {
-    backend->cancel();
-    reader->set_cancelled(true);
+    open->backend->cancel();
+    open->reader->set_cancelled(true);
   }
-  priv->state = GstRangeSrcPrivate::Open{backend, std::move(reader), info.size};
+  priv->state = std::move(*open);
   return TRUE;
 }
 
@@ -448,11 +575,19 @@ static gboolean gst_range_src_stop(GstBaseSrc* bsrc) {
   GstRangeSrcPrivate* priv = self->priv;
   std::shared_ptr<tws::BlockCache::Reader> reader;
   std::shared_ptr<tws::RangeBackend> backend;
+  std::optional<GstRangeSrcPrivate::Probed> dropped;  // released outside the lock
   {
-    std::lock_guard lock(priv->state_lock);
+    std::lock_guard lock(priv->settings_lock);
+    std::lock_guard state(priv->state_lock);
+    dropped.swap(priv->probed);
     if (auto* open = priv->open()) {
-      reader = std::move(open->reader);
-      backend = std::move(open->backend);
+      if (!open->read && !priv->flushing) {
+        priv->probed = GstRangeSrcPrivate::Probed{std::move(*open), priv->settings.location,
+                                                  priv->settings.remote, g_get_monotonic_time()};
+      } else {
+        reader = std::move(open->reader);
+        backend = std::move(open->backend);
+      }
     }
     priv->state = std::monostate{};
   }
@@ -477,7 +612,14 @@ static gboolean gst_range_src_get_size(GstBaseSrc* bsrc, guint64* size) {
   return TRUE;
 }
 
-static gboolean gst_range_src_is_seekable(GstBaseSrc*) { return TRUE; }
+// Not seekable when the store serves no ranges (an HTTP server without Range support):
+// basesrc then refuses pull mode and seeks, and demuxers read the object once, in order.
+static gboolean gst_range_src_is_seekable(GstBaseSrc* bsrc) {
+  GstRangeSrc* self = GST_RANGE_SRC(bsrc);
+  std::lock_guard lock(self->priv->state_lock);
+  const GstRangeSrcPrivate::Open* open = self->priv->open();
+  return open ? open->seekable : TRUE;
+}
 
 static gboolean gst_range_src_do_seek(GstBaseSrc* bsrc, GstSegment* segment) {
   // Reads carry their offsets (create/fill); the block cache tells sequential reading from
@@ -516,7 +658,10 @@ static GstFlowReturn gst_range_src_fill(GstBaseSrc* bsrc, guint64 offset, guint 
   std::shared_ptr<tws::BlockCache::Reader> reader;
   {
     std::lock_guard lock(priv->state_lock);
-    if (auto* open = priv->open()) reader = open->reader;
+    if (auto* open = priv->open()) {
+      reader = open->reader;
+      open->read = true;
+    }
   }
   if (!reader) return GST_FLOW_FLUSHING;
   if (priv->flushing) return GST_FLOW_FLUSHING;

@@ -43,7 +43,7 @@ std::unique_ptr<RangeBackend> make_range_backend(const std::string& location, Ba
   if (g_ascii_strcasecmp(scheme.get(), "rangefd") == 0) return make_fd_backend(location, error);
   if (g_ascii_strcasecmp(scheme.get(), "http") == 0 ||
       g_ascii_strcasecmp(scheme.get(), "https") == 0)
-    return std::make_unique<HttpBackend>(location);
+    return std::make_unique<HttpBackend>(location, options);
   error->set(BackendErrorCode::kUnsupported,
              std::string("Unsupported location scheme \"") + scheme.get() + "\": " + location);
   return nullptr;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The storage side of rangesrc: one object (a file, later an S3 object or an HTTP resource)
-// read by byte ranges. Backends are chosen by the scheme of the location (make_range_backend).
+// The storage side of rangesrc: one object (a file, an S3 object or an HTTP resource) read
+// by byte ranges. Backends are chosen by the scheme of the location (make_range_backend).
 //
 // Shape of every backend, as S3 and HTTP need it: open() is the HEAD (size and an identity
 // that changes whenever the content does: an ETag, or "mtime:<ns>" for a file); read() is
@@ -57,7 +57,8 @@ class RangeBackend {
 
   // Reads up to `length` bytes at `offset` into `dest` (room for `length` bytes). Returns
   // the number of bytes read, short only at the end of the object; -1 with *error set on
-  // failure. One call is one backend request.
+  // failure. One call is one backend request, except where the store cannot serve ranges
+  // (seekable() false): then reads at increasing offsets share one streaming request.
   virtual gssize read(guint64 offset, gsize length, guint8* dest, BackendError* error) = 0;
 
   // Makes a blocking open()/read() return soon with kCancelled; further calls fail the same
@@ -69,6 +70,11 @@ class RangeBackend {
   // and cached by the page cache, so rangesrc reads them straight, not through its cache.
   virtual bool local() const { return false; }
 
+  // False when the store serves no byte ranges (an HTTP server without Range support, known
+  // from open()): reads at increasing offsets are served from one streaming request, any
+  // other costs a new request that reads from the start. rangesrc then runs in push mode.
+  virtual bool seekable() const { return true; }
+
   // The location as a user gave it, for messages and cache keys ("/data/a.mp4").
   virtual const std::string& location() const = 0;
 };
@@ -79,6 +85,11 @@ struct RangeBackendOptions {
   std::string region;
   std::string access_key_id;
   std::string secret_access_key;
+  // HTTP(S) and S3 requests.
+  std::string user_agent;  // empty: no User-Agent header
+  guint timeout_s = 30;    // connecting and each read or write; 0 = no timeout
+  guint retries = 2;       // tries after the first on connection errors, timeouts, 5xx, 429
+  bool operator==(const RangeBackendOptions&) const = default;
 };
 
 // A backend for `location`: a local path, a file:// URI, an s3:// URI or an http(s):// URL

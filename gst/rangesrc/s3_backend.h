@@ -20,7 +20,9 @@ namespace tws {
 
 class S3Backend final : public RangeBackend {
  public:
-  S3Backend(s3::Target target, std::string key, std::string location);
+  // options: user agent, timeout and retries of every request.
+  S3Backend(s3::Target target, std::string key, std::string location,
+            const RangeBackendOptions& options);
 
   bool open(ObjectInfo* info, BackendError* error) override;
   gssize read(guint64 offset, gsize length, guint8* dest, BackendError* error) override;
@@ -39,28 +41,43 @@ class S3Backend final : public RangeBackend {
 };
 
 // RangeBackend for http:// and https:// resources (read-only): open() is a HEAD (size from
-// Content-Length, identity the ETag, else Last-Modified), read() one GET with Range. A
-// server that ignores Range is still read correctly (the part is cut from the whole body),
-// only slowly.
+// Content-Length, identity the ETag, else Last-Modified; "Accept-Ranges: bytes" tells
+// whether ranges are served). With ranges, read() is one GET with Range. Without (or when a
+// ranged GET is answered 200 with the whole object), reads come from one streaming GET read
+// as it arrives: a read ahead of its position up to kMaxSkip skips the bytes between, only a
+// read behind it or further ahead opens a new GET (from the start, the server ignoring
+// Range). seekable() is false then, and rangesrc reads the object once, in push mode.
 class HttpBackend final : public RangeBackend {
  public:
-  explicit HttpBackend(std::string url);
+  static constexpr guint64 kMaxSkip = 4 * 1024 * 1024;
+
+  HttpBackend(std::string url, const RangeBackendOptions& options);
+  ~HttpBackend() override;
 
   bool open(ObjectInfo* info, BackendError* error) override;
   gssize read(guint64 offset, gsize length, guint8* dest, BackendError* error) override;
   void cancel() override;
   void reset_cancel() override;
+  bool seekable() const override { return ranges_; }
   const std::string& location() const override { return url_; }
 
  private:
+  // Reads from body_, opening a GET first unless body_ can reach `offset` by skipping.
+  gssize read_stream(guint64 offset, gsize length, guint8* dest, s3::Error* e);
+  void close_body(bool read_whole);
+
   std::string url_;
+  s3::HttpOptions options_;
   GRef<GCancellable> cancellable_;
   guint64 size_ = 0;
+  bool ranges_ = false;  // the server serves byte ranges
+  s3::HttpBody body_;    // the streaming GET of a server without ranges; empty when none
 };
 
 // HEAD requests made by the S3 and http(s) backends' open() in this process (whether they
 // succeeded or not). Their GETs are counted by the block cache they all read through
-// (BlockCacheStats::backend_requests / backend_bytes, one per read() call), so together
+// (BlockCacheStats::backend_requests / backend_bytes, one per read() call; an HTTP server
+// without ranges serves several reads from one GET, so there it counts reads), so together
 // these are every request rangesrc makes to a store, each counted once: the service adds
 // both to tws_storage_requests_total{op="head"|"get"} and tws_storage_bytes_total{dir="in"}.
 guint64 remote_head_requests();

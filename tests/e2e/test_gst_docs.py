@@ -10,7 +10,9 @@
                 writes is checked: a VOD playlist by the strict check (lib/check.py: joins,
                 EXTINF, ffmpeg, GStreamer's hlsdemux), another playlist for ENDLIST, listed
                 files present and max-files kept; multifilesink segments and filesink files
-                decode in ffmpeg to the clip's duration. A line whose input or output the
+                decode in ffmpeg to the clip's duration; an http:// input is served by
+                Python's http.server (no Range support) and read with exactly one GET. A
+                line whose input or output the
                 test cannot provide or check fails, so documentation stays testable.
   examples      examples/hls_from_file.c (built as build/examples/hls-from-file) and
                 examples/hls_from_file.py on a clip: exit 0, one printed line per segment, and
@@ -20,6 +22,7 @@ TWS_E2E_ONLY=README (substrings of case names) runs a subset; TWS_E2E_KEEP=1 kee
 """
 
 import glob
+import http.server
 import os
 import re
 import shlex
@@ -27,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
@@ -54,6 +58,9 @@ def _h264_aac(duration, gop):
 CLIPS = {
     "in.mov": _h264_aac(CLIP_SECONDS, 75),
     "in.mp4": _h264_aac(CLIP_SECONDS, 75),
+    "clip.avi": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6",
+                 "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=6",
+                 "-c:v", "mpeg4", "-q:v", "6", "-g", "50", "-c:a", "libmp3lame", "-b:a", "64k"],
     "pq.mkv": ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
                "-vf", "format=yuv420p10le", "-c:v", "libx265", "-preset", "ultrafast",
                "-x265-params", "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc",
@@ -146,6 +153,36 @@ def check_playlist_output(playlist, want_duration, tokens):
     return f
 
 
+class PlainServer:
+    """Python's http.server over a folder: no Range support (a 200 with the whole file to
+    every GET), each request's method and path logged."""
+
+    def __init__(self, folder):
+        log = self.log = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *a, **kw):
+                super().__init__(*a, directory=folder, **kw)
+
+            def send_head(self):
+                log.append((self.command, self.path))
+                return super().send_head()
+
+            def log_message(self, *_):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def gets(self):
+        return [p for m, p in self.log if m == "GET"]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def run_line(text):
     words = shlex.split(text)
     env = dict(os.environ)
@@ -158,10 +195,18 @@ def run_line(text):
     f = []
     with tempfile.TemporaryDirectory(prefix="tws-docs-") as cwd:
         inputs = []
+        web = None
         for loc in props(tokens, "location"):
             if loc in CLIPS:
                 shutil.copy(clip(loc), os.path.join(cwd, loc))
                 inputs.append(loc)
+            m = re.match(r"^http://127\.0\.0\.1:\d+/([^/?]+)$", loc)
+            if m and m.group(1) in CLIPS:
+                web = web or PlainServer(cwd)
+                shutil.copy(clip(m.group(1)), os.path.join(cwd, m.group(1)))
+                inputs.append(m.group(1))
+                tokens = [f"location=http://127.0.0.1:{web.port}/{m.group(1)}"
+                          if t == f"location={loc}" else t for t in tokens]
         s3_locations = [loc for loc in props(tokens, "location") + props(tokens, "playlist-location")
                         if loc.startswith("s3://")]
         s3 = None
@@ -212,11 +257,19 @@ def run_line(text):
                 checked += 1
                 out = [v for v in props(tokens, "location") if v not in CLIPS][-1]
                 f += decodes([os.path.join(cwd, out)], want, out)
+            if web and tokens[-1] == "fakesink":
+                # Read over HTTP into a fakesink: the point is how it was read.
+                checked += 1
+                if len(web.gets()) != 1:
+                    f.append(f"{len(web.gets())} GETs to a server without Range support: "
+                             f"{web.gets()}")
             if checked == 0:
                 f.append("the test does not know what this line writes: add a check")
         finally:
             if s3:
                 s3.stop()
+            if web:
+                web.stop()
     return f
 
 
