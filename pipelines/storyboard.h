@@ -17,14 +17,14 @@
 namespace tws {
 
 struct StoryboardRequest {
-  std::string source;        // rangesrc location
-  int64_t source_start_ns = 0;  // media time 0 in the source (SourceStartTime)
-  int64_t duration_ns = 0;      // media time covered: [0, duration)
-  int tile_width = 160;         // px; the height follows the display aspect (even)
+  std::string source;                // rangesrc location
+  int64_t source_start_ns = 0;       // media time 0 in the source (SourceStartTime)
+  int64_t duration_ns = 0;           // media time covered: [0, duration)
+  int tile_width = 160;              // px; the height follows the display aspect (even)
   int64_t interval_ns = 2000000000;  // at most one thumbnail per interval (keyframes closer
                                      // together are skipped)
-  int columns = 10;  // tiles per sprite row
-  int rows = 10;     // tile rows per sprite
+  int columns = 10;                  // tiles per sprite row
+  int rows = 10;                     // tile rows per sprite
   int64_t timeout_ns = 120000000000;
 };
 
