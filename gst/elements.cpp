@@ -15,8 +15,8 @@ gboolean tws_elements_plugin_init(GstPlugin* plugin) {
 void tws_elements_register_static(void) {
   static std::once_flag once;
   std::call_once(once, [] {
-    gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "tws",
-                               "tws: transcode while streaming elements", tws_elements_plugin_init,
-                               VERSION, "LGPL", "tws", "tws", "Unknown package origin");
+    gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "tws", TWS_PLUGIN_DESCRIPTION,
+                               tws_elements_plugin_init, VERSION, "LGPL", PACKAGE, PACKAGE,
+                               PACKAGE_ORIGIN);
   });
 }

@@ -4,7 +4,6 @@
 
 static gboolean plugin_init(GstPlugin* plugin) { return tws_elements_plugin_init(plugin); }
 
-GST_PLUGIN_DEFINE(
-    GST_VERSION_MAJOR, GST_VERSION_MINOR, tws,
-    "tws: transcode while streaming elements (rangesrc, hlssegmux, hlssegsink, hdrtonemap)",
-    plugin_init, VERSION, "LGPL", "tws", "Unknown package origin")
+// PACKAGE_ORIGIN: the package-origin meson option (by default the installed docs' file:// URL).
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, tws, TWS_PLUGIN_DESCRIPTION, plugin_init,
+                  VERSION, "LGPL", PACKAGE, PACKAGE_ORIGIN)

@@ -630,8 +630,9 @@ static void gst_hls_seg_sink_class_init(GstHlsSegSinkClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_MAX_FILES,
       g_param_spec_uint("max-files", "Max files",
-                        "Playlist type none: segments listed and kept, older segment files "
-                        "deleted (0: keep every segment)",
+                        "With playlist-type none: how many of the latest segments the playlist "
+                        "lists; older segment files are deleted once it no longer names them (0: "
+                        "list and keep every segment; event and vod always do)",
                         0, G_MAXUINT, DEFAULT_MAX_FILES, flags));
   g_object_class_install_property(
       gobject_class, PROP_STRICT,
@@ -648,9 +649,14 @@ static void gst_hls_seg_sink_class_init(GstHlsSegSinkClass* klass) {
               "else us-east-1)",
               nullptr);
   string_prop(PROP_ACCESS_KEY_ID, "access-key-id", "S3 access key ID",
-              "S3 access key ID (empty: AWS_ACCESS_KEY_ID)", nullptr);
+              "S3 access key ID for s3:// locations (empty: the keys the application "
+              "registered for the endpoint and bucket, else AWS_ACCESS_KEY_ID)",
+              nullptr);
   string_prop(PROP_SECRET_ACCESS_KEY, "secret-access-key", "S3 secret access key",
-              "S3 secret access key (empty: AWS_SECRET_ACCESS_KEY)", nullptr);
+              "S3 secret access key for s3:// locations, used with access-key-id (empty: the "
+              "keys the application registered for the endpoint and bucket, else "
+              "AWS_SECRET_ACCESS_KEY)",
+              nullptr);
 
   gst_element_class_add_static_pad_template(element_class, &video_template);
   gst_element_class_add_static_pad_template(element_class, &audio_template);
