@@ -48,10 +48,10 @@ class KeyframeReader {
   GRef<GstElement> pipeline_;
   GstElement* decoder_ = nullptr;  // in pipeline_
   std::mutex mutex_;
-  bool linked_ = false;  // mutex_
-  bool failed_ = false;  // mutex_
-  bool done_ = false;    // mutex_: past the end of the window
-  std::string error_;    // mutex_
+  bool linked_ = false;      // mutex_
+  bool failed_ = false;      // mutex_
+  bool done_ = false;        // mutex_: past the end of the window
+  std::string error_;        // mutex_
   std::vector<Tile> tiles_;  // mutex_
   int64_t deadline_us_ = 0;
 };
@@ -78,9 +78,9 @@ bool KeyframeReader::build(std::string* error) {
 void KeyframeReader::on_pad(GstPad* pad) {
   GRef<GstCaps> caps = adopt_ref(gst_pad_get_current_caps(pad));
   if (!caps) caps = adopt_ref(gst_pad_query_caps(pad, nullptr));
-  const char* media =
-      gst_caps_get_size(caps.get()) ? gst_structure_get_name(gst_caps_get_structure(caps.get(), 0))
-                                    : "";
+  const char* media = gst_caps_get_size(caps.get())
+                          ? gst_structure_get_name(gst_caps_get_structure(caps.get(), 0))
+                          : "";
   GstBin* bin = GST_BIN(pipeline_.get());
   bool take = false;
   {
@@ -108,9 +108,9 @@ void KeyframeReader::on_pad(GstPad* pad) {
   GRef<GstElement> sink = make_element("appsink", nullptr, &error);
   if (!flip || !convert || !scale || !filter || !sink) return fail(error);
   gst_util_set_object_arg(G_OBJECT(flip.get()), "video-direction", "auto");
-  GRef<GstCaps> want = adopt_ref(gst_caps_new_simple(
-      "video/x-raw", "format", G_TYPE_STRING, "RGB", "width", G_TYPE_INT, req_.tile_width,
-      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
+  GRef<GstCaps> want = adopt_ref(
+      gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "RGB", "width", G_TYPE_INT,
+                          req_.tile_width, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
   g_object_set(filter.get(), "caps", want.get(), nullptr);
   g_object_set(sink.get(), "sync", FALSE, "max-buffers", 4u, nullptr);
   GstAppSinkCallbacks callbacks{};
@@ -118,8 +118,7 @@ void KeyframeReader::on_pad(GstPad* pad) {
     return static_cast<KeyframeReader*>(self)->on_sample(s);
   };
   gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, this, nullptr);
-  gst_bin_add_many(bin, flip.get(), convert.get(), scale.get(), filter.get(), sink.get(),
-                   nullptr);
+  gst_bin_add_many(bin, flip.get(), convert.get(), scale.get(), filter.get(), sink.get(), nullptr);
   if (!gst_element_link_many(flip.get(), convert.get(), scale.get(), filter.get(), sink.get(),
                              nullptr))
     return fail("cannot scale the video to thumbnails");
@@ -136,8 +135,8 @@ GstFlowReturn KeyframeReader::on_sample(GstAppSink* appsink) {
   const GstSegment* segment = gst_sample_get_segment(sample.get());
   if (!buffer || !segment || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_FLOW_OK;
   guint64 stream = 0;
-  int sign = gst_segment_to_stream_time_full(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer),
-                                             &stream);
+  int sign =
+      gst_segment_to_stream_time_full(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer), &stream);
   if (sign == 0) return GST_FLOW_OK;
   int64_t t = (sign > 0 ? int64_t(stream) : -int64_t(stream)) - req_.source_start_ns;
   std::lock_guard lock(mutex_);
@@ -201,9 +200,9 @@ bool KeyframeReader::run(std::vector<Tile>* tiles, std::string* error) {
     // Key units only: the demuxer skips from keyframe to keyframe (where it has an index)
     // and the decoder drops every other frame. A source that cannot seek is read from its
     // start instead, every frame decoded and the interval applied.
-    const auto flags = GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_TRICKMODE |
-                                    GST_SEEK_FLAG_TRICKMODE_KEY_UNITS |
-                                    GST_SEEK_FLAG_TRICKMODE_NO_AUDIO);
+    const auto flags =
+        GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_TRICKMODE |
+                     GST_SEEK_FLAG_TRICKMODE_KEY_UNITS | GST_SEEK_FLAG_TRICKMODE_NO_AUDIO);
     const int64_t start = std::max<int64_t>(0, req_.source_start_ns);
     if (!gst_element_seek(pipeline, 1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, start,
                           GST_SEEK_TYPE_SET, req_.source_start_ns + req_.duration_ns))
@@ -252,8 +251,7 @@ bool encode_sprite(const std::vector<Tile>& tiles, size_t first, size_t count, i
     GstVideoInfo tinfo;
     if (!gst_video_info_from_caps(&tinfo, gst_sample_get_caps(tile.picture.get()))) continue;
     GstVideoFrame in;
-    if (!gst_video_frame_map(&in, &tinfo, gst_sample_get_buffer(tile.picture.get()),
-                             GST_MAP_READ))
+    if (!gst_video_frame_map(&in, &tinfo, gst_sample_get_buffer(tile.picture.get()), GST_MAP_READ))
       continue;
     const int x = int(i % size_t(columns)) * tile_w, y = int(i / size_t(columns)) * tile_h;
     const int w = std::min(tile_w, int(GST_VIDEO_FRAME_WIDTH(&in)));
@@ -337,8 +335,8 @@ std::string storyboard_vtt(const Storyboard& board, int64_t duration_ns,
   for (size_t i = 0; i < board.thumbnails.size(); ++i) {
     const Thumbnail& t = board.thumbnails[i];
     const int64_t start = i == 0 ? 0 : t.time_ns;
-    const int64_t end = i + 1 < board.thumbnails.size() ? board.thumbnails[i + 1].time_ns
-                                                         : duration_ns;
+    const int64_t end =
+        i + 1 < board.thumbnails.size() ? board.thumbnails[i + 1].time_ns : duration_ns;
     if (end <= start) continue;
     out += "\n" + vtt_time(start) + " --> " + vtt_time(end) + "\n" + sprite_uri(t.sprite) +
            "#xywh=" + std::to_string(t.x) + "," + std::to_string(t.y) + "," +

@@ -552,9 +552,6 @@ static void gst_hls_seg_sink_get_property(GObject* object, guint prop_id, GValue
     case PROP_ACCESS_KEY_ID:
       text(s.s3.access_key_id);
       break;
-    case PROP_SECRET_ACCESS_KEY:
-      text(s.s3.secret_access_key);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -652,11 +649,15 @@ static void gst_hls_seg_sink_class_init(GstHlsSegSinkClass* klass) {
               "S3 access key ID for s3:// locations (empty: the keys the application "
               "registered for the endpoint and bucket, else AWS_ACCESS_KEY_ID)",
               nullptr);
-  string_prop(PROP_SECRET_ACCESS_KEY, "secret-access-key", "S3 secret access key",
-              "S3 secret access key for s3:// locations, used with access-key-id (empty: the "
-              "keys the application registered for the endpoint and bucket, else "
-              "AWS_SECRET_ACCESS_KEY)",
-              nullptr);
+  g_object_class_install_property(
+      gobject_class, PROP_SECRET_ACCESS_KEY,
+      g_param_spec_string("secret-access-key", "S3 secret access key",
+                          "S3 secret access key for s3:// locations, used with access-key-id "
+                          "(write-only; empty: the keys the application registered for the "
+                          "endpoint and bucket, else AWS_SECRET_ACCESS_KEY)",
+                          nullptr,
+                          static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_add_static_pad_template(element_class, &video_template);
   gst_element_class_add_static_pad_template(element_class, &audio_template);

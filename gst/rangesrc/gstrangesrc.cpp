@@ -30,16 +30,16 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 rangesrc location=/data/movie.mp4 ! qtdemux ! h264parse ! avdec_h264 !
- * autovideosink
+ * gst-launch-1.0 rangesrc location=/data/movie.mp4 ! qtdemux ! h264parse ! avdec_h264 ! \
+ *     autovideosink
  * ]| Plays the video of an MP4 file, qtdemux pulling ranges from rangesrc.
  * |[
- * gst-launch-1.0 rangesrc location=file:///data/movie.mkv block-size=1048576 readahead=2 !
- * decodebin ! fakesink
- * ]| Decodes a Matroska file read in 1 MiB blocks, two blocks ahead.
+ * gst-launch-1.0 rangesrc location=file:///data/movie.mkv block-size=1048576 readahead=2 \
+ *     cache-local-files=true ! decodebin ! fakesink
+ * ]| Decodes a Matroska file read through the block cache in 1 MiB blocks, two blocks ahead.
  * |[
- * gst-launch-1.0 rangesrc location=http://127.0.0.1:8000/clip.avi timeout=10 retries=0 !
- * decodebin ! fakesink
+ * gst-launch-1.0 rangesrc location=http://127.0.0.1:8000/clip.avi timeout=10 retries=0 ! \
+ *     decodebin ! fakesink
  * ]| Decodes an AVI file from an HTTP server (`python3 -m http.server` in its folder), giving
  * up on a request after 10 s without data and not trying it again.
  *
@@ -205,14 +205,15 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
       gobject_class, PROP_LOCATION,
       g_param_spec_string("location", "Location",
                           "Object to read: a local path, a file:// URI, s3://BUCKET/KEY (key "
-                          "percent-encoded) or an http(s):// URL",
+                          "percent-encoded) or an http(s):// URL (unset: the element cannot start)",
                           DEFAULT_LOCATION,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_BLOCK_SIZE,
       g_param_spec_uint("block-size", "Block size",
-                        "Size of the cache blocks, in bytes: the smallest backend request",
+                        "Size of the cache blocks, in bytes (4 KiB to 64 MiB): the smallest "
+                        "request to S3 or HTTP(S); unused for local files read straight",
                         MIN_BLOCK_SIZE, MAX_BLOCK_SIZE, DEFAULT_BLOCK_SIZE,
                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                  GST_PARAM_MUTABLE_READY)));
@@ -234,8 +235,8 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_READAHEAD,
       g_param_spec_uint("readahead", "Readahead",
-                        "When reads are sequential, blocks fetched ahead in the same request "
-                        "as a missing block, in blocks (0 = none)",
+                        "When reads through the block cache are sequential, blocks fetched "
+                        "ahead in the same request as a missing block (0 = none)",
                         0, MAX_READAHEAD, DEFAULT_READAHEAD,
                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                  GST_PARAM_MUTABLE_READY)));
@@ -292,7 +293,7 @@ static void gst_range_src_class_init(GstRangeSrcClass* klass) {
   gst_element_class_set_static_metadata(
       element_class, "Range source", "Source/File",
       "Reads a file, an S3 object or an HTTP(S) URL by byte ranges through a shared block cache",
-      "tws developers");
+      "tws authors");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR(gst_range_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR(gst_range_src_stop);

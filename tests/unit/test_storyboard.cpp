@@ -46,8 +46,7 @@ GRef<GstSample> decode_jpeg(const std::string& jpeg) {
   GRef<GstElement> in = adopt_ref(gst_bin_get_by_name(GST_BIN(p.get()), "in"));
   GRef<GstElement> out = adopt_ref(gst_bin_get_by_name(GST_BIN(p.get()), "out"));
   gst_element_set_state(p.get(), GST_STATE_PLAYING);
-  gst_app_src_push_buffer(GST_APP_SRC(in.get()),
-                          gst_buffer_new_memdup(jpeg.data(), jpeg.size()));
+  gst_app_src_push_buffer(GST_APP_SRC(in.get()), gst_buffer_new_memdup(jpeg.data(), jpeg.size()));
   gst_app_src_end_of_stream(GST_APP_SRC(in.get()));
   GRef<GstSample> sample =
       adopt_ref(gst_app_sink_try_pull_sample(GST_APP_SINK(out.get()), 10 * GST_SECOND));
@@ -149,9 +148,8 @@ TEST(Storyboard, WebVttCuesCoverTheDuration) {
   board.tile_width = 160;
   board.tile_height = 90;
   board.thumbnails = {{0, 0, 0, 0}, {2 * kSecond, 0, 160, 0}, {4000500000, 1, 0, 0}};
-  std::string vtt = tws::storyboard_vtt(board, 5 * kSecond, [](int sprite) {
-    return "thumbs-" + std::to_string(sprite) + ".jpg";
-  });
+  std::string vtt = tws::storyboard_vtt(
+      board, 5 * kSecond, [](int sprite) { return "thumbs-" + std::to_string(sprite) + ".jpg"; });
   EXPECT_EQ(vtt,
             "WEBVTT\n\n"
             "00:00:00.000 --> 00:00:02.000\nthumbs-0.jpg#xywh=0,0,160,90\n\n"
