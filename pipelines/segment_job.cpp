@@ -192,7 +192,10 @@ bool JobRunner::build_encode(std::string* error) {
     }
   }
   if (boundaries.empty()) boundaries = audio_boundaries;
-  g_object_set(mux, "boundaries", boundaries.c_str(), "first-index", guint(job_.first), nullptr);
+  // strict: the plan's boundaries exactly (the encoder is told them, FrameGrid), indices the
+  // plan's, and a segment without its keyframe is an error rather than a longer segment.
+  g_object_set(mux, "boundaries", boundaries.c_str(), "first-index", guint(job_.first), "strict",
+               TRUE, nullptr);
   if (job_.has_audio) g_object_set(mux, "audio-boundaries", audio_boundaries.c_str(), nullptr);
   g_object_set(out, "sync", FALSE, "async", FALSE, nullptr);
   gst_bin_add_many(GST_BIN(encode_.get()), mux, out, nullptr);

@@ -5,29 +5,64 @@
  *
  * hlssegmux muxes encoded H.264 or H.265 video (byte-stream, one access unit per buffer) and
  * ADTS AAC audio into MPEG-TS HLS segments, cut at planned boundaries given in media (stream)
- * time. Each segment starts with PAT + PMT and a keyframe, every PID restarts its continuity
- * counter, and every PTS/DTS is the media time plus #GstHlsSegMux:pts-offset, so segments
- * made by separate runs concatenate into one stream.
+ * time (#GstHlsSegMux:boundaries, or every #GstHlsSegMux:segment-duration). Each segment
+ * starts with PAT + PMT and a keyframe, every PID restarts its continuity counter, and every
+ * PTS/DTS is the media time plus #GstHlsSegMux:pts-offset, so segments made by separate runs
+ * concatenate into one stream.
  *
- * Video frame f belongs to segment i when b_i - d/2 <= pts(f) < b_i+1 - d/2 (d: the frame
- * duration). Audio frames are cut on their own grid (#GstHlsSegMux:audio-boundaries, by
- * default each video boundary rounded to a whole AAC frame), with half an AAC frame of
- * tolerance; audio before the first boundary or after the last is dropped.
+ * Video frame f belongs to planned segment i when b_i - d/2 <= pts(f) < b_i+1 - d/2 (d: the
+ * frame duration). Audio is cut on its own grid: the video cut rounded to a whole AAC frame
+ * (or #GstHlsSegMux:audio-boundaries), with half an AAC frame of tolerance. Video and audio
+ * before the first boundary or after the last are dropped.
+ *
+ * ## Keyframes
+ *
+ * At each video segment event hlssegmux asks upstream for a keyframe at every boundary (an
+ * upstream force-key-unit event at the boundary's running time less half a frame), which an
+ * encoder such as x264enc honours. Streams taken as they come (a demuxer's, or an encoder
+ * whose keyframes fall elsewhere) are cut by the keyframes they have:
+ *
+ * - #GstHlsSegMux:strict FALSE (the default): a segment starts at the first keyframe at or
+ *   after its boundary; the delta frames before it stay in the segment before. A segment that
+ *   starts on its boundary reports the boundary as its start; one that starts later reports
+ *   the keyframe's media PTS. Its duration is the next segment's start less its own (the last:
+ *   up to the end of its last frame), so the durations add up to the media's. The audio
+ *   follows the cut. A boundary with no keyframe before the next boundary merges two planned
+ *   segments into one. Indices count the segments written, from #GstHlsSegMux:first-index,
+ *   always consecutive, so they are not the plan's index once segments have merged.
+ * - #GstHlsSegMux:strict TRUE: segments start exactly on the boundaries and carry the plan's
+ *   index (first-index + i); a segment whose first video frame is not a keyframe is an error
+ *   (STREAM MUX, "segment N does not start with a keyframe"). For encoders told the
+ *   boundaries, as the tws service does.
+ *
+ * GStreamer before 1.27 cannot force keyframes in the frames an encoder holds before its
+ * first output frame (x264enc with its default look-ahead: about 40 frames; see
+ * request_key_units_for_segment() in the source), so boundaries in that first stretch get no
+ * keyframe: the default merges those segments; for exact boundaries there (strict), use an
+ * encoder without look-ahead (x264enc tune=zerolatency).
  *
  * Before the first byte of each segment a downstream force-key-unit event (count = segment
  * index) is pushed, so `multifilesink next-file=key-unit-event` writes one file per segment.
- * After the last byte, a serialized custom downstream event and an element message, both
- * named "hlssegmux-segment-end" / "hlssegmux-segment", carry index, start, duration, bytes,
- * video-frames, audio-samples and keyframe.
+ * After the last byte, a serialized custom downstream event and an element message, named
+ * "hlssegmux-segment-end" and "hlssegmux-segment", carry index (int), start and duration
+ * (guint64, nanoseconds of media time: a playlist's EXTINF), bytes, video-frames,
+ * audio-samples and keyframe.
  *
- * ## Example launch line
+ * Queue each branch after a demuxer: hlssegmux takes both streams in media time order.
+ *
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 -e videotestsrc num-buffers=250 ! video/x-raw,framerate=25/1 ! \
  *     x264enc key-int-max=50 ! h264parse ! mux.video \
  *   audiotestsrc num-buffers=450 ! avenc_aac ! aacparse ! mux.audio \
- *   hlssegmux name=mux boundaries=0,2,4,6,10 ! \
+ *   hlssegmux name=mux boundaries=0,2,4,6,10 strict=true ! \
  *     multifilesink next-file=key-unit-event location=seg-%05d.ts
  * ]| Writes four segments seg-00000.ts .. seg-00003.ts of 2, 2, 2 and 4 seconds.
+ * |[
+ * gst-launch-1.0 filesrc location=in.mov ! qtdemux name=d \
+ *   d.video_0 ! queue ! h264parse ! mux.video d.audio_0 ! queue ! aacparse ! mux.audio \
+ *   hlssegmux name=mux ! multifilesink next-file=key-unit-event location=seg-%05d.ts
+ * ]| Cuts an H.264 + AAC file without re-encoding, about every 10 seconds, at its keyframes.
  */
 
 #include "gsthlssegmux.h"
@@ -37,6 +72,8 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include "common/gref.h"
@@ -60,6 +97,7 @@ constexpr const char* DEFAULT_AUDIO_BOUNDARIES = "";
 constexpr guint64 DEFAULT_SEGMENT_DURATION = 10 * GST_SECOND;
 constexpr guint DEFAULT_FIRST_INDEX = 0;
 constexpr guint64 DEFAULT_PTS_OFFSET = 10 * GST_SECOND;
+constexpr gboolean DEFAULT_STRICT = FALSE;
 
 constexpr int64_t kAacFrameSamples = 1024;
 constexpr int64_t kFallbackHalfFrame = GST_MSECOND;
@@ -74,6 +112,7 @@ enum {
   PROP_SEGMENT_DURATION,
   PROP_FIRST_INDEX,
   PROP_PTS_OFFSET,
+  PROP_STRICT,
 };
 
 GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
@@ -96,16 +135,34 @@ struct Frame {
   int64_t media_dts = 0;
   int64_t duration = 0;  // ns
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
-  int64_t segment = 0;  // index into the plan (0-based, without first-index)
+  // Output segment (0-based, first-index not added): the plan index when strict; else the
+  // ordinal of the cut it follows. kUnplaced: audio waiting for the video to place the cut.
+  int64_t segment = 0;
   bool keyframe = true;
+};
+
+constexpr int64_t kUnplaced = -1;
+
+// Where output segment `ordinal` starts. Strict: on every planned boundary. Otherwise at the
+// first keyframe at or after a planned boundary (video), or on the plan once the video can
+// cut no more (audio only, or after the video's end).
+struct Cut {
+  int64_t ordinal = 0;
+  int64_t plan_index = 0;  // the latest planned boundary at or before the cut
+  int64_t start = 0;       // media time, ns, as reported
+  bool on_plan = true;     // start is boundary plan_index (audio cut on the plan's grid)
 };
 
 struct Stream {
   GstAggregatorPad* pad = nullptr;  // a child of the element; set under the object lock
   bool video = false;
   std::deque<Frame> queue;    // frames taken from the pad, inside the plan, not yet written
-  int64_t last_segment = -1;  // segment of the latest frame taken; num_segments: past the end
-  bool requested_key_units = false;
+  int64_t last_segment = -1;  // Frame::segment of the latest frame placed
+  int64_t last_plan = -1;     // planned segment of the latest video frame taken (not strict)
+  int64_t max_pts = std::numeric_limits<int64_t>::min();  // video frames taken
+  int64_t last_half = 0;  // half the duration of the latest video frame taken
+  bool past_end = false;  // a frame past the plan's end was taken: nothing more to take
+  int64_t taken_upto = std::numeric_limits<int64_t>::min();  // media PTS of the latest buffer
   // From caps.
   TsWriter::VideoCodec codec = TsWriter::VideoCodec::kNone;
   int64_t caps_frame_duration = -1;
@@ -118,7 +175,11 @@ struct Stream {
     queue.clear();
     parameter_sets.clear();
     last_segment = -1;
-    requested_key_units = false;
+    last_plan = -1;
+    max_pts = std::numeric_limits<int64_t>::min();
+    last_half = 0;
+    past_end = false;
+    taken_upto = std::numeric_limits<int64_t>::min();
   }
 };
 
@@ -128,12 +189,20 @@ struct Settings {
   guint64 segment_duration = DEFAULT_SEGMENT_DURATION;
   guint first_index = DEFAULT_FIRST_INDEX;
   guint64 pts_offset = DEFAULT_PTS_OFFSET;
+  bool strict = DEFAULT_STRICT;
+};
+
+// Upstream key-unit requests: sent from the aggregator's thread and the video pad's.
+struct KeyUnitRequests {
+  std::mutex lock;
+  std::map<int64_t, GstClockTime> sent;  // boundary index -> running time asked for
 };
 
 // The segment being written (GstHlsSegMuxPrivate::seg, empty between segments: before the
 // first frame, and after close_segment() until the next frame opens the next one).
 struct OpenSegment {
-  int64_t index = 0;  // in the plan (first-index not added)
+  int64_t index = 0;  // Frame::segment of its frames (first-index not added)
+  Cut cut;
   guint64 bytes = 0;
   guint64 video_frames = 0;
   guint64 audio_frames = 0;
@@ -156,10 +225,15 @@ struct GstHlsSegMuxPrivate {
   guint64 segment_duration = DEFAULT_SEGMENT_DURATION;
   guint first_index = DEFAULT_FIRST_INDEX;
   guint64 pts_offset = DEFAULT_PTS_OFFSET;
+  bool strict = DEFAULT_STRICT;
   std::vector<uint8_t> out;  // packets of the buffer being built
   TsWriter writer{&out};
   std::optional<OpenSegment> seg;
-  int64_t key_units_requested_upto = 0;  // unbounded plan: last boundary asked for
+  // Not strict: the cuts placed and not yet written past, consecutive ordinals.
+  std::deque<Cut> cuts;
+
+  // Any thread (its own lock).
+  KeyUnitRequests requests;
 
   int64_t num_segments() const {
     return bounds.empty() ? std::numeric_limits<int64_t>::max() / 4
@@ -182,13 +256,34 @@ struct GstHlsSegMuxPrivate {
     }
     return video_boundary(i);
   }
+  // Strict: the plan's segment `ordinal`. Otherwise the cut placed for it, if any.
+  std::optional<Cut> cut(int64_t ordinal) const {
+    if (strict) return Cut{ordinal, ordinal, segment_start(ordinal), true};
+    if (cuts.empty() || ordinal < cuts.front().ordinal || ordinal > cuts.back().ordinal)
+      return std::nullopt;
+    return cuts[static_cast<size_t>(ordinal - cuts.front().ordinal)];
+  }
+  // Audio cut of `c` in units of 1/(rate * 1e9) s: the plan's audio grid for a cut on the
+  // plan, else the cut rounded to a whole AAC frame.
+  Wide audio_cut_scaled(const Cut& c, uint32_t rate) const {
+    if (c.on_plan) return audio_boundary_scaled(c.plan_index, rate);
+    return Wide(tws::audio_boundary_samples(static_cast<uint64_t>(std::max<int64_t>(c.start, 0)),
+                                            rate)) *
+           GST_SECOND;
+  }
+  // The planned segment after those the latest cut's video covers.
+  int64_t next_plan_index(const Cut& c) const {
+    return std::max(c.plan_index, video.last_plan) + 1;
+  }
   void reset_streaming() {
     video.reset();
     audio.reset();
     out.clear();
     writer = TsWriter(&out);
     seg.reset();
-    key_units_requested_upto = 0;
+    cuts.clear();
+    std::lock_guard<std::mutex> guard(requests.lock);
+    requests.sent.clear();
   }
 };
 
@@ -271,6 +366,9 @@ int64_t locate(Wide x, int64_t hint, int64_t last, Thr thr) {
   return k;
 }
 
+// Half a video frame: the tolerance of a video boundary.
+int64_t half_frame(const Frame& f) { return f.duration > 0 ? f.duration / 2 : kFallbackHalfFrame; }
+
 bool media_time(const GstSegment& segment, GstClockTime ts, int64_t* out) {
   guint64 st = 0;
   int sign = gst_segment_to_stream_time_full(&segment, GST_FORMAT_TIME, ts, &st);
@@ -286,38 +384,177 @@ GstSegment pad_segment(GstAggregatorPad* pad) {
   return segment;
 }
 
-// Places a frame in the plan; false when it falls outside it (and is dropped).
-bool place_frame(GstHlsSegMuxPrivate* priv, Stream& s, Frame& f) {
+// The planned segment of a frame (by video or audio thresholds); -1 before the plan,
+// num_segments() at or past its end. Never before the stream's previous frame (B-frames
+// around a boundary that is not on an IDR would otherwise split a GOP).
+int64_t planned_segment(GstHlsSegMuxPrivate* priv, const Stream& s, const Frame& f,
+                        int64_t previous) {
   const int64_t last = priv->num_segments();
-  int64_t hint = s.last_segment >= 0 ? s.last_segment : 0;
+  int64_t hint = std::max<int64_t>(previous, 0);
   if (priv->bounds.empty() && priv->segment_duration > 0)
     hint = std::max<int64_t>(0, f.media_pts / static_cast<int64_t>(priv->segment_duration));
   int64_t k;
   if (s.video) {
-    int64_t half = f.duration > 0 ? f.duration / 2 : kFallbackHalfFrame;
-    k = locate(Wide(f.media_pts) + half, hint, last,
+    k = locate(Wide(f.media_pts) + half_frame(f), hint, last,
                [priv](int64_t i) { return Wide(priv->video_boundary(i)); });
   } else {
     const uint32_t rate = s.rate;
     k = locate(Wide(f.media_pts) * rate + Wide(kAacFrameSamples / 2) * GST_SECOND, hint, last,
                [priv, rate](int64_t i) { return priv->audio_boundary_scaled(i, rate); });
   }
-  // Frames of one stream never go back to an earlier segment (B-frames around a boundary
-  // that is not on an IDR would otherwise split a GOP).
-  if (s.last_segment >= 0 && k < s.last_segment) k = s.last_segment;
+  return previous >= 0 ? std::max(k, previous) : k;
+}
+
+// Strict: places a frame in the plan; false when it falls outside it (and is dropped).
+bool place_on_plan(GstHlsSegMuxPrivate* priv, Stream& s, Frame& f) {
+  int64_t k = planned_segment(priv, s, f, s.last_segment);
   if (k < 0) return false;
   s.last_segment = k;
-  if (k >= last) return false;
+  if (k >= priv->num_segments()) {
+    s.past_end = true;
+    return false;
+  }
   f.segment = k;
   return true;
 }
 
-// Takes buffers from the pad until a frame inside the plan is queued or the pad is empty.
-void fill(GstHlsSegMux* self, Stream& s) {
+// Not strict: places a video frame, cutting at the first keyframe of a later planned segment
+// (a delta frame stays in the segment before it); false when it is dropped (outside the plan,
+// or a delta frame before the first keyframe).
+bool place_video(GstHlsSegMuxPrivate* priv, Stream& s, Frame& f) {
+  int64_t k = planned_segment(priv, s, f, s.last_plan);
+  if (k < 0) return false;
+  if (k >= priv->num_segments()) {
+    s.past_end = true;
+    return false;
+  }
+  const int64_t previous_plan = s.last_plan;
+  s.last_plan = k;
+  s.max_pts = std::max(s.max_pts, f.media_pts);
+  s.last_half = half_frame(f);
+  const Cut* current = priv->cuts.empty() ? nullptr : &priv->cuts.back();
+  if (current && (k <= current->plan_index || !f.keyframe)) {
+    f.segment = current->ordinal;
+    s.last_segment = f.segment;
+    return true;
+  }
+  if (!f.keyframe) {
+    GST_LOG("dropping a delta frame at %" GST_STIME_FORMAT " before the first keyframe",
+            GST_STIME_ARGS(f.media_pts));
+    return false;
+  }
+  // The keyframe opens planned segment k when it is its first frame: the cut is the plan's.
+  Cut c;
+  c.ordinal = current ? current->ordinal + 1 : 0;
+  c.plan_index = k;
+  c.on_plan = previous_plan < k;
+  c.start = c.on_plan ? priv->video_boundary(k) : f.media_pts;
+  GST_DEBUG("cut %" G_GINT64_FORMAT " at %" GST_STIME_FORMAT " (planned segment %" G_GINT64_FORMAT
+            "%s)",
+            c.ordinal, GST_STIME_ARGS(c.start), k, c.on_plan ? "" : ", late");
+  priv->cuts.push_back(c);
+  f.segment = c.ordinal;
+  s.last_segment = f.segment;
+  return true;
+}
+
+// No more video frames will be taken (none, or after its end or past the plan).
+bool video_finished(GstHlsSegMuxPrivate* priv) {
+  const Stream& v = priv->video;
+  return !v.pad || v.past_end ||
+         (gst_aggregator_pad_is_eos(v.pad) && !gst_aggregator_pad_has_buffer(v.pad));
+}
+
+enum class Next { kCut, kNone, kUnknown };
+
+// Not strict: cut `ordinal` when placed. Once the video can place no more, the plan's
+// boundaries cut the rest (audio only). kNone: the plan ends before it.
+Next find_cut(GstHlsSegMuxPrivate* priv, int64_t ordinal, Cut* out) {
+  for (;;) {
+    if (auto c = priv->cut(ordinal)) {
+      *out = *c;
+      return Next::kCut;
+    }
+    if (!priv->cuts.empty() && ordinal < priv->cuts.front().ordinal) return Next::kUnknown;
+    if (!video_finished(priv)) return Next::kUnknown;
+    Cut c;
+    c.ordinal = priv->cuts.empty() ? 0 : priv->cuts.back().ordinal + 1;
+    c.plan_index = priv->cuts.empty() ? 0 : priv->next_plan_index(priv->cuts.back());
+    if (c.plan_index >= priv->num_segments()) return Next::kNone;
+    c.start = priv->segment_start(c.plan_index);
+    priv->cuts.push_back(c);
+  }
+}
+
+// Not strict, video still coming: the earliest audio cut (scaled) the video can still place
+// after cut `c`, the latest one.
+Wide earliest_next_audio_cut(GstHlsSegMuxPrivate* priv, const Cut& c, uint32_t rate) {
+  constexpr Wide kNever = std::numeric_limits<Wide>::max();
+  const int64_t last = priv->num_segments();
+  // On the plan: at the first frame of a planned segment the video has not reached yet.
+  int64_t k = priv->next_plan_index(c);
+  Wide on_plan = k < last ? priv->audio_boundary_scaled(k, rate) : kNever;
+  // Late: at a keyframe after every frame taken (a keyframe is displayed after the frames
+  // decoded before it) and in a later planned segment.
+  if (c.plan_index + 1 >= last) return on_plan;
+  int64_t at =
+      std::max(priv->video.max_pts, priv->video_boundary(c.plan_index + 1) - priv->video.last_half);
+  Wide late =
+      Wide(tws::audio_boundary_samples(static_cast<uint64_t>(std::max<int64_t>(at, 0)), rate)) *
+      GST_SECOND;
+  return std::min(on_plan, late);
+}
+
+enum class Placed { kYes, kDrop, kWait };
+
+// Not strict: places the audio frame at the head of the queue by the cuts around it.
+Placed place_audio(GstHlsSegMuxPrivate* priv, Stream& s, Frame& f) {
+  const Wide t = Wide(f.media_pts) * s.rate + Wide(kAacFrameSamples / 2) * GST_SECOND;
+  int64_t j = s.last_segment;
+  if (!priv->cuts.empty()) j = std::max(j, priv->cuts.front().ordinal - 1);
+  for (;;) {
+    Cut next;
+    Next found = find_cut(priv, j + 1, &next);
+    if (found == Next::kCut && t >= priv->audio_cut_scaled(next, s.rate)) {
+      j++;
+      continue;
+    }
+    if (found == Next::kUnknown && (j < 0 || priv->cuts.empty() ||
+                                    t >= earliest_next_audio_cut(priv, priv->cuts.back(), s.rate)))
+      return Placed::kWait;
+    break;
+  }
+  // Before the first cut, or in a segment already written.
+  if (j < 0 || (priv->seg && j < priv->seg->index)) return Placed::kDrop;
+  f.segment = j;
+  s.last_segment = j;
+  return Placed::kYes;
+}
+
+// Not strict: whether an audio frame is inside the plan (placed later, by the cuts).
+bool audio_in_plan(GstHlsSegMuxPrivate* priv, Stream& s, Frame& f) {
+  const Wide t = Wide(f.media_pts) * s.rate + Wide(kAacFrameSamples / 2) * GST_SECOND;
+  if (t < priv->audio_boundary_scaled(0, s.rate)) return false;
+  if (!priv->bounds.empty() && t >= priv->audio_boundary_scaled(priv->num_segments(), s.rate)) {
+    s.past_end = true;
+    return false;
+  }
+  f.segment = kUnplaced;
+  return true;
+}
+
+bool place(GstHlsSegMuxPrivate* priv, Stream& s, Frame& f) {
+  if (priv->strict) return place_on_plan(priv, s, f);
+  return s.video ? place_video(priv, s, f) : audio_in_plan(priv, s, f);
+}
+
+// Takes one buffer from the pad into the queue (its frames placed, or dropped); false when the
+// pad has none.
+bool take(GstHlsSegMux* self, Stream& s) {
   GstHlsSegMuxPrivate* priv = self->priv;
-  while (s.queue.empty() && s.last_segment < priv->num_segments()) {
+  {
     GRef<GstBuffer> buf = adopt_ref(gst_aggregator_pad_pop_buffer(s.pad));
-    if (!buf) return;
+    if (!buf) return false;
     GstSegment segment = pad_segment(s.pad);
     GstClockTime pts = GST_BUFFER_PTS(buf.get());
     GstClockTime dts = GST_BUFFER_DTS(buf.get());
@@ -327,9 +564,10 @@ void fill(GstHlsSegMux* self, Stream& s) {
         !media_time(segment, pts, &media_pts)) {
       GST_WARNING_OBJECT(s.pad, "dropping buffer without a usable timestamp: %" GST_PTR_FORMAT,
                          buf.get());
-      continue;
+      return true;
     }
     GstClockTime running_time = gst_segment_to_running_time(&segment, GST_FORMAT_TIME, pts);
+    s.taken_upto = media_pts;
 
     if (s.video) {
       Frame f;
@@ -343,19 +581,19 @@ void fill(GstHlsSegMux* self, Stream& s) {
       f.running_time = running_time;
       f.keyframe = !GST_BUFFER_FLAG_IS_SET(buf.get(), GST_BUFFER_FLAG_DELTA_UNIT);
       f.buffer = std::move(buf);
-      if (place_frame(priv, s, f))
+      if (place(priv, s, f))
         s.queue.push_back(std::move(f));
       else
         GST_LOG_OBJECT(s.pad, "dropping video frame at %" GST_STIME_FORMAT " outside the plan",
                        GST_STIME_ARGS(media_pts));
-      continue;
+      return true;
     }
 
     // Audio: one frame per ADTS header.
     std::vector<std::pair<gsize, gsize>> frames;  // offset, size
     {
       tws::MappedBuffer map(buf.get(), GST_MAP_READ);
-      if (!map) continue;
+      if (!map) return true;
       if (s.rate == 0) s.rate = TsWriter::adts_sample_rate(map.data(), map.size());
       gsize offset = 0;
       while (offset < map.size()) {
@@ -367,7 +605,7 @@ void fill(GstHlsSegMux* self, Stream& s) {
     }
     if (s.rate == 0) {
       GST_WARNING_OBJECT(s.pad, "dropping audio: unknown sample rate");
-      continue;
+      return true;
     }
     for (size_t j = 0; j < frames.size(); j++) {
       Frame f;
@@ -382,28 +620,45 @@ void fill(GstHlsSegMux* self, Stream& s) {
                      ? buf
                      : adopt_ref(gst_buffer_copy_region(buf.get(), GST_BUFFER_COPY_MEMORY,
                                                         frames[j].first, frames[j].second));
-      if (place_frame(priv, s, f))
+      if (place(priv, s, f))
         s.queue.push_back(std::move(f));
       else
         GST_LOG_OBJECT(s.pad, "dropping audio frame at %" GST_STIME_FORMAT " outside the plan",
                        GST_STIME_ARGS(f.media_pts));
     }
   }
+  return true;
+}
+
+// Takes buffers from the pads, from the stream taken least far first, until that stream's pad
+// is empty: both are consumed in media time order whatever the buffer sizes (a demuxer feeding
+// both never waits on one while the other runs dry), and frames wait in the queues, not on
+// the pads (audio waiting for the video's next keyframe holds nothing upstream).
+void fill(GstHlsSegMux* self) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  for (;;) {
+    Stream* behind = nullptr;
+    for (Stream* s : {&priv->video, &priv->audio}) {
+      if (!s->pad || s->past_end ||
+          (gst_aggregator_pad_is_eos(s->pad) && !gst_aggregator_pad_has_buffer(s->pad)))
+        continue;
+      if (!behind || s->taken_upto < behind->taken_upto) behind = s;
+    }
+    if (!behind || !take(self, *behind)) return;
+  }
 }
 
 // A stream that cannot contribute anything more to the plan.
-bool stream_done(GstHlsSegMuxPrivate* priv, Stream& s) {
+bool stream_done(const Stream& s) {
   if (!s.pad) return true;
   if (!s.queue.empty()) return false;
-  return gst_aggregator_pad_is_eos(s.pad) || s.last_segment >= priv->num_segments();
+  return gst_aggregator_pad_is_eos(s.pad) || s.past_end;
 }
 
-// Running time of media time `media` on the pad's segment (NONE when outside it).
-GstClockTime running_time_of(GstAggregatorPad* pad, int64_t media, GstClockTime* position) {
+// Running time of media time `media` on `segment` (NONE when outside it).
+GstClockTime running_time_on(const GstSegment& segment, int64_t media, GstClockTime* position) {
   *position = GST_CLOCK_TIME_NONE;
-  if (!pad || media < 0) return GST_CLOCK_TIME_NONE;
-  GstSegment segment = pad_segment(pad);
-  if (segment.format != GST_FORMAT_TIME) return GST_CLOCK_TIME_NONE;
+  if (media < 0 || segment.format != GST_FORMAT_TIME) return GST_CLOCK_TIME_NONE;
   guint64 pos = 0;
   if (gst_segment_position_from_stream_time_full(&segment, GST_FORMAT_TIME, media, &pos) != 1)
     return GST_CLOCK_TIME_NONE;
@@ -411,21 +666,77 @@ GstClockTime running_time_of(GstAggregatorPad* pad, int64_t media, GstClockTime*
   return gst_segment_to_running_time(&segment, GST_FORMAT_TIME, pos);
 }
 
-void request_key_unit(GstHlsSegMux* self, int64_t boundary) {
+// Running time of media time `media` on the pad's segment (NONE when outside it).
+GstClockTime running_time_of(GstAggregatorPad* pad, int64_t media, GstClockTime* position) {
+  *position = GST_CLOCK_TIME_NONE;
+  if (!pad) return GST_CLOCK_TIME_NONE;
+  return running_time_on(pad_segment(pad), media, position);
+}
+
+// Asks upstream for a keyframe at each boundary in [from, to] of the plan, once per running
+// time: at the running time on `segment` of the boundary less half a frame (`half`), where the
+// first frame of the segment may be (an encoder forces the first frame at or after the time
+// asked for); false when a request was not delivered.
+bool request_key_units(GstHlsSegMux* self, GstPad* pad, const GstSegment& segment, int64_t half,
+                       int64_t from, int64_t to) {
   GstHlsSegMuxPrivate* priv = self->priv;
-  GstClockTime position;
-  GstClockTime rt = running_time_of(priv->video.pad, priv->video_boundary(boundary), &position);
-  if (!GST_CLOCK_TIME_IS_VALID(rt)) return;
-  GST_DEBUG_OBJECT(self, "requesting a keyframe upstream at running time %" GST_TIME_FORMAT,
-                   GST_TIME_ARGS(rt));
-  // all-headers FALSE: h264parse/h265parse keep an all-headers request as their pending
-  // event, replacing (and freeing) the one before without a lock while their streaming
-  // thread reads it: requests sent here, from the muxer's threads, then crash the parser now
-  // and then. Parameter sets come with every IDR anyway (x264/x265 repeat them, and the
-  // parsers' config-interval=-1 as tws sets it).
-  gst_pad_push_event(GST_PAD(priv->video.pad),
-                     gst_video_event_new_upstream_force_key_unit(
-                         rt, FALSE, priv->first_index + static_cast<guint>(boundary)));
+  KeyUnitRequests& requests = priv->requests;
+  if (!priv->bounds.empty()) to = std::min<int64_t>(to, priv->num_segments());
+  bool delivered = true;
+  for (int64_t b = std::max<int64_t>(from, 0); b <= to; b++) {
+    GstClockTime position;
+    GstClockTime rt = running_time_on(segment, priv->video_boundary(b) - half, &position);
+    // Running time 0 is the first frame, a keyframe anyway; asked for once frames have gone
+    // in, an encoder would force its next frame instead.
+    if (!GST_CLOCK_TIME_IS_VALID(rt) || rt == 0) continue;
+    {
+      std::lock_guard<std::mutex> guard(requests.lock);
+      auto it = requests.sent.find(b);
+      if (it != requests.sent.end() && it->second == rt) continue;
+    }
+    GST_DEBUG_OBJECT(self, "requesting a keyframe upstream at running time %" GST_TIME_FORMAT,
+                     GST_TIME_ARGS(rt));
+    // all-headers FALSE: h264parse/h265parse keep an all-headers request as their pending
+    // event, replacing (and freeing) the one before without a lock while their streaming
+    // thread reads it: requests sent here, from the muxer's threads, then crash the parser
+    // now and then. Parameter sets come with every IDR anyway (x264/x265 repeat them, and the
+    // parsers' config-interval=-1 as tws sets it).
+    if (gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(
+                                    rt, FALSE, priv->first_index + static_cast<guint>(b)))) {
+      std::lock_guard<std::mutex> guard(requests.lock);
+      requests.sent[b] = rt;
+    } else {
+      delivered = false;
+    }
+  }
+  return delivered;
+}
+
+// At each video segment event, from the thread that brings it (the encoder's, with its first
+// output frame), before that thread can feed the encoder another frame: every boundary of a
+// bounded plan, some ahead of an unbounded one. Not earlier: GStreamer before 1.27 matches
+// requests against the running time of frames on the encoder's *output* segment, unknown
+// until its first output frame; x264enc's 1000-hour minimum PTS then makes every frame before
+// it look 1000 hours late, so a request pending then fires on the next frame and the encoder
+// ignores every later one (fixed upstream by "videoencoder: Use the correct segment and buffer
+// timestamp in the chain function"). Boundaries in the frames an encoder with look-ahead holds
+// at that moment (x264enc defaults: about 40 frames) get no keyframe: the cut moves to the
+// next keyframe (or fails, with strict).
+void request_key_units_for_segment(GstHlsSegMux* self, GstAggregatorPad* pad, GstEvent* event) {
+  GstHlsSegMuxPrivate* priv = self->priv;
+  GstSegment segment;
+  gst_event_copy_segment(event, &segment);
+  int64_t to = priv->bounds.empty() ? kKeyUnitRequestsAhead : priv->num_segments();
+  // The caps event came first and is stored on the pad (the aggregator's thread may not have
+  // handled it yet).
+  int64_t half = kFallbackHalfFrame;
+  GRef<GstCaps> caps = adopt_ref(gst_pad_get_current_caps(GST_PAD(pad)));
+  gint n = 0, d = 0;
+  if (caps &&
+      gst_structure_get_fraction(gst_caps_get_structure(caps.get(), 0), "framerate", &n, &d) &&
+      n > 0 && d > 0)
+    half = static_cast<int64_t>(gst_util_uint64_scale_int(GST_SECOND, d, n)) / 2;
+  request_key_units(self, GST_PAD(pad), segment, half, 0, to);
 }
 
 GstFlowReturn push_out(GstHlsSegMux* self, GstClockTime running_time) {
@@ -446,12 +757,19 @@ GstFlowReturn push_out(GstHlsSegMux* self, GstClockTime running_time) {
   return gst_aggregator_finish_buffer(GST_AGGREGATOR(self), buf);
 }
 
+// Where the open segment ends: the next cut, else the next planned boundary.
+int64_t segment_end(GstHlsSegMuxPrivate* priv, const OpenSegment& seg) {
+  if (priv->strict) return priv->segment_start(seg.index + 1);
+  if (auto next = priv->cut(seg.index + 1)) return next->start;
+  return priv->segment_start(priv->next_plan_index(seg.cut));
+}
+
 void close_segment(GstHlsSegMux* self, bool at_eos) {
   GstHlsSegMuxPrivate* priv = self->priv;
   if (!priv->seg) return;
   OpenSegment& seg = *priv->seg;
-  int64_t start = priv->segment_start(seg.index);
-  int64_t duration = priv->segment_start(seg.index + 1) - start;
+  int64_t start = seg.cut.start;
+  int64_t duration = segment_end(priv, seg) - start;
   if (at_eos && seg.media_end > start) duration = std::min(duration, seg.media_end - start);
   int index = static_cast<int>(priv->first_index + seg.index);
 
@@ -477,25 +795,33 @@ void close_segment(GstHlsSegMux* self, bool at_eos) {
 
 void open_segment(GstHlsSegMux* self, int64_t index, Stream& by) {
   GstHlsSegMuxPrivate* priv = self->priv;
+  while (!priv->cuts.empty() && priv->cuts.front().ordinal < index) priv->cuts.pop_front();
   priv->seg.emplace();
   priv->seg->index = index;
+  priv->seg->cut = *priv->cut(index);  // placed with the frame that opens it
 
-  int64_t start = priv->segment_start(index);
+  const int64_t start = priv->seg->cut.start;
+  const guint count = priv->first_index + static_cast<guint>(index);
   GstClockTime position;
   GstClockTime rt = running_time_of(by.pad, start, &position);
-  GST_INFO_OBJECT(
-      self, "segment %u starts at %" GST_TIME_FORMAT " (running time %" GST_TIME_FORMAT ")",
-      priv->first_index + static_cast<guint>(index), GST_TIME_ARGS(start), GST_TIME_ARGS(rt));
-  gst_pad_push_event(GST_AGGREGATOR_SRC_PAD(self),
-                     gst_video_event_new_downstream_force_key_unit(
-                         position, start, rt, TRUE, priv->first_index + static_cast<guint>(index)));
+  GST_INFO_OBJECT(self,
+                  "segment %u starts at %" GST_TIME_FORMAT " (running time %" GST_TIME_FORMAT
+                  ", planned segment %" G_GINT64_FORMAT ")",
+                  count, GST_TIME_ARGS(start), GST_TIME_ARGS(rt), priv->seg->cut.plan_index);
+  gst_pad_push_event(GST_AGGREGATOR_SRC_PAD(self), gst_video_event_new_downstream_force_key_unit(
+                                                       position, start, rt, TRUE, count));
 
   if (priv->bounds.empty() && priv->video.pad) {
-    for (int64_t b = std::max(priv->key_units_requested_upto + 1, index + 1);
-         b <= index + kKeyUnitRequestsAhead; b++)
-      request_key_unit(self, b);
-    priv->key_units_requested_upto =
-        std::max(priv->key_units_requested_upto, index + kKeyUnitRequestsAhead);
+    const int64_t plan_index = priv->seg->cut.plan_index;
+    {
+      std::lock_guard<std::mutex> guard(priv->requests.lock);
+      auto& sent = priv->requests.sent;
+      sent.erase(sent.begin(), sent.lower_bound(plan_index));
+    }
+    const int64_t d = priv->video.caps_frame_duration;
+    request_key_units(self, GST_PAD(priv->video.pad), pad_segment(priv->video.pad),
+                      d > 0 ? d / 2 : kFallbackHalfFrame, plan_index + 1,
+                      plan_index + kKeyUnitRequestsAhead);
   }
 
   priv->writer.configure(priv->video.pad ? priv->video.codec : TsWriter::VideoCodec::kNone,
@@ -578,7 +904,10 @@ GstFlowReturn write_frame(GstHlsSegMux* self, Stream& s, Frame& f) {
       GST_ELEMENT_ERROR(self, STREAM, MUX,
                         ("segment %d does not start with a keyframe",
                          static_cast<int>(priv->first_index + seg.index)),
-                        ("first video frame at %" GST_STIME_FORMAT " is a delta unit",
+                        ("first video frame at %" GST_STIME_FORMAT
+                         " is a delta unit (strict: strict=false cuts at the next keyframe "
+                         "instead; an encoder with look-ahead makes no keyframe on request "
+                         "before its first output frame in GStreamer < 1.27)",
                          GST_STIME_ARGS(f.media_pts)));
       return GST_FLOW_ERROR;
     }
@@ -612,48 +941,78 @@ GstFlowReturn write_frame(GstHlsSegMux* self, Stream& s, Frame& f) {
 // ---------------------------------------------------------------------------------------
 // GstAggregator
 
-static GstFlowReturn gst_hls_seg_mux_aggregate(GstAggregator* agg, gboolean timeout) {
-  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
-  GstHlsSegMuxPrivate* priv = self->priv;
+namespace {
+
+enum class Step { kWrite, kWait, kDone };
+
+// The stream whose head frame goes out next: the lowest (segment, DTS), video first on a tie.
+// Audio waiting for the video's next cut waits behind the video.
+Step next_frame(GstHlsSegMuxPrivate* priv, Stream** next) {
   Stream* streams[] = {&priv->video, &priv->audio};
-
-  for (Stream* s : streams)
-    if (s->pad) fill(self, *s);
-
-  bool all_done = true;
-  for (Stream* s : streams) {
-    if (stream_done(priv, *s)) continue;
-    all_done = false;
-    if (s->queue.empty()) {
-      // Not yet known what comes next on this pad; wait (a live timeout writes nothing).
-      GST_LOG_OBJECT(self, "waiting for data on %s%s", GST_PAD_NAME(s->pad),
-                     timeout ? " (timeout)" : "");
-      return GST_AGGREGATOR_FLOW_NEED_DATA;
+  for (;;) {
+    bool all_done = true;
+    for (Stream* s : streams) {
+      if (stream_done(*s)) continue;
+      all_done = false;
+      if (s->queue.empty()) return Step::kWait;  // not yet known what comes next on this pad
     }
+    if (all_done) return Step::kDone;
+    Stream& audio = priv->audio;
+    if (priv->strict || audio.queue.empty() || audio.queue.front().segment != kUnplaced) break;
+    Placed placed = place_audio(priv, audio, audio.queue.front());
+    if (placed == Placed::kDrop) {
+      GST_LOG("dropping audio frame at %" GST_STIME_FORMAT " before the segment it belongs to",
+              GST_STIME_ARGS(audio.queue.front().media_pts));
+      audio.queue.pop_front();
+      continue;
+    }
+    break;
   }
-  if (all_done) {
-    close_segment(self, true);
-    GST_DEBUG_OBJECT(self, "all streams done");
-    return GST_FLOW_EOS;
-  }
-
-  // The lowest (segment, DTS) among the heads; video first on a tie.
   Stream* best = nullptr;
   for (Stream* s : streams) {
-    if (s->queue.empty()) continue;
+    if (s->queue.empty() || s->queue.front().segment == kUnplaced) continue;
     const Frame& f = s->queue.front();
     if (!best || f.segment < best->queue.front().segment ||
         (f.segment == best->queue.front().segment && f.media_dts < best->queue.front().media_dts))
       best = s;
   }
-  Frame f = std::move(best->queue.front());
-  best->queue.pop_front();
+  if (!best) return Step::kWait;  // audio waits for a video frame not yet taken
+  *next = best;
+  return Step::kWrite;
+}
 
-  if (!priv->seg || priv->seg->index != f.segment) {
-    close_segment(self, false);
-    open_segment(self, f.segment, *best);
+}  // namespace
+
+static GstFlowReturn gst_hls_seg_mux_aggregate(GstAggregator* agg, gboolean timeout) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
+  GstHlsSegMuxPrivate* priv = self->priv;
+  fill(self);
+
+  bool wrote = false;
+  for (;;) {
+    Stream* best = nullptr;
+    switch (next_frame(priv, &best)) {
+      case Step::kWait:
+        // A live timeout writes nothing either.
+        GST_LOG_OBJECT(self, "waiting for data%s", timeout ? " (timeout)" : "");
+        return wrote ? GST_FLOW_OK : GST_AGGREGATOR_FLOW_NEED_DATA;
+      case Step::kDone:
+        close_segment(self, true);
+        GST_DEBUG_OBJECT(self, "all streams done");
+        return GST_FLOW_EOS;
+      case Step::kWrite:
+        break;
+    }
+    Frame f = std::move(best->queue.front());
+    best->queue.pop_front();
+    if (!priv->seg || priv->seg->index != f.segment) {
+      close_segment(self, false);
+      open_segment(self, f.segment, *best);
+    }
+    GstFlowReturn ret = write_frame(self, *best, f);
+    if (ret != GST_FLOW_OK) return ret;
+    wrote = true;
   }
-  return write_frame(self, *best, f);
 }
 
 static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad* pad,
@@ -686,23 +1045,6 @@ static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad*
       GST_DEBUG_OBJECT(pad, "caps %" GST_PTR_FORMAT, caps);
       break;
     }
-    case GST_EVENT_SEGMENT: {
-      gboolean ret =
-          GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->sink_event(agg, pad, event);
-      if (is_video && !s.requested_key_units) {
-        s.requested_key_units = true;
-        if (!priv->bounds.empty()) {
-          // The first boundary too: the video may start before it (its own keyframe is a
-          // harmless request when it starts there).
-          for (int64_t b = 0; b < static_cast<int64_t>(priv->bounds.size()); b++)
-            request_key_unit(self, b);
-        } else {
-          for (int64_t b = 1; b <= kKeyUnitRequestsAhead; b++) request_key_unit(self, b);
-          priv->key_units_requested_upto = kKeyUnitRequestsAhead;
-        }
-      }
-      return ret;
-    }
     case GST_EVENT_CUSTOM_DOWNSTREAM:
       // Parsers answer our upstream key-unit requests with downstream ones; the segment
       // starts are ours to announce.
@@ -715,6 +1057,15 @@ static gboolean gst_hls_seg_mux_sink_event(GstAggregator* agg, GstAggregatorPad*
       break;
   }
   return GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->sink_event(agg, pad, event);
+}
+
+static GstFlowReturn gst_hls_seg_mux_sink_event_pre_queue(GstAggregator* agg, GstAggregatorPad* pad,
+                                                          GstEvent* event) {
+  GstHlsSegMux* self = GST_HLS_SEG_MUX(agg);
+  // The first boundary too: the video may start before it.
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT && pad == self->priv->video.pad)
+    request_key_units_for_segment(self, pad, event);
+  return GST_AGGREGATOR_CLASS(gst_hls_seg_mux_parent_class)->sink_event_pre_queue(agg, pad, event);
 }
 
 static GstFlowReturn gst_hls_seg_mux_flush(GstAggregator* agg) {
@@ -756,6 +1107,7 @@ static gboolean gst_hls_seg_mux_start(GstAggregator* agg) {
   priv->segment_duration = settings.segment_duration;
   priv->first_index = settings.first_index;
   priv->pts_offset = settings.pts_offset;
+  priv->strict = settings.strict;
   priv->reset_streaming();
   return TRUE;
 }
@@ -829,6 +1181,9 @@ static void gst_hls_seg_mux_set_property(GObject* object, guint prop_id, const G
     case PROP_PTS_OFFSET:
       settings.pts_offset = g_value_get_uint64(value);
       break;
+    case PROP_STRICT:
+      settings.strict = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -856,6 +1211,9 @@ static void gst_hls_seg_mux_get_property(GObject* object, guint prop_id, GValue*
       break;
     case PROP_PTS_OFFSET:
       g_value_set_uint64(value, settings.pts_offset);
+      break;
+    case PROP_STRICT:
+      g_value_set_boolean(value, settings.strict);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -891,14 +1249,17 @@ static void gst_hls_seg_mux_class_init(GstHlsSegMuxClass* klass) {
       g_param_spec_string("boundaries", "Boundaries",
                           "Segment boundaries in seconds of media (stream) time, separated by "
                           "commas, up to 9 decimals (\"0,2,4,6,16\": N+1 values give N "
-                          "segments). Empty: a segment every segment-duration from 0, no end",
+                          "segments; without strict, a segment starts at the first keyframe at "
+                          "or after its boundary). Empty: a segment every segment-duration from "
+                          "0, no end",
                           DEFAULT_BOUNDARIES, flags));
   g_object_class_install_property(
       gobject_class, PROP_AUDIO_BOUNDARIES,
       g_param_spec_string("audio-boundaries", "Audio boundaries",
-                          "Audio cut times in seconds of media time, as many as boundaries. "
-                          "Empty: each boundary rounded to the nearest whole AAC frame "
-                          "(1024 samples)",
+                          "Audio cut times in seconds of media time, as many as boundaries, for "
+                          "segments that start on their boundary. Empty: each boundary rounded "
+                          "to the nearest whole AAC frame (1024 samples); a segment that starts "
+                          "at a later keyframe cuts the audio at that keyframe so rounded",
                           DEFAULT_AUDIO_BOUNDARIES, flags));
   g_object_class_install_property(
       gobject_class, PROP_SEGMENT_DURATION,
@@ -909,8 +1270,8 @@ static void gst_hls_seg_mux_class_init(GstHlsSegMuxClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_FIRST_INDEX,
       g_param_spec_uint("first-index", "First index",
-                        "Index of the first segment of the plan, as reported in events and "
-                        "messages (0: the first segment is 0)",
+                        "Index of the first segment, as reported in events and messages; the "
+                        "next ones follow consecutively (strict: the plan's index + first-index)",
                         0, G_MAXINT, DEFAULT_FIRST_INDEX, flags));
   g_object_class_install_property(
       gobject_class, PROP_PTS_OFFSET,
@@ -918,6 +1279,16 @@ static void gst_hls_seg_mux_class_init(GstHlsSegMuxClass* klass) {
                           "Nanoseconds added to every media time written as PTS/DTS, so DTS "
                           "never goes negative (0: PTS = media time)",
                           0, G_MAXUINT64 / 2, DEFAULT_PTS_OFFSET, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_STRICT,
+      g_param_spec_boolean(
+          "strict", "Strict",
+          "TRUE: cut exactly at the boundaries, segment indices are the plan's, and a segment "
+          "whose first video frame is not a keyframe is an error (for an encoder told the "
+          "boundaries). FALSE: cut at the first keyframe at or after each boundary, a boundary "
+          "with no keyframe before the next one merges two segments, and indices count the "
+          "segments written",
+          DEFAULT_STRICT, flags));
 
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_add_static_pad_template_with_gtype(element_class, &video_template,
@@ -932,6 +1303,7 @@ static void gst_hls_seg_mux_class_init(GstHlsSegMuxClass* klass) {
   element_class->release_pad = gst_hls_seg_mux_release_pad;
   agg_class->aggregate = gst_hls_seg_mux_aggregate;
   agg_class->sink_event = gst_hls_seg_mux_sink_event;
+  agg_class->sink_event_pre_queue = gst_hls_seg_mux_sink_event_pre_queue;
   agg_class->flush = gst_hls_seg_mux_flush;
   agg_class->start = gst_hls_seg_mux_start;
   agg_class->stop = gst_hls_seg_mux_stop;

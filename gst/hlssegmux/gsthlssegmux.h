@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // hlssegmux: encoded H.264/H.265 + ADTS AAC in, MPEG-TS HLS segments out, cut at planned
-// boundaries (see the element documentation in gsthlssegmux.cpp).
+// boundaries, or at the first keyframe after each unless strict (see the element documentation
+// in gsthlssegmux.cpp).
 #pragma once
 
 #include <gst/base/gstaggregator.h>

@@ -178,6 +178,14 @@ double probe_start(const std::string& path, const char* stream) {
   return out.empty() ? -1 : std::stod(out);
 }
 
+bool first_video_packet_is_key(const std::string& path) {
+  std::string flags = shell(
+      "ffprobe -v error -select_streams v -show_entries packet=flags -read_intervals %+#1 "
+      "-of csv=p=0 " +
+      path);
+  return flags.substr(0, 1) == "K";
+}
+
 // 0-based expected audio boundary in samples of a boundary in seconds at 44.1 kHz.
 uint64_t aac_grid(double seconds) {
   return tws::audio_boundary_samples(uint64_t(seconds * 1e9), 44100);
@@ -211,19 +219,23 @@ TEST(HlsSegMuxPlan, AudioGridRoundsHalfUp) {
 TEST(HlsSegMux, ParseLaunchPropertiesAndPads) {
   GError* err = nullptr;
   auto mux = adopt_ref(gst_parse_launch(
-      "hlssegmux boundaries=0,1.5,3 first-index=4 pts-offset=0 segment-duration=2000000000", &err));
+      "hlssegmux boundaries=0,1.5,3 first-index=4 pts-offset=0 segment-duration=2000000000 "
+      "strict=true",
+      &err));
   GUnique<GError> guard(err);
   ASSERT_TRUE(mux);
   gchar* boundaries = nullptr;
   guint first_index = 0;
   guint64 pts_offset = 1, duration = 0;
+  gboolean strict = FALSE;
   g_object_get(mux.get(), "boundaries", &boundaries, "first-index", &first_index, "pts-offset",
-               &pts_offset, "segment-duration", &duration, nullptr);
+               &pts_offset, "segment-duration", &duration, "strict", &strict, nullptr);
   GUnique<gchar> b(boundaries);
   EXPECT_STREQ(boundaries, "0,1.5,3");
   EXPECT_EQ(first_index, 4u);
   EXPECT_EQ(pts_offset, 0u);
   EXPECT_EQ(duration, 2 * GST_SECOND);
+  EXPECT_TRUE(strict);
 
   auto video = adopt_ref(gst_element_request_pad_simple(mux.get(), "video"));
   ASSERT_TRUE(video);
@@ -270,11 +282,7 @@ TEST(HlsSegMux, CutsAudioVideoAtBoundaries) {
     std::string path = write_file("hlssegmux-seg" + std::to_string(i) + ".ts", s.bytes);
     EXPECT_NEAR(probe_start(path, "v"), 10.0 + 2.0 * i, 1e-6);
     EXPECT_NEAR(probe_start(path, "a"), 10.0 + aac_grid(2.0 * i) / 44100.0, 1e-4);
-    std::string first_flags = shell(
-        "ffprobe -v error -select_streams v -show_entries "
-        "packet=flags -read_intervals %+#1 -of csv=p=0 " +
-        path);
-    EXPECT_EQ(first_flags.substr(0, 1), "K");
+    EXPECT_TRUE(first_video_packet_is_key(path));
     std::remove(path.c_str());
   }
   if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg: segment files not checked";
@@ -350,14 +358,120 @@ TEST(HlsSegMux, DropsAudioBeforeFirstBoundaryAndAfterLast) {
   std::remove(path.c_str());
 }
 
-TEST(HlsSegMux, ErrorWhenSegmentDoesNotStartWithKeyframe) {
+TEST(HlsSegMux, StrictErrorWhenSegmentDoesNotStartWithKeyframe) {
   Capture cap;
   // One keyframe at 0 and none after (static picture: no scene cuts); the upstream
   // key-unit requests are dropped, so segment 1 starts mid-GOP.
-  run_pipeline(av_launch("boundaries=0,2,4", 100, 200), &cap, true);
+  run_pipeline(av_launch("boundaries=0,2,4 strict=true", 100, 200), &cap, true);
   EXPECT_EQ(cap.error, "segment 1 does not start with a keyframe");
   ASSERT_GE(cap.segments.size(), 1u);
   EXPECT_TRUE(cap.segments[0].ended);
+}
+
+// Not strict, the same stream: no keyframe at 2 s, so the two planned segments merge into one
+// segment 0 (indices stay consecutive) that ends where the media does.
+TEST(HlsSegMux, MergesSegmentsWithoutKeyframe) {
+  Capture cap;
+  run_pipeline(av_launch("boundaries=0,2,4", 100, 200), &cap, true);
+  ASSERT_EQ(cap.error, "");
+  ASSERT_EQ(cap.segments.size(), 1u);
+  const SegmentSeen& s = cap.segments[0];
+  EXPECT_EQ(s.index, 0);
+  EXPECT_EQ(s.key_unit_count, 0u);
+  EXPECT_EQ(s.start, 0u);
+  EXPECT_EQ(s.duration, 4 * GST_SECOND);
+  EXPECT_EQ(s.video_frames, 100u);
+  EXPECT_EQ(s.audio_samples, aac_grid(4));
+  EXPECT_TRUE(s.keyframe);
+}
+
+// An already-encoded stream with a keyframe every 3 s (the requests are dropped, as a demuxer
+// ignores them) and boundaries every 2 s: each segment starts at the first keyframe at or
+// after its boundary (3, 6 on the plan, 9), reports that keyframe's time as its start and the
+// next cut as its end, and the audio follows the cuts, so the segments still join.
+TEST(HlsSegMux, CutsAtTheNextKeyframe) {
+  Capture cap;
+  run_pipeline(av_launch("boundaries=0,2,4,6,8,10 first-index=3", 250, 450, 75), &cap, true);
+  ASSERT_EQ(cap.error, "");
+  EXPECT_FALSE(cap.bytes_outside_segment);
+  ASSERT_EQ(cap.segments.size(), 4u);
+  const double starts[] = {0, 3, 6, 9, 10};
+  guint64 total = 0;
+  std::vector<uint8_t> concat;
+  for (size_t i = 0; i < 4; i++) {
+    const SegmentSeen& s = cap.segments[i];
+    SCOPED_TRACE("segment " + std::to_string(i));
+    EXPECT_EQ(s.index, static_cast<int>(3 + i)) << "consecutive from first-index";
+    EXPECT_EQ(s.key_unit_count, 3 + i);
+    EXPECT_EQ(s.start, guint64(starts[i] * GST_SECOND));
+    EXPECT_EQ(s.duration, guint64((starts[i + 1] - starts[i]) * GST_SECOND));
+    EXPECT_EQ(s.video_frames, guint64((starts[i + 1] - starts[i]) * 25));
+    EXPECT_EQ(s.audio_samples, aac_grid(starts[i + 1]) - aac_grid(starts[i]));
+    EXPECT_TRUE(s.keyframe);
+    total += s.duration;
+    concat.insert(concat.end(), s.bytes.begin(), s.bytes.end());
+    if (!have_ffmpeg()) continue;
+    std::string path = write_file("hlssegmux-late" + std::to_string(i) + ".ts", s.bytes);
+    EXPECT_NEAR(probe_start(path, "v"), 10.0 + starts[i], 1e-6);
+    EXPECT_NEAR(probe_start(path, "a"), 10.0 + aac_grid(starts[i]) / 44100.0, 1e-4);
+    EXPECT_TRUE(first_video_packet_is_key(path));
+    std::remove(path.c_str());
+  }
+  EXPECT_EQ(total, 10 * GST_SECOND);
+  if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg: segment files not checked";
+  std::string path = write_file("hlssegmux-late-concat.ts", concat);
+  EXPECT_EQ(shell("ffmpeg -nostdin -v error -i " + path + " -f null - 2>&1"), "");
+  std::remove(path.c_str());
+}
+
+// The README recipe's case: boundaries 0.5 s apart on a 1.5 s clip, x264enc with its default
+// look-ahead. The encoder takes the whole clip before its first output frame, when the
+// key-unit requests go out (GStreamer < 1.27 cannot honour earlier ones: see
+// request_key_units_for_segment()), so it makes no keyframe but the first: the segments merge
+// into one valid segment. With a short look-ahead the requests make every boundary a keyframe,
+// strict too.
+TEST(HlsSegMux, ShortClipWithLookAheadEncoder) {
+  auto launch = [](const std::string& x264, const std::string& mux) {
+    return "videotestsrc num-buffers=37 ! video/x-raw,framerate=25/1,width=160,height=120"
+           " ! x264enc key-int-max=100 " +
+           x264 +
+           " ! h264parse config-interval=-1 ! mux.video"
+           " audiotestsrc num-buffers=66 samplesperbuffer=1024 ! audio/x-raw,rate=44100"
+           " ! avenc_aac ! aacparse ! queue max-size-time=0 max-size-buffers=0 max-size-bytes=0"
+           " ! mux.audio hlssegmux name=mux boundaries=0,0.5,1,1.5 " +
+           mux + " ! appsink name=sink sync=false wait-on-eos=false drop=true max-buffers=1";
+  };
+  Capture merged;
+  run_pipeline(launch("", ""), &merged);
+  ASSERT_EQ(merged.error, "");
+  ASSERT_GE(merged.segments.size(), 1u);
+  guint64 end = 0;
+  for (size_t i = 0; i < merged.segments.size(); i++) {
+    const SegmentSeen& s = merged.segments[i];
+    EXPECT_EQ(s.index, static_cast<int>(i));
+    EXPECT_TRUE(s.keyframe);
+    EXPECT_GT(s.video_frames, 0u);
+    EXPECT_EQ(s.start, end);
+    end = s.start + s.duration;
+  }
+  EXPECT_EQ(end, 1480 * GST_MSECOND) << "the last segment ends with the last frame";
+
+  for (const char* mode : {"", "strict=true"}) {
+    SCOPED_TRACE(mode);
+    Capture cap;
+    run_pipeline(launch("tune=zerolatency", mode), &cap);
+    ASSERT_EQ(cap.error, "");
+    ASSERT_EQ(cap.segments.size(), 3u);
+    for (size_t i = 0; i < 3; i++) {
+      const SegmentSeen& s = cap.segments[i];
+      EXPECT_EQ(s.start, i * 500 * GST_MSECOND);
+      EXPECT_GT(s.video_frames, 10u);
+      if (!have_ffmpeg()) continue;
+      std::string path = write_file("hlssegmux-short" + std::to_string(i) + ".ts", s.bytes);
+      EXPECT_TRUE(first_video_packet_is_key(path));
+      std::remove(path.c_str());
+    }
+  }
 }
 
 TEST(HlsSegMux, AudioOnlyOnTheAudioGrid) {
