@@ -487,8 +487,7 @@ static void gst_hls_seg_sink_set_property(GObject* object, guint prop_id, const 
       s.max_files = g_value_get_uint(value);
       break;
     case PROP_STRICT:
-      if (g_object_class_find_property(G_OBJECT_GET_CLASS(priv->mux), "strict"))
-        g_object_set_property(G_OBJECT(priv->mux), "strict", value);
+      g_object_set_property(G_OBJECT(priv->mux), "strict", value);
       break;
     case PROP_ENDPOINT:
       s.s3.endpoint = text();
@@ -540,8 +539,7 @@ static void gst_hls_seg_sink_get_property(GObject* object, guint prop_id, GValue
       g_value_set_uint(value, s.max_files);
       break;
     case PROP_STRICT:
-      if (g_object_class_find_property(G_OBJECT_GET_CLASS(priv->mux), "strict"))
-        g_object_get_property(G_OBJECT(priv->mux), "strict", value);
+      g_object_get_property(G_OBJECT(priv->mux), "strict", value);
       break;
     case PROP_ENDPOINT:
       text(s.s3.endpoint);
