@@ -51,7 +51,7 @@ std::optional<bool> Transcoder::stored(const StoredPlaylist& p, int index) {
   const BucketConfig* bucket = config_.find_bucket(p.uri.bucket);
   if (!bucket) return false;
   const std::string key = segment_key(p.prefix_key, p.record.token, index);
-  std::string error;
+  StorageError error;
   ObjectStat st;
   if (!bucket->is_s3()) {
     auto& storage = storages_[p.uri.bucket];
@@ -70,11 +70,11 @@ std::optional<bool> Transcoder::stored(const StoredPlaylist& p, int index) {
     run_on_storage_thread(
         context_,
         [b, key, found] {
-          std::string why;
+          StorageError why;
           ObjectStat s;
           if (auto storage = open_storage(b, &why)) {
             const StorageStatus status = storage->stat(key, &s, &why);
-            if (status != StorageStatus::kError) *found = status == StorageStatus::kOk;
+            if (!storage_failed(status)) *found = status == StorageStatus::kOk;
           }
         },
         [this, id, found] {
@@ -483,7 +483,7 @@ void Transcoder::work(Job* job) {
     inner.end(report);
     Event e(Event::kEnd, job->id, report.index);
     e.ok = publisher.published().size() > before;
-    e.failure = {ErrorCode::kTranscodeFailed, publisher.error()};
+    e.failure = {ErrorCode::kTranscodeFailed, publisher.error().message};
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     post(std::move(e));
   };
@@ -492,9 +492,10 @@ void Transcoder::work(Job* job) {
   const bool ok = run_segment_job_isolated(segment_job, sink, &error, &stalled);
   publisher.abort_all();
   Event done(Event::kDone, job->id);
-  done.ok = ok && publisher.error().empty();
+  const StorageError published = publisher.error();
+  done.ok = ok && published.status == StorageStatus::kOk;
   done.failure = {stalled ? ErrorCode::kTranscodeTimeout : ErrorCode::kTranscodeFailed,
-                  publisher.error().empty() ? error : publisher.error()};
+                  published.status == StorageStatus::kOk ? error : published.message};
   post(std::move(done));
 }
 
