@@ -56,6 +56,17 @@ class Storages {
   std::map<std::string, std::unique_ptr<Storage>> open_;
 };
 
+}  // namespace
+
+ErrorCode probe_failure_code(const MediaError& error) {
+  if (error.source_not_found()) return ErrorCode::kNotFound;
+  if (error.source_unavailable()) return ErrorCode::kServiceUnavailable;
+  if (error.source_denied()) return ErrorCode::kStorageError;
+  return ErrorCode::kInvalidSource;
+}
+
+namespace {
+
 // Writes `text` at `key` unless skip_existing finds an object there. *existing: its text.
 bool write_object(Storage* storage, const ObjectUri& where, const std::string& text,
                   bool skip_existing, std::string* existing, Failure* failure) {
@@ -322,10 +333,11 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request, st
       return storage_failure(failure, stored);
   }
   SourceInfo info;
-  std::string error;
+  MediaError probed;
   if (!probe_source_cached(source_storage->source_location(request.source.key), stat, &info,
-                           &error))
-    return set_failure(failure, ErrorCode::kInvalidSource, error);
+                           &probed))
+    return set_failure(failure, probe_failure_code(probed), probed.message);
+  std::string error;
   if (!(info.duration > 0))
     return set_failure(failure, ErrorCode::kInvalidSource, "the source has no duration");
 

@@ -36,8 +36,9 @@ int cmd_probe(const Args& args) {
       return fail(kExitFailure, stored.message);
   }
   SourceInfo info;
-  if (!probe_isolated(storage->source_location(uri.key), &info, &error))
-    return fail(kExitFailure, "invalid source: " + error);
+  MediaError probed;
+  if (!probe_isolated(storage->source_location(uri.key), &info, &probed))
+    return fail(kExitFailure, "invalid source: " + probed.message);
   info.uri = uri.to_string();
   info.size = stat.size;  // the storage's view, the one playlists record
   info.identity = stat.identity;
