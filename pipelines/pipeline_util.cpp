@@ -8,6 +8,7 @@
 
 #include "common/gref.h"
 #include "pipelines/codec_level.h"
+#include "pipelines/media_error.h"
 
 namespace tws {
 
@@ -161,22 +162,7 @@ SegmentReport report_from_structure(const GstStructure* s) {
 }
 
 std::string describe_message(GstMessage* message) {
-  GUnique<GError> err;
-  GUnique<gchar> debug;
-  GError* e = nullptr;
-  gchar* d = nullptr;
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR)
-    gst_message_parse_error(message, &e, &d);
-  else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING)
-    gst_message_parse_warning(message, &e, &d);
-  err.reset(e);
-  debug.reset(d);
-  std::string text = GST_MESSAGE_SRC_NAME(message) ? GST_MESSAGE_SRC_NAME(message) : "pipeline";
-  text += ": ";
-  text += err ? err->message : "unknown error";
-  for (char& c : text)
-    if (c == '\n') c = ' ';
-  return text;
+  return MediaError::from_message(message).message;
 }
 
 }  // namespace tws

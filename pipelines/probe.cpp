@@ -238,11 +238,17 @@ std::optional<bool> seek_within(GstElement* pipeline, gint64 target, GstSeekFlag
 // packets win: a cut upload (a header that promises more than the file holds) becomes the
 // playable prefix it is; a fragmented MP4, whose first estimate counts only the fragments
 // indexed up front, gets its whole length.
-bool check_end(const std::string& location, SourceInfo* info, std::string* error) {
+// `error` with its message led by `what`.
+MediaError prefixed(const char* what, MediaError error) {
+  error.message = what + error.message;
+  return error;
+}
+
+bool check_end(const std::string& location, SourceInfo* info, MediaError* error) {
   constexpr auto kSeekTimeout = std::chrono::seconds(10);
   auto reader = std::make_unique<PacketReader>(location);
   if (!reader->ok()) {
-    *error = "cannot read the source";
+    *error = MediaError::reason("cannot read the source");
     return false;
   }
   // Prerolled (ASYNC_DONE) once every stream delivered its first packet or a gap.
@@ -251,7 +257,8 @@ bool check_end(const std::string& location, SourceInfo* info, std::string* error
     GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
         reader->bus(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_ASYNC_DONE)));
     if (!msg || GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
-      *error = msg ? "unreadable: " + describe_message(msg.get()) : "timed out reading the source";
+      *error = msg ? prefixed("unreadable: ", MediaError::from_message(msg.get()))
+                   : MediaError::reason("timed out reading the source");
       return false;
     }
   }
@@ -270,7 +277,7 @@ bool check_end(const std::string& location, SourceInfo* info, std::string* error
     // have left this one flushing, or stuck).
     reader = std::make_unique<PacketReader>(location);
     if (!reader->ok()) {
-      *error = "cannot read the source";
+      *error = MediaError::reason("cannot read the source");
       return false;
     }
   }
@@ -279,15 +286,15 @@ bool check_end(const std::string& location, SourceInfo* info, std::string* error
   GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
       reader->bus(), kProbeTimeout, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS)));
   if (!msg) {
-    *error = "timed out reading the end of the source";
+    *error = MediaError::reason("timed out reading the end of the source");
     return false;
   }
   if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
-    *error = "truncated or corrupt: " + describe_message(msg.get());
+    *error = prefixed("truncated or corrupt: ", MediaError::from_message(msg.get()));
     return false;
   }
   if (reader->buffers() == 0) {
-    *error = "truncated: no media near the end";
+    *error = MediaError::reason("truncated: no media near the end");
     return false;
   }
   const int64_t start = sought && *sought ? first : reader->first();
@@ -297,7 +304,7 @@ bool check_end(const std::string& location, SourceInfo* info, std::string* error
       GST_INFO("media ends at %.3f s, the header said %.3f s: taking the media", found,
                info->duration);
       if (found < 0.5) {
-        *error = "truncated: less than half a second of media";
+        *error = MediaError::reason("truncated: less than half a second of media");
         return false;
       }
       info->duration = found;
@@ -308,7 +315,7 @@ bool check_end(const std::string& location, SourceInfo* info, std::string* error
 
 }  // namespace
 
-bool probe_source(const std::string& location, SourceInfo* info, std::string* error) {
+bool probe_source(const std::string& location, SourceInfo* info, MediaError* error) {
   static gsize debug_once = 0;
   if (g_once_init_enter(&debug_once)) {
     GST_DEBUG_CATEGORY_INIT(tws_probe_debug, "twsprobe", 0, "tws source probe");
@@ -319,7 +326,8 @@ bool probe_source(const std::string& location, SourceInfo* info, std::string* er
   GError* err = nullptr;
   GRef<GstDiscoverer> discoverer = adopt_ref(gst_discoverer_new(kDiscoverTimeout, &err));
   if (!discoverer) {
-    *error = std::string("cannot probe: ") + (err ? err->message : "no discoverer");
+    *error = err ? prefixed("cannot probe: ", MediaError::from_gerror(err))
+                 : MediaError::reason("cannot probe: no discoverer");
     if (err) g_error_free(err);
     return false;
   }
@@ -337,21 +345,20 @@ bool probe_source(const std::string& location, SourceInfo* info, std::string* er
                 kDiscoverTries);
   }
   if (result == GST_DISCOVERER_TIMEOUT) {
-    *error = "timed out probing the source";
+    *error = MediaError::reason("timed out probing the source");
     return false;
   }
   if (result == GST_DISCOVERER_MISSING_PLUGINS) {
-    *error = "unsupported format (no decoder for it)";
+    *error = MediaError::reason("unsupported format (no decoder for it)");
     const gchar** missing = gst_discoverer_info_get_missing_elements_installer_details(dinfo.get());
     for (const gchar** m = missing; m && *m; ++m)
-      if (names_manifest_type(*m)) *error = kNotMediaReason;
+      if (names_manifest_type(*m)) *error = MediaError::reason(kNotMediaReason);
     return false;
   }
   if (result != GST_DISCOVERER_OK || !dinfo) {
-    std::string why = owned_err ? owned_err->message : "unreadable";
-    for (char& c : why)
-      if (c == '\n') c = ' ';
-    *error = "not a readable media file: " + why;
+    *error = owned_err
+                 ? prefixed("not a readable media file: ", MediaError::from_gerror(owned_err.get()))
+                 : MediaError::reason("not a readable media file: unreadable");
     return false;
   }
   fill_streams(dinfo.get(), info);
@@ -377,15 +384,22 @@ bool probe_source(const std::string& location, SourceInfo* info, std::string* er
   }
   const GstClockTime duration = gst_discoverer_info_get_duration(dinfo.get());
   if (info->video.empty() && info->audio.empty()) {
-    *error = "no audio or video stream";
+    *error = MediaError::reason("no audio or video stream");
     return false;
   }
   if (!GST_CLOCK_TIME_IS_VALID(duration) || duration == 0) {
-    *error = "unknown or zero duration";
+    *error = MediaError::reason("unknown or zero duration");
     return false;
   }
   info->duration = double(duration) / GST_SECOND;
   return check_end(location, info, error);
+}
+
+bool probe_source(const std::string& location, SourceInfo* info, std::string* error) {
+  MediaError media;
+  if (probe_source(location, info, &media)) return true;
+  *error = media.message;
+  return false;
 }
 
 std::string source_info_to_json(const SourceInfo& info) {

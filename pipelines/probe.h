@@ -4,12 +4,16 @@
 
 #include <string>
 
+#include "pipelines/media_error.h"
 #include "pipelines/source_info.h"
 
 namespace tws {
 
 // `location` is what rangesrc takes (local path, file://, later s3:// and http(s)://).
-// Returns false with a one-line reason in *error ("not a media file", "truncated: ...").
+// Returns false with *error: a one-line reason ("not a media file", "truncated: ...") and,
+// where GStreamer said what failed, its domain, code and the source server's HTTP status.
+bool probe_source(const std::string& location, SourceInfo* info, MediaError* error);
+// The same, the reason only.
 bool probe_source(const std::string& location, SourceInfo* info, std::string* error);
 
 // JSON for `tws probe` (streams and duration).

@@ -56,17 +56,29 @@ class Storages {
   std::map<std::string, std::unique_ptr<Storage>> open_;
 };
 
+}  // namespace
+
+ErrorCode probe_failure_code(const MediaError& error) {
+  if (error.source_not_found()) return ErrorCode::kNotFound;
+  if (error.source_unavailable()) return ErrorCode::kServiceUnavailable;
+  if (error.source_denied()) return ErrorCode::kStorageError;
+  return ErrorCode::kInvalidSource;
+}
+
+namespace {
+
 // Writes `text` at `key` unless skip_existing finds an object there. *existing: its text.
 bool write_object(Storage* storage, const ObjectUri& where, const std::string& text,
                   bool skip_existing, std::string* existing, Failure* failure) {
-  std::string error;
+  StorageError error;
   if (skip_existing) {
     const StorageStatus s = storage->get(where.key, existing, &error);
     if (s == StorageStatus::kOk) return true;
-    if (s == StorageStatus::kError) return storage_failure(failure, error);
+    if (storage_failed(s)) return storage_failure(failure, error);
     existing->clear();
   }
-  if (!storage->put(where.key, text, &error)) return storage_failure(failure, error);
+  if (storage->put(where.key, text, &error) != StorageStatus::kOk)
+    return storage_failure(failure, error);
   return true;
 }
 
@@ -205,7 +217,8 @@ bool add_audio_renditions(const PlaylistRequest& request, const SourceInfo& info
 // Reads and parses a SourceSubtitles file; its stat goes into the record.
 bool read_subtitle_file(Storage* storage, const SourceSubtitle& sub, const std::string& field,
                         SubtitleTrack* track, Failure* failure) {
-  std::string error, text;
+  std::string text;
+  StorageError error;
   ObjectStat st;
   StorageStatus s = storage->stat(sub.uri.key, &st, &error);
   if (s == StorageStatus::kOk && st.size > kMaxSubtitleFileBytes)
@@ -215,10 +228,11 @@ bool read_subtitle_file(Storage* storage, const SourceSubtitle& sub, const std::
   if (s == StorageStatus::kNotFound)
     return set_failure(failure, ErrorCode::kInvalidArgument,
                        field + ": no such object " + sub.uri.to_string());
-  if (s == StorageStatus::kError) return storage_failure(failure, error);
+  if (storage_failed(s)) return storage_failure(failure, error);
   std::vector<Cue> cues;
-  if (!parse_subtitles(text, &cues, &error))
-    return set_failure(failure, ErrorCode::kInvalidArgument, field + ": " + error);
+  std::string why;
+  if (!parse_subtitles(text, &cues, &why))
+    return set_failure(failure, ErrorCode::kInvalidArgument, field + ": " + why);
   track->uri = sub.uri.to_string();
   track->size = st.size;
   track->identity = st.identity;
@@ -305,21 +319,25 @@ bool generate_playlists(const Config& config, const PlaylistRequest& request, st
   for (const SourceSubtitle& s : request.subtitles)
     if (!storages.get(s.uri.bucket, failure)) return false;
 
-  std::string error;
+  StorageError stored;
   ObjectStat stat;
-  switch (source_storage->stat(request.source.key, &stat, &error)) {
+  switch (source_storage->stat(request.source.key, &stat, &stored)) {
     case StorageStatus::kOk:
       break;
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kNotFound,
                          "no such object " + request.source.to_string());
+    case StorageStatus::kDenied:
+    case StorageStatus::kUnavailable:
     case StorageStatus::kError:
-      return storage_failure(failure, error);
+      return storage_failure(failure, stored);
   }
   SourceInfo info;
+  MediaError probed;
   if (!probe_source_cached(source_storage->source_location(request.source.key), stat, &info,
-                           &error))
-    return set_failure(failure, ErrorCode::kInvalidSource, error);
+                           &probed))
+    return set_failure(failure, probe_failure_code(probed), probed.message);
+  std::string error;
   if (!(info.duration > 0))
     return set_failure(failure, ErrorCode::kInvalidSource, "the source has no duration");
 

@@ -24,17 +24,21 @@ int cmd_probe(const Args& args) {
   auto storage = open_bucket(config, uri.bucket, &failure);
   if (!storage) return fail(kExitFailure, failure.message);
   ObjectStat stat;
-  switch (storage->stat(uri.key, &stat, &error)) {
+  StorageError stored;
+  switch (storage->stat(uri.key, &stat, &stored)) {
     case StorageStatus::kOk:
       break;
     case StorageStatus::kNotFound:
       return fail(kExitFailure, "no such object " + uri.to_string());
+    case StorageStatus::kDenied:
+    case StorageStatus::kUnavailable:
     case StorageStatus::kError:
-      return fail(kExitFailure, error);
+      return fail(kExitFailure, stored.message);
   }
   SourceInfo info;
-  if (!probe_isolated(storage->source_location(uri.key), &info, &error))
-    return fail(kExitFailure, "invalid source: " + error);
+  MediaError probed;
+  if (!probe_isolated(storage->source_location(uri.key), &info, &probed))
+    return fail(kExitFailure, "invalid source: " + probed.message);
   info.uri = uri.to_string();
   info.size = stat.size;  // the storage's view, the one playlists record
   info.identity = stat.identity;

@@ -103,7 +103,7 @@ void send_failure(SoupServerMessage* msg, const Failure& failure) {
   send_json(msg, http_status_of(failure.code), failure_json(failure));
 }
 
-void send_storage_error(SoupServerMessage* msg, const std::string& storage_error) {
+void send_storage_error(SoupServerMessage* msg, const StorageError& storage_error) {
   Failure failure;
   storage_failure(&failure, storage_error);
   send_failure(msg, failure);

@@ -11,6 +11,8 @@
 
 namespace tws {
 
+struct StorageError;
+
 int http_status_of(ErrorCode code);
 const char* error_code_name(ErrorCode code);
 std::string new_request_id();
@@ -24,9 +26,10 @@ inline void send_error(SoupServerMessage* msg, ErrorCode code, const std::string
   send_failure(msg, Failure{code, message});
 }
 
-// A storage error (service/storage/storage.h): 503 ServiceUnavailable with Retry-After when the
-// store could not be reached, else 502 StorageError.
-void send_storage_error(SoupServerMessage* msg, const std::string& storage_error);
+// A storage error (service/storage/storage.h): the answer error_code_of() gives its status
+// (503 ServiceUnavailable with Retry-After when the store could not be reached, else 502
+// StorageError, or 404 for kNotFound).
+void send_storage_error(SoupServerMessage* msg, const StorageError& storage_error);
 
 // Any JSON body with a status.
 void send_json(SoupServerMessage* msg, int status, const std::string& json);

@@ -72,8 +72,8 @@ MeasuredRate measure_rendition(const Config& config, const ObjectUri& playlist, 
   const std::string first = segment_key(p.prefix_key, p.record.token, 0, ext.c_str());
   const std::string prefix = first.substr(0, first.size() - ext.size() - 1);  // "...-<token>-"
   std::vector<std::string> keys;
-  std::string error;
-  if (!storage->list(prefix, &keys, &error)) return m;
+  StorageError error;
+  if (storage->list(prefix, &keys, &error) != StorageStatus::kOk) return m;
   double bits = 0, seconds = 0;
   for (const std::string& key : keys) {
     SegmentName name;

@@ -96,7 +96,7 @@ struct StoredRead {
   bool bucket_ok = false;
   Failure bucket_failure;  // the bucket could not be opened
   StorageStatus status = StorageStatus::kNotFound;
-  std::string error;  // of a kError status
+  StorageError error;  // of a failed status
   ObjectStat stat;
 };
 
@@ -108,7 +108,7 @@ bool answer_read_failure(SoupServerMessage* msg, const StoredRead& read, const O
     send_failure(msg, read.bucket_failure);
     return true;
   }
-  if (read.status == StorageStatus::kError) {
+  if (storage_failed(read.status)) {
     send_storage_error(msg, read.error);
     return true;
   }
@@ -262,7 +262,7 @@ void read_segment(const Config& config, const ObjectUri& uri, bool stat_only,
   if (!(read->bucket_ok = storage != nullptr)) return;
   read->status = stat_only ? storage->stat(uri.key, &read->stat, &read->error)
                            : storage->get_bytes(uri.key, &read->data, &read->stat, &read->error);
-  if (read->status == StorageStatus::kError) return;
+  if (storage_failed(read->status)) return;
   if (read->status == StorageStatus::kOk && !playlist_if_stored) return;
   read->playlist = segment_playlist(config, uri, &read->index, &read->failure);
 }
@@ -348,10 +348,10 @@ bool make_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
         made->ok = subtitle_segment_text(*config, *playlist, index, &made->text, &made->failure);
         if (!made->ok) return;
         // Stored so that the next viewer gets it from storage; a failed put only costs that.
-        std::string why;
+        StorageError why;
         Failure ignored;
         if (auto out = open_bucket(*config, uri.bucket, &ignored))
-          out->put(uri.key, made->text, &why);
+          (void)out->put(uri.key, made->text, &why);
         made->stat.size = made->text.size();
         made->stat.identity = "made:" + playlist->record.token + "/" + std::to_string(index);
       },
@@ -464,7 +464,7 @@ void prepare_playback(ServerContext& ctx, const std::string& url) {
       [config, found] {
         Failure ignored;
         auto storage = open_bucket(*config, found->uri.bucket, &ignored);
-        std::string error;
+        StorageError error;
         if (!storage || storage->get(found->uri.key, &found->text, &error) != StorageStatus::kOk)
           return;
         ObjectUri variant;

@@ -12,12 +12,15 @@ bool load_stored_playlist(const Config& config, const ObjectUri& uri, StoredPlay
     return set_failure(failure, ErrorCode::kInvalidURI, uri.to_string() + ": not a .m3u8 key");
   auto storage = open_bucket(config, uri.bucket, failure);
   if (!storage) return false;
-  std::string text, error;
+  std::string text;
+  StorageError error;
   switch (storage->get(uri.key, &text, &error)) {
     case StorageStatus::kOk:
       break;
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kNotFound, "no playlist at " + uri.to_string());
+    case StorageStatus::kDenied:
+    case StorageStatus::kUnavailable:
     case StorageStatus::kError:
       return storage_failure(failure, error);
   }
@@ -44,13 +47,15 @@ bool check_unchanged(Storage* storage, const std::string& key, const std::string
                      uint64_t size, const std::string& identity, const std::string& what,
                      Failure* failure) {
   ObjectStat stat;
-  std::string error;
+  StorageError error;
   switch (storage->stat(key, &stat, &error)) {
     case StorageStatus::kOk:
       break;
     case StorageStatus::kNotFound:
       return set_failure(failure, ErrorCode::kSourceChanged,
                          what + " changed since the playlist was made (" + uri_text + " is gone)");
+    case StorageStatus::kDenied:
+    case StorageStatus::kUnavailable:
     case StorageStatus::kError:
       return storage_failure(failure, error);
   }

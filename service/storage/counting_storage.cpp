@@ -9,16 +9,16 @@ namespace {
 class CountingWriter : public StorageWriter {
  public:
   explicit CountingWriter(std::unique_ptr<StorageWriter> inner) : inner_(std::move(inner)) {}
-  bool write(const void* data, size_t size, std::string* error) override {
-    if (!inner_->write(data, size, error)) return false;
-    bytes_ += size;
-    return true;
+  StorageStatus write(const void* data, size_t size, StorageError* error) override {
+    const StorageStatus s = inner_->write(data, size, error);
+    if (s == StorageStatus::kOk) bytes_ += size;
+    return s;
   }
-  bool commit(std::string* error) override {
+  StorageStatus commit(StorageError* error) override {
     Metrics::global().storage_request(StorageOp::kPut);
-    if (!inner_->commit(error)) return false;
-    Metrics::global().storage_bytes_out(bytes_);
-    return true;
+    const StorageStatus s = inner_->commit(error);
+    if (s == StorageStatus::kOk) Metrics::global().storage_bytes_out(bytes_);
+    return s;
   }
   void abort() override { inner_->abort(); }
 
@@ -29,12 +29,12 @@ class CountingWriter : public StorageWriter {
 
 }  // namespace
 
-StorageStatus CountingStorage::stat(const std::string& key, ObjectStat* st, std::string* error) {
+StorageStatus CountingStorage::stat(const std::string& key, ObjectStat* st, StorageError* error) {
   Metrics::global().storage_request(StorageOp::kHead);
   return inner_->stat(key, st, error);
 }
 
-StorageStatus CountingStorage::get(const std::string& key, std::string* data, std::string* error) {
+StorageStatus CountingStorage::get(const std::string& key, std::string* data, StorageError* error) {
   Metrics::global().storage_request(StorageOp::kGet);
   const StorageStatus s = inner_->get(key, data, error);
   if (s == StorageStatus::kOk) Metrics::global().storage_bytes_in(data->size());
@@ -42,7 +42,7 @@ StorageStatus CountingStorage::get(const std::string& key, std::string* data, st
 }
 
 StorageStatus CountingStorage::get_bytes(const std::string& key, GUnique<GBytes>* bytes,
-                                         ObjectStat* st, std::string* error) {
+                                         ObjectStat* st, StorageError* error) {
   if (!inner_->get_bytes_is_one_request()) Metrics::global().storage_request(StorageOp::kHead);
   Metrics::global().storage_request(StorageOp::kGet);
   const StorageStatus s = inner_->get_bytes(key, bytes, st, error);
@@ -50,27 +50,28 @@ StorageStatus CountingStorage::get_bytes(const std::string& key, GUnique<GBytes>
   return s;
 }
 
-bool CountingStorage::put(const std::string& key, const std::string& data, std::string* error) {
+StorageStatus CountingStorage::put(const std::string& key, const std::string& data,
+                                   StorageError* error) {
   Metrics::global().storage_request(StorageOp::kPut);
-  if (!inner_->put(key, data, error)) return false;
-  Metrics::global().storage_bytes_out(data.size());
-  return true;
+  const StorageStatus s = inner_->put(key, data, error);
+  if (s == StorageStatus::kOk) Metrics::global().storage_bytes_out(data.size());
+  return s;
 }
 
 std::unique_ptr<StorageWriter> CountingStorage::open_writer(const std::string& key,
-                                                            std::string* error) {
+                                                            StorageError* error) {
   auto writer = inner_->open_writer(key, error);
   if (!writer) return nullptr;
   return std::make_unique<CountingWriter>(std::move(writer));
 }
 
-StorageStatus CountingStorage::remove(const std::string& key, std::string* error) {
+StorageStatus CountingStorage::remove(const std::string& key, StorageError* error) {
   Metrics::global().storage_request(StorageOp::kDelete);
   return inner_->remove(key, error);
 }
 
-bool CountingStorage::list(const std::string& prefix, std::vector<std::string>* keys,
-                           std::string* error) {
+StorageStatus CountingStorage::list(const std::string& prefix, std::vector<std::string>* keys,
+                                    StorageError* error) {
   Metrics::global().storage_request(StorageOp::kList);
   return inner_->list(prefix, keys, error);
 }

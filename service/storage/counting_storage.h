@@ -13,15 +13,16 @@ class CountingStorage : public Storage {
  public:
   explicit CountingStorage(std::unique_ptr<Storage> inner) : inner_(std::move(inner)) {}
 
-  StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) override;
-  StorageStatus get(const std::string& key, std::string* data, std::string* error) override;
+  StorageStatus stat(const std::string& key, ObjectStat* st, StorageError* error) override;
+  StorageStatus get(const std::string& key, std::string* data, StorageError* error) override;
   StorageStatus get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
-                          std::string* error) override;
+                          StorageError* error) override;
   bool get_bytes_is_one_request() const override { return inner_->get_bytes_is_one_request(); }
-  bool put(const std::string& key, const std::string& data, std::string* error) override;
-  std::unique_ptr<StorageWriter> open_writer(const std::string& key, std::string* error) override;
-  StorageStatus remove(const std::string& key, std::string* error) override;
-  bool list(const std::string& prefix, std::vector<std::string>* keys, std::string* error) override;
+  StorageStatus put(const std::string& key, const std::string& data, StorageError* error) override;
+  std::unique_ptr<StorageWriter> open_writer(const std::string& key, StorageError* error) override;
+  StorageStatus remove(const std::string& key, StorageError* error) override;
+  StorageStatus list(const std::string& prefix, std::vector<std::string>* keys,
+                     StorageError* error) override;
   std::string source_location(const std::string& key) const override {
     return inner_->source_location(key);
   }

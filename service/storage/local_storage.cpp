@@ -22,6 +22,17 @@ namespace {
 
 std::string errno_text(const std::string& what, int err) { return what + ": " + g_strerror(err); }
 
+// A failed system call as a storage failure: a refused permission is kDenied, the rest kError.
+StorageStatus errno_fail(StorageError* error, const std::string& what, int err) {
+  return storage_fail(
+      error, err == EACCES || err == EPERM ? StorageStatus::kDenied : StorageStatus::kError,
+      errno_text(what, err));
+}
+
+StorageStatus not_found(StorageError* error, const std::string& key) {
+  return storage_fail(error, StorageStatus::kNotFound, key + ": no such object");
+}
+
 std::string dirname_of(const std::string& path) {
   GUnique<gchar> d(g_path_get_dirname(path.c_str()));
   return d.get();
@@ -44,26 +55,27 @@ void fsync_dir(const std::string& dir) {
 
 // Creates the directories of `key` below `root` one at a time without following a symbolic
 // link, so no key makes a directory outside its bucket, whatever links the bucket holds.
-bool create_key_directories(const std::string& root, const std::string& key, std::string* error) {
+bool create_key_directories(const std::string& root, const std::string& key, StorageError* error) {
   int dir = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
-    *error = errno_text("the bucket's directory", errno);
+    errno_fail(error, "the bucket's directory", errno);
     return false;
   }
   size_t start = 0;
   for (size_t slash; (slash = key.find('/', start)) != std::string::npos; start = slash + 1) {
     const std::string name = key.substr(start, slash - start);
     if (mkdirat(dir, name.c_str(), 0755) != 0 && errno != EEXIST) {
-      *error = errno_text("cannot create the directories of key \"" + key + "\"", errno);
+      errno_fail(error, "cannot create the directories of key \"" + key + "\"", errno);
       close(dir);
       return false;
     }
     const int next = openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     close(dir);
     if (next < 0) {
-      *error = errno == ELOOP || errno == ENOTDIR
-                   ? "key \"" + key + "\" leads outside its bucket"
-                   : errno_text("cannot create the directories of key \"" + key + "\"", errno);
+      if (errno == ELOOP || errno == ENOTDIR)
+        storage_fail(error, StorageStatus::kDenied, "key \"" + key + "\" leads outside its bucket");
+      else
+        errno_fail(error, "cannot create the directories of key \"" + key + "\"", errno);
       return false;
     }
     dir = next;
@@ -79,43 +91,34 @@ class LocalWriter : public StorageWriter {
       : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)), key_(std::move(key)) {}
   ~LocalWriter() override { abort(); }
 
-  bool write(const void* data, size_t size, std::string* error) override {
-    if (fd_ < 0) {
-      *error = "write after commit or abort";
-      return false;
-    }
+  StorageStatus write(const void* data, size_t size, StorageError* error) override {
+    if (fd_ < 0) return storage_fail(error, StorageStatus::kError, "write after commit or abort");
     const char* p = static_cast<const char*>(data);
     while (size > 0) {
       ssize_t n = ::write(fd_, p, size);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        *error = errno_text("cannot write " + key_, errno);
-        return false;
-      }
+      if (n < 0) return errno_fail(error, "cannot write " + key_, errno);
       p += n;
       size -= size_t(n);
     }
-    return true;
+    return StorageStatus::kOk;
   }
 
-  bool commit(std::string* error) override {
-    if (fd_ < 0) {
-      *error = "commit after commit or abort";
-      return false;
-    }
+  StorageStatus commit(StorageError* error) override {
+    if (fd_ < 0) return storage_fail(error, StorageStatus::kError, "commit after commit or abort");
     if (fsync(fd_) != 0 || close(std::exchange(fd_, -1)) != 0) {
-      *error = errno_text("cannot write " + key_, errno);
+      errno_fail(error, "cannot write " + key_, errno);
       abort();
-      return false;
+      return error->status;
     }
     if (rename(tmp_.c_str(), path_.c_str()) != 0) {
-      *error = errno_text("cannot publish " + key_, errno);
+      errno_fail(error, "cannot publish " + key_, errno);
       abort();
-      return false;
+      return error->status;
     }
     tmp_.clear();
     fsync_dir(dirname_of(path_));
-    return true;
+    return StorageStatus::kOk;
   }
 
   void abort() override {
@@ -159,15 +162,15 @@ LocalStorage::LocalStorage(std::string root) : root_(std::move(root)) {
 }
 
 bool LocalStorage::path_for(const std::string& key, bool create_dirs, std::string* path,
-                            std::string* error) {
+                            StorageError* error) {
   std::string why;
   if (!validate_key(key, &why)) {
-    *error = "invalid key \"" + key + "\": " + why;
+    storage_fail(error, StorageStatus::kError, "invalid key \"" + key + "\": " + why);
     return false;
   }
   std::string real_root;
   if (!real_path(root_, &real_root)) {
-    *error = errno_text("the bucket's directory", errno);
+    errno_fail(error, "the bucket's directory", errno);
     return false;
   }
   *path = root_ + "/" + key;
@@ -176,22 +179,21 @@ bool LocalStorage::path_for(const std::string& key, bool create_dirs, std::strin
   std::string real_parent;
   if (!real_path(parent, &real_parent)) return true;  // missing: the caller's open says so
   if (real_parent != real_root && real_parent.rfind(real_root + "/", 0) != 0) {
-    *error = "key \"" + key + "\" leads outside its bucket";
+    storage_fail(error, StorageStatus::kDenied, "key \"" + key + "\" leads outside its bucket");
     return false;
   }
   return true;
 }
 
-StorageStatus LocalStorage::stat(const std::string& key, ObjectStat* st, std::string* error) {
+StorageStatus LocalStorage::stat(const std::string& key, ObjectStat* st, StorageError* error) {
   std::string path;
-  if (!path_for(key, false, &path, error)) return StorageStatus::kError;
+  if (!path_for(key, false, &path, error)) return error->status;
   struct stat s;
   if (lstat(path.c_str(), &s) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return StorageStatus::kNotFound;
-    *error = errno_text("cannot read " + key, errno);
-    return StorageStatus::kError;
+    if (errno == ENOENT || errno == ENOTDIR) return not_found(error, key);
+    return errno_fail(error, "cannot read " + key, errno);
   }
-  if (!S_ISREG(s.st_mode)) return StorageStatus::kNotFound;  // directories, symlinks
+  if (!S_ISREG(s.st_mode)) return not_found(error, key);  // directories, symlinks
   st->size = uint64_t(s.st_size);
   st->identity =
       "mtime:" + std::to_string(int64_t(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec);
@@ -273,19 +275,18 @@ int LocalStorage::remove_stale_temp_files(const std::string& root, int64_t max_a
 }
 
 StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* bytes,
-                                      ObjectStat* st, std::string* error) {
+                                      ObjectStat* st, StorageError* error) {
   std::string path;
-  if (!path_for(key, false, &path, error)) return StorageStatus::kError;
+  if (!path_for(key, false, &path, error)) return error->status;
   int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return StorageStatus::kNotFound;
-    *error = errno_text("cannot read " + key, errno);
-    return StorageStatus::kError;
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return not_found(error, key);
+    return errno_fail(error, "cannot read " + key, errno);
   }
   struct stat s;
   if (fstat(fd, &s) != 0 || !S_ISREG(s.st_mode)) {
     close(fd);
-    return StorageStatus::kNotFound;
+    return not_found(error, key);
   }
   st->size = uint64_t(s.st_size);
   st->identity =
@@ -303,7 +304,7 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
     GMappedFile* mapped = g_mapped_file_new_from_fd(fd, FALSE, &gerr);
     close(fd);
     if (!mapped) {
-      *error = "cannot read " + key + ": " + gerr->message;
+      storage_fail(error, StorageStatus::kError, "cannot read " + key + ": " + gerr->message);
       g_error_free(gerr);
       return StorageStatus::kError;
     }
@@ -318,9 +319,9 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
     ssize_t n = read(fd, data.data() + got, data.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      *error = errno_text("cannot read " + key, n < 0 ? errno : EIO);
+      errno_fail(error, "cannot read " + key, n < 0 ? errno : EIO);
       close(fd);
-      return StorageStatus::kError;
+      return error->status;
     }
     got += size_t(n);
   }
@@ -329,7 +330,7 @@ StorageStatus LocalStorage::get_bytes(const std::string& key, GUnique<GBytes>* b
   return StorageStatus::kOk;
 }
 
-StorageStatus LocalStorage::get(const std::string& key, std::string* data, std::string* error) {
+StorageStatus LocalStorage::get(const std::string& key, std::string* data, StorageError* error) {
   GUnique<GBytes> bytes;
   ObjectStat st;
   const StorageStatus status = get_bytes(key, &bytes, &st, error);
@@ -340,50 +341,50 @@ StorageStatus LocalStorage::get(const std::string& key, std::string* data, std::
   return StorageStatus::kOk;
 }
 
-bool LocalStorage::put(const std::string& key, const std::string& data, std::string* error) {
+StorageStatus LocalStorage::put(const std::string& key, const std::string& data,
+                                StorageError* error) {
   auto writer = open_writer(key, error);
-  return writer && writer->write(data.data(), data.size(), error) && writer->commit(error);
+  if (!writer) return error->status;
+  const StorageStatus written = writer->write(data.data(), data.size(), error);
+  return written == StorageStatus::kOk ? writer->commit(error) : written;
 }
 
 std::unique_ptr<StorageWriter> LocalStorage::open_writer(const std::string& key,
-                                                         std::string* error) {
+                                                         StorageError* error) {
   std::string path;
   if (!path_for(key, true, &path, error)) return nullptr;
   GUnique<gchar> base(g_path_get_basename(path.c_str()));
   std::string tmp = dirname_of(path) + "/" + kTempPrefix + base.get() + "-XXXXXX";
   int fd = g_mkstemp_full(tmp.data(), O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) {
-    *error = errno_text("cannot create " + key, errno);
+    errno_fail(error, "cannot create " + key, errno);
     return nullptr;
   }
   fchmod(fd, 0644);  // mkstemp may apply 0600 whatever the mode asked
   return std::make_unique<LocalWriter>(fd, std::move(tmp), std::move(path), key);
 }
 
-StorageStatus LocalStorage::remove(const std::string& key, std::string* error) {
+StorageStatus LocalStorage::remove(const std::string& key, StorageError* error) {
   std::string path;
-  if (!path_for(key, false, &path, error)) return StorageStatus::kError;
+  if (!path_for(key, false, &path, error)) return error->status;
   struct stat s;
-  if (lstat(path.c_str(), &s) != 0 || !S_ISREG(s.st_mode)) return StorageStatus::kNotFound;
+  if (lstat(path.c_str(), &s) != 0 || !S_ISREG(s.st_mode)) return not_found(error, key);
   if (unlink(path.c_str()) != 0) {
-    if (errno == ENOENT) return StorageStatus::kNotFound;
-    *error = errno_text("cannot delete " + key, errno);
-    return StorageStatus::kError;
+    if (errno == ENOENT) return not_found(error, key);
+    return errno_fail(error, "cannot delete " + key, errno);
   }
   return StorageStatus::kOk;
 }
 
-bool LocalStorage::list(const std::string& prefix, std::vector<std::string>* keys,
-                        std::string* error) {
+StorageStatus LocalStorage::list(const std::string& prefix, std::vector<std::string>* keys,
+                                 StorageError* error) {
   std::string why;
-  if (!prefix.empty() && !validate_key(prefix + "x", &why)) {
-    *error = "invalid prefix \"" + prefix + "\": " + why;
-    return false;
-  }
+  if (!prefix.empty() && !validate_key(prefix + "x", &why))
+    return storage_fail(error, StorageStatus::kError, "invalid prefix \"" + prefix + "\": " + why);
   keys->clear();
   walk(root_, "", prefix, keys);
   std::sort(keys->begin(), keys->end());
-  return true;
+  return StorageStatus::kOk;
 }
 
 std::string LocalStorage::source_location(const std::string& key) const {

@@ -11,15 +11,16 @@ class LocalStorage : public Storage {
  public:
   explicit LocalStorage(std::string root);  // an existing directory, absolute
 
-  StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) override;
-  StorageStatus get(const std::string& key, std::string* data, std::string* error) override;
+  StorageStatus stat(const std::string& key, ObjectStat* st, StorageError* error) override;
+  StorageStatus get(const std::string& key, std::string* data, StorageError* error) override;
   StorageStatus get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
-                          std::string* error) override;
+                          StorageError* error) override;
   bool get_bytes_is_one_request() const override { return true; }
-  bool put(const std::string& key, const std::string& data, std::string* error) override;
-  std::unique_ptr<StorageWriter> open_writer(const std::string& key, std::string* error) override;
-  StorageStatus remove(const std::string& key, std::string* error) override;
-  bool list(const std::string& prefix, std::vector<std::string>* keys, std::string* error) override;
+  StorageStatus put(const std::string& key, const std::string& data, StorageError* error) override;
+  std::unique_ptr<StorageWriter> open_writer(const std::string& key, StorageError* error) override;
+  StorageStatus remove(const std::string& key, StorageError* error) override;
+  StorageStatus list(const std::string& prefix, std::vector<std::string>* keys,
+                     StorageError* error) override;
   std::string source_location(const std::string& key) const override;
 
   // Temporary files start with this; list() never shows them.
@@ -33,7 +34,7 @@ class LocalStorage : public Storage {
  private:
   // The file path of a valid key whose existing parent directories stay inside the root
   // (no symlink leads out). create_dirs: make the missing parents.
-  bool path_for(const std::string& key, bool create_dirs, std::string* path, std::string* error);
+  bool path_for(const std::string& key, bool create_dirs, std::string* path, StorageError* error);
 
   std::string root_;
 };

@@ -9,10 +9,11 @@
 
 namespace tws {
 
-std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* error) {
+std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, StorageError* error) {
   if (bucket.is_s3()) {
     if (bucket.endpoint.empty()) {
-      *error = "bucket \"" + bucket.name + "\": an S3 bucket needs an endpoint";
+      storage_fail(error, StorageStatus::kError,
+                   "bucket \"" + bucket.name + "\": an S3 bucket needs an endpoint");
       return nullptr;
     }
     return std::make_unique<CountingStorage>(std::make_unique<S3Storage>(bucket));
@@ -27,9 +28,9 @@ std::unique_ptr<Storage> open_bucket(const Config& config, const std::string& na
     set_failure(failure, ErrorCode::kUnknownBucket, "unknown bucket \"" + name + "\"");
     return nullptr;
   }
-  std::string error;
+  StorageError error;
   auto storage = open_storage(*bucket, &error);
-  if (!storage) set_failure(failure, ErrorCode::kStorageError, error);
+  if (!storage) storage_failure(failure, error);
   return storage;
 }
 

@@ -14,8 +14,8 @@ namespace tws {
 struct BucketConfig;
 struct Config;
 
-// The storage of a configured bucket (a directory or S3); nullptr with a one-line reason.
-std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, std::string* error);
+// The storage of a configured bucket (a directory or S3); nullptr with *error.
+std::unique_ptr<Storage> open_storage(const BucketConfig& bucket, StorageError* error);
 
 // The storage of the config's bucket `name`, or nullptr with UnknownBucket / StorageError.
 std::unique_ptr<Storage> open_bucket(const Config& config, const std::string& name,

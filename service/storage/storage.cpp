@@ -5,20 +5,44 @@
 
 namespace tws {
 
-std::string storage_unavailable_message(const std::string& error) {
-  if (is_storage_unavailable(error)) return error;
-  return kStorageUnavailablePrefix + error;
+const char* storage_status_name(StorageStatus status) {
+  switch (status) {
+    case StorageStatus::kOk:
+      return "ok";
+    case StorageStatus::kNotFound:
+      return "not found";
+    case StorageStatus::kDenied:
+      return "denied";
+    case StorageStatus::kUnavailable:
+      return "unavailable";
+    case StorageStatus::kError:
+      return "error";
+  }
+  return "error";
 }
 
-bool is_storage_unavailable(const std::string& error) {
-  return error.rfind(kStorageUnavailablePrefix, 0) == 0;
+StorageStatus storage_fail(StorageError* error, StorageStatus status, std::string message) {
+  error->status = status;
+  error->message = std::move(message);
+  return status;
 }
 
-bool storage_failure(Failure* failure, const std::string& error) {
-  return set_failure(
-      failure,
-      is_storage_unavailable(error) ? ErrorCode::kServiceUnavailable : ErrorCode::kStorageError,
-      error);
+ErrorCode error_code_of(StorageStatus status) {
+  switch (status) {
+    case StorageStatus::kNotFound:
+      return ErrorCode::kNotFound;
+    case StorageStatus::kUnavailable:
+      return ErrorCode::kServiceUnavailable;
+    case StorageStatus::kOk:  // not a failure; callers never ask
+    case StorageStatus::kDenied:
+    case StorageStatus::kError:
+      return ErrorCode::kStorageError;
+  }
+  return ErrorCode::kStorageError;
+}
+
+bool storage_failure(Failure* failure, const StorageError& error) {
+  return set_failure(failure, error_code_of(error.status), error.message);
 }
 
 GBytes* bytes_of(std::string&& data) {
@@ -28,7 +52,7 @@ GBytes* bytes_of(std::string&& data) {
 }
 
 StorageStatus Storage::get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
-                                 std::string* error) {
+                                 StorageError* error) {
   StorageStatus s = stat(key, st, error);
   std::string data;
   if (s == StorageStatus::kOk) s = get(key, &data, error);

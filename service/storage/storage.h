@@ -16,25 +16,42 @@
 namespace tws {
 
 struct Failure;
+enum class ErrorCode;
 
-enum class StorageStatus { kOk, kNotFound, kError };
+// What a storage call came to. The failures are told apart as API.md's error table wants:
+//   kOk
+//   kNotFound     no object under the key
+//   kDenied       the store refused (S3 401/403 AccessDenied, a local EACCES, a key that
+//                 leads outside its bucket): 502 StorageError, the message naming the store's
+//                 Code
+//   kUnavailable  the store could not be reached, timed out, or kept answering 5xx (or 429)
+//                 after the client's retries: 503 ServiceUnavailable with Retry-After
+//   kError        the store answered another error (400 InvalidBucketName, an invalid key,
+//                 local I/O): 502 StorageError
+// A wrapper (CountingStorage, a writer, segment publishing) passes the status on as it came.
+enum class StorageStatus { kOk, kNotFound, kDenied, kUnavailable, kError };
 
-// Two kinds of failure (kError, or false from the bool calls), as API.md's error table wants
-// them told apart:
-//  - the store answered an error (403 AccessDenied, 400 InvalidBucketName, a bad key, a local
-//    I/O error): 502 StorageError, the message naming the store's error code;
-//  - the store could not be reached, timed out, or kept answering 5xx after the retries:
-//    503 ServiceUnavailable with Retry-After (worth trying again later).
-// The second kind is marked in the one-line error message itself, so that it survives every
-// layer that passes storage errors on as text (CountingStorage, writers, segment publishing):
-// the message starts with kStorageUnavailablePrefix. Backends make such messages with
-// storage_unavailable_message(); callers turn any storage error into a Failure with
-// storage_failure().
-inline constexpr const char* kStorageUnavailablePrefix = "storage unavailable: ";
-std::string storage_unavailable_message(const std::string& error);
-bool is_storage_unavailable(const std::string& error);
-// Sets *failure to ServiceUnavailable or StorageError (by the message) and returns false.
-bool storage_failure(Failure* failure, const std::string& error);
+const char* storage_status_name(StorageStatus status);  // "ok", "not found", ...
+
+// A failed storage call as a value: its status and a one-line message. Each Storage and
+// StorageWriter call returns the status and, for anything but kOk, sets *error to it.
+struct StorageError {
+  StorageStatus status = StorageStatus::kOk;
+  std::string message;  // one line; names the key (never the server's path)
+};
+
+// Sets *error and returns `status` (a backend's one way to fail a call).
+StorageStatus storage_fail(StorageError* error, StorageStatus status, std::string message);
+// A failure other than kNotFound (which callers usually answer in their own words).
+inline bool storage_failed(StorageStatus status) {
+  return status != StorageStatus::kOk && status != StorageStatus::kNotFound;
+}
+
+// The answer API.md gives a storage failure: kNotFound NotFound (404), kUnavailable
+// ServiceUnavailable (503), kDenied and kError StorageError (502).
+ErrorCode error_code_of(StorageStatus status);
+// Sets *failure to the error's code (error_code_of) and message; returns false.
+bool storage_failure(Failure* failure, const StorageError& error);
 
 // A GBytes owning `data` (moved, not copied).
 GBytes* bytes_of(std::string&& data);
@@ -48,29 +65,32 @@ struct ObjectStat {
 class StorageWriter {
  public:
   virtual ~StorageWriter() = default;  // an uncommitted writer aborts
-  virtual bool write(const void* data, size_t size, std::string* error) = 0;
-  virtual bool commit(std::string* error) = 0;  // publishes the object whole
-  virtual void abort() = 0;                     // drops everything written
+  virtual StorageStatus write(const void* data, size_t size, StorageError* error) = 0;
+  virtual StorageStatus commit(StorageError* error) = 0;  // publishes the object whole
+  virtual void abort() = 0;                               // drops everything written
 };
 
 class Storage {
  public:
   virtual ~Storage() = default;
-  // Keys are validated (uri.h validate_key) by every call; errors are one line.
-  virtual StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) = 0;
-  virtual StorageStatus get(const std::string& key, std::string* data, std::string* error) = 0;
+  // Keys are validated (uri.h validate_key) by every call. Each call returns its status and
+  // sets *error unless it is kOk.
+  virtual StorageStatus stat(const std::string& key, ObjectStat* st, StorageError* error) = 0;
+  virtual StorageStatus get(const std::string& key, std::string* data, StorageError* error) = 0;
   // The object and its stat, without copies where the storage can (a local file is mapped).
   // By default stat() then get(): two requests, unless get_bytes_is_one_request().
   virtual StorageStatus get_bytes(const std::string& key, GUnique<GBytes>* bytes, ObjectStat* st,
-                                  std::string* error);
+                                  StorageError* error);
   virtual bool get_bytes_is_one_request() const { return false; }
-  virtual bool put(const std::string& key, const std::string& data, std::string* error) = 0;
+  virtual StorageStatus put(const std::string& key, const std::string& data,
+                            StorageError* error) = 0;
+  // nullptr with *error when no writer could be opened.
   virtual std::unique_ptr<StorageWriter> open_writer(const std::string& key,
-                                                     std::string* error) = 0;
-  virtual StorageStatus remove(const std::string& key, std::string* error) = 0;
+                                                     StorageError* error) = 0;
+  virtual StorageStatus remove(const std::string& key, StorageError* error) = 0;
   // Keys starting with `prefix`, sorted.
-  virtual bool list(const std::string& prefix, std::vector<std::string>* keys,
-                    std::string* error) = 0;
+  virtual StorageStatus list(const std::string& prefix, std::vector<std::string>* keys,
+                             StorageError* error) = 0;
   // What rangesrc takes to read the object (for a local bucket: the absolute file path).
   virtual std::string source_location(const std::string& key) const = 0;
 };

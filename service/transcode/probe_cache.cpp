@@ -19,7 +19,7 @@ std::list<std::pair<std::string, SourceInfo>> cache;  // most recent first; guar
 }  // namespace
 
 bool probe_source_cached(const std::string& location, const ObjectStat& stat, SourceInfo* info,
-                         std::string* error) {
+                         MediaError* error) {
   const std::string key = location + "\n" + std::to_string(stat.size) + "\n" + stat.identity;
   {
     std::lock_guard<std::mutex> lock(cache_mutex);

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "pipelines/media_error.h"
 #include "pipelines/source_info.h"
 #include "service/storage/storage.h"
 
@@ -13,6 +14,6 @@ namespace tws {
 
 // probe_source() through the cache. Failures are not kept.
 bool probe_source_cached(const std::string& location, const ObjectStat& stat, SourceInfo* info,
-                         std::string* error);
+                         MediaError* error);
 
 }  // namespace tws

@@ -58,8 +58,8 @@ bool make_segments(const Config& config, const StoredPlaylist& playlist, int fir
   const bool ok = run_segment_job_isolated(job, publisher.sink(), &error);
   publisher.abort_all();
   *stored = publisher.published();
-  if (!publisher.error().empty())
-    return set_failure(failure, ErrorCode::kTranscodeFailed, publisher.error());
+  if (publisher.failed())
+    return set_failure(failure, ErrorCode::kTranscodeFailed, publisher.error().message);
   if (!ok) return set_failure(failure, ErrorCode::kTranscodeFailed, error);
   if (int(stored->size()) != last - first + 1)
     return set_failure(failure, ErrorCode::kTranscodeFailed,

@@ -42,8 +42,7 @@ void Flight::restart(const Failure& failure) {
   }
   chunks_.clear();
   bytes_ = 0;
-  state = State::kQueued;
-  job = 0;
+  job_.reset();
 }
 
 }  // namespace tws

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/gref.h"
@@ -26,13 +27,20 @@ class FlightClient {
 
 class Flight {
  public:
-  enum class State { kQueued, kRunning };
   Flight() = default;
   Flight(const Flight&) = delete;
   Flight& operator=(const Flight&) = delete;
 
-  State state = State::kQueued;
-  uint64_t job = 0;  // the job that makes it (0: none yet)
+  // Its states, one field (the job that makes it, while one does):
+  //   queued              made, a queue item asks for it, no job makes it yet
+  //     | start(job)
+  //   running{job}        the job makes it; its bytes go to the clients
+  //     | restart()       the job stops before it: back to queued (another job takes over)
+  //   complete() / fail() end a flight in either state; it is then dropped.
+  void start(uint64_t job) { job_ = job; }
+  bool running() const { return job_.has_value(); }
+  std::optional<uint64_t> job() const { return job_; }
+  bool made_by(uint64_t job) const { return job_ == job; }
 
   // Replays the bytes so far to the client, then keeps it informed.
   void add_client(FlightClient* client);
@@ -53,6 +61,7 @@ class Flight {
   std::vector<GUnique<GBytes>> chunks_;
   uint64_t bytes_ = 0;
   std::vector<FlightClient*> clients_;
+  std::optional<uint64_t> job_;  // running: the job that makes it
 };
 
 }  // namespace tws

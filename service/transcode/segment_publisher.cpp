@@ -19,14 +19,14 @@ SegmentSink SegmentPublisher::sink() {
   return s;
 }
 
-void SegmentPublisher::fail(const std::string& message) {
-  if (error_.empty()) error_ = message;
+void SegmentPublisher::fail(const StorageError& error) {
+  if (error_.status == StorageStatus::kOk) error_ = error;
 }
 
 void SegmentPublisher::begin(int index) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!error_.empty()) return;
-  std::string error;
+  if (error_.status != StorageStatus::kOk) return;
+  StorageError error;
   auto writer = storage_->open_writer(segment_key(prefix_key_, token_, index), &error);
   if (!writer) {
     fail(error);
@@ -37,14 +37,14 @@ void SegmentPublisher::begin(int index) {
 
 bool SegmentPublisher::data(int index, const uint8_t* bytes, size_t size) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!error_.empty()) return false;
+  if (error_.status != StorageStatus::kOk) return false;
   auto it = open_.find(index);
   if (it == open_.end()) {
-    fail("segment " + std::to_string(index) + ": data before its start");
+    fail({StorageStatus::kError, "segment " + std::to_string(index) + ": data before its start"});
     return false;
   }
-  std::string error;
-  if (!it->second->write(bytes, size, &error)) {
+  StorageError error;
+  if (it->second->write(bytes, size, &error) != StorageStatus::kOk) {
     fail(error);
     return false;
   }
@@ -55,18 +55,21 @@ void SegmentPublisher::end(const SegmentReport& report) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = open_.find(report.index);
   if (it == open_.end()) {
-    fail("segment " + std::to_string(report.index) + ": ended without a start");
+    fail({StorageStatus::kError,
+          "segment " + std::to_string(report.index) + ": ended without a start"});
     return;
   }
   std::unique_ptr<StorageWriter> writer = std::move(it->second);
   open_.erase(it);
-  std::string error;
-  if (!error_.empty()) {
+  std::string why;
+  StorageError error;
+  if (error_.status != StorageStatus::kOk) {
     writer->abort();
-  } else if (!check_segment(*job_, report, &error)) {
+  } else if (!check_segment(*job_, report, &why)) {
     writer->abort();
-    fail("segment " + std::to_string(report.index) + " failed its check: " + error);
-  } else if (!writer->commit(&error)) {
+    fail({StorageStatus::kError,
+          "segment " + std::to_string(report.index) + " failed its check: " + why});
+  } else if (writer->commit(&error) != StorageStatus::kOk) {
     fail(error);
   } else {
     published_.push_back(segment_key(prefix_key_, token_, report.index));
@@ -79,7 +82,7 @@ void SegmentPublisher::abort_all() {
   open_.clear();
 }
 
-std::string SegmentPublisher::error() const {
+StorageError SegmentPublisher::error() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return error_;
 }

@@ -28,8 +28,10 @@ class SegmentPublisher {
   // Drops every segment that is still open (after a failed job).
   void abort_all();
 
-  // The first failure seen by the callbacks ("" none).
-  std::string error() const;
+  // The first failure seen by the callbacks (status kOk: none): the storage's own, or kError
+  // for a segment that failed its check or came out of order.
+  StorageError error() const;
+  bool failed() const { return error().status != StorageStatus::kOk; }
   // Keys committed so far, in order.
   std::vector<std::string> published() const;
 
@@ -37,14 +39,14 @@ class SegmentPublisher {
   void begin(int index);
   bool data(int index, const uint8_t* bytes, size_t size);
   void end(const SegmentReport& report);
-  void fail(const std::string& message);  // needs mutex_
+  void fail(const StorageError& error);  // needs mutex_
 
   Storage* storage_;
   const std::string prefix_key_, token_;
   const SegmentJob* job_;
   mutable std::mutex mutex_;
   std::map<int, std::unique_ptr<StorageWriter>> open_;  // guarded by mutex_
-  std::string error_;                                   // guarded by mutex_
+  StorageError error_;                                  // guarded by mutex_
   std::vector<std::string> published_;                  // guarded by mutex_
 };
 

@@ -43,8 +43,11 @@ bool open_cues(const Config& config, const PlaylistRecord& rec, std::vector<Cue>
   if (!open_checked(config, t.uri, t.size, t.identity, "subtitle file", &storage, &uri, failure))
     return false;
   std::string text, error;
-  if (storage->get(uri.key, &text, &error) != StorageStatus::kOk)
-    return storage_failure(failure, error.empty() ? t.uri + " could not be read" : error);
+  StorageError read;
+  const StorageStatus s = storage->get(uri.key, &text, &read);
+  if (s == StorageStatus::kNotFound)  // gone since check_unchanged saw it
+    return set_failure(failure, ErrorCode::kStorageError, t.uri + " could not be read");
+  if (s != StorageStatus::kOk) return storage_failure(failure, read);
   std::vector<Cue> all;
   if (!parse_subtitles(text, &all, &error))
     return set_failure(failure, ErrorCode::kTranscodeFailed, t.uri + ": " + error);
@@ -97,7 +100,8 @@ bool make_subtitle_segments(const Config& config, const StoredPlaylist& playlist
                             int last, std::vector<std::string>* stored, Failure* failure) {
   const PlaylistRecord& rec = playlist.record;
   std::vector<Cue> cues;
-  std::string location, error;
+  std::string location;
+  StorageError error;
   if (!open_cues(config, rec, &cues, &location, failure)) return false;
   auto out = open_bucket(config, playlist.uri.bucket, failure);
   if (!out) return false;
@@ -106,7 +110,7 @@ bool make_subtitle_segments(const Config& config, const StoredPlaylist& playlist
     if (!segment_text(rec, playlist.plan.segments.at(size_t(k)), cues, location, &text, failure))
       return false;
     const std::string key = segment_key(playlist.prefix_key, rec.token, k, ".vtt");
-    if (!out->put(key, text, &error)) return storage_failure(failure, error);
+    if (out->put(key, text, &error) != StorageStatus::kOk) return storage_failure(failure, error);
     stored->push_back(key);
   }
   return true;

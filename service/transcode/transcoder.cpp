@@ -51,7 +51,7 @@ std::optional<bool> Transcoder::stored(const StoredPlaylist& p, int index) {
   const BucketConfig* bucket = config_.find_bucket(p.uri.bucket);
   if (!bucket) return false;
   const std::string key = segment_key(p.prefix_key, p.record.token, index);
-  std::string error;
+  StorageError error;
   ObjectStat st;
   if (!bucket->is_s3()) {
     auto& storage = storages_[p.uri.bucket];
@@ -70,11 +70,11 @@ std::optional<bool> Transcoder::stored(const StoredPlaylist& p, int index) {
     run_on_storage_thread(
         context_,
         [b, key, found] {
-          std::string why;
+          StorageError why;
           ObjectStat s;
           if (auto storage = open_storage(b, &why)) {
             const StorageStatus status = storage->stat(key, &s, &why);
-            if (status != StorageStatus::kError) *found = status == StorageStatus::kOk;
+            if (!storage_failed(status)) *found = status == StorageStatus::kOk;
           }
         },
         [this, id, found] {
@@ -107,7 +107,7 @@ void Transcoder::on_storage_known() {
 
 bool Transcoder::busy(const StoredPlaylist& p, int index) {
   const Flight* f = find_flight(p, index);
-  if (f && f->state == Flight::State::kRunning) return true;
+  if (f && f->running()) return true;
   return stored(p, index).value_or(true);
 }
 
@@ -138,11 +138,11 @@ bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* cli
     QueueItem item{playlist_id(*playlist), playlist, index, index, Priority::kWaiting};
     if (!queue_.push(std::move(item))) return false;
     it = flights_.emplace(key, std::make_unique<Flight>()).first;
-  } else if (it->second->state == Flight::State::kRunning) {
+  } else if (it->second->running()) {
     // A running job that reaches the segment soon serves it; one far behind stops before it
     // and a new job starts at the segment.
-    Job* job = jobs_.at(it->second->job).get();
-    if (index - std::max(job->current, job->first) > kJoinDistance) {
+    Job* job = jobs_.at(*it->second->job()).get();
+    if (index - job->state.position() > kJoinDistance) {
       // truncate() drops the job's flights from `index` on that nobody waits for: this one
       // too. A new flight waits for the new job.
       truncate(job, index);
@@ -312,7 +312,7 @@ void Transcoder::pump() {
     bool unknown = false;
     for (; first <= item->last; ++first) {
       const Flight* f = find_flight(p, first);
-      if (f && f->state == Flight::State::kRunning) continue;
+      if (f && f->running()) continue;
       // A segment a client waits for was just found missing by its request.
       if (item->priority == Priority::kWaiting && first == item->first) break;
       const std::optional<bool> is_stored = stored(p, first);
@@ -349,9 +349,9 @@ void Transcoder::pump() {
 }
 
 bool Transcoder::urgent(const Job& job) {
-  for (int i = std::max(job.current, job.first); i <= job.owned_last; ++i) {
+  for (int i = job.state.position(); i <= job.state.owned_last(); ++i) {
     const Flight* f = find_flight(*job.playlist, i);
-    if (f && f->job == job.id && f->clients() > 0) return true;
+    if (f && f->made_by(job.id) && f->clients() > 0) return true;
   }
   return false;
 }
@@ -372,19 +372,15 @@ void Transcoder::rebalance() {
 }
 
 void Transcoder::launch(const QueueItem& item, int first, int last) {
-  auto job = std::make_unique<Job>();
+  auto job = std::make_unique<Job>(first, last);
   job->id = next_job_++;
   job->playlist = item.stored;
   job->playlist_id = item.playlist;
-  job->first = first;
-  job->last = last;
-  job->owned_last = last;
   job->priority = item.priority;
   for (int i = first; i <= last; ++i) {
     auto& flight = flights_[flight_key(*item.stored, i)];
     if (!flight) flight = std::make_unique<Flight>();
-    flight->state = Flight::State::kRunning;
-    flight->job = job->id;
+    flight->start(job->id);
   }
   g_message("transcode %s segments %d..%d (%s)", item.playlist.c_str(), first, last,
             priority_name(item.priority));
@@ -398,7 +394,7 @@ void Transcoder::preempt_for_waiting() {
   // Is some job already giving up its worker (stopping in the segment it is making)? One
   // that stops later does not count: held while a client waits, it would never get there.
   for (const auto& [id, job] : jobs_)
-    if (job->stop_before.load() <= std::max(job->current, job->first)) return;
+    if (job->state.stopping()) return;
   // The victim: a job nobody waits for, pre-transcode before read-ahead.
   Job* victim = nullptr;
   auto background = [](const Job* job) { return std::min(job->priority, Priority::kReadAhead); };
@@ -407,25 +403,26 @@ void Transcoder::preempt_for_waiting() {
       victim = job.get();
   if (!victim) return;
   g_message("transcode %s segments %d..%d gives its worker to a waiting client",
-            victim->playlist_id.c_str(), victim->first, victim->owned_last);
+            victim->playlist_id.c_str(), victim->state.first(), victim->state.owned_last());
   // A background job is held while the client waits: its segment in progress is dropped
   // (made again later) unless a client waits for it too.
-  int at = std::max(victim->current, victim->first);
+  int at = victim->state.position();
   const Flight* f = find_flight(*victim->playlist, at);
   if (f && f->clients() > 0) ++at;
-  if (at <= victim->owned_last) truncate(victim, at);
+  if (at <= victim->state.owned_last()) truncate(victim, at);
 }
 
 void Transcoder::truncate(Job* job, int at) {
-  if (at > job->owned_last) return;
-  job->stop_before = std::min(job->stop_before.load(), at);
+  const int owned_last = job->state.owned_last();
+  if (at > owned_last) return;
+  job->state.stop_before(at);
   // Stopping in the segment being made (or before the first): drop it now.
-  if (at <= std::max(job->current, job->first)) job->gate->cancel();
+  if (job->state.stopping()) job->gate->cancel();
   const StoredPlaylist& p = *job->playlist;
-  for (int i = at; i <= job->owned_last; ++i) {
+  for (int i = at; i <= owned_last; ++i) {
     const std::string key = flight_key(p, i);
     auto it = flights_.find(key);
-    if (it == flights_.end() || it->second->job != job->id) continue;
+    if (it == flights_.end() || !it->second->made_by(job->id)) continue;
     if (it->second->clients() > 0) {
       it->second->restart(Failure{ErrorCode::kTranscodeFailed, "the transcode was moved"});
       queue_.push({job->playlist_id, job->playlist, i, i, Priority::kWaiting});
@@ -434,9 +431,8 @@ void Transcoder::truncate(Job* job, int at) {
     }
   }
   // Nobody waits for the rest (those who do were queued above): back at background priority.
-  queue_.push({job->playlist_id, job->playlist, at, job->owned_last,
+  queue_.push({job->playlist_id, job->playlist, at, owned_last,
                std::min(job->priority, Priority::kReadAhead)});
-  job->owned_last = at - 1;
 }
 
 // Worker thread ------------------------------------------------------------------------------
@@ -446,7 +442,8 @@ void Transcoder::work(Job* job) {
   Failure failure;
   SegmentJob segment_job;
   std::unique_ptr<Storage> storage;
-  if (!prepare_segment_job(config_, p, job->first, job->last, &segment_job, &storage, &failure)) {
+  const int first = job->state.first(), last = job->state.last();
+  if (!prepare_segment_job(config_, p, first, last, &segment_job, &storage, &failure)) {
     Event done(Event::kDone, job->id);
     done.failure = failure;
     post(std::move(done));
@@ -455,13 +452,13 @@ void Transcoder::work(Job* job) {
   segment_job.gate = job->gate;
   segment_job.waited = job->priority == Priority::kWaiting;
   // A segment a client waits for, on a machine with cores to spare, is made as GOPs in parallel.
-  if (segment_job.waited && job->first == job->last)
-    segment_job.chunks = segment_chunks(segment_job.plan, job->first, available_cores());
+  if (segment_job.waited && first == last)
+    segment_job.chunks = segment_chunks(segment_job.plan, first, available_cores());
   // Below the main loop: cached segments and the HTTP side stay fast while transcodes run.
   segment_job.thread_nice = kTranscodeNice;
   SegmentPublisher publisher(storage.get(), p.prefix_key, p.record.token, &segment_job);
   const SegmentSink inner = publisher.sink();
-  auto stopped = [job](int index) { return job->cancelled || index >= job->stop_before; };
+  auto stopped = [job](int index) { return !job->state.makes(index); };
   auto began = std::chrono::steady_clock::now();
   SegmentSink sink;
   sink.begin = [&](int index) {
@@ -483,7 +480,7 @@ void Transcoder::work(Job* job) {
     inner.end(report);
     Event e(Event::kEnd, job->id, report.index);
     e.ok = publisher.published().size() > before;
-    e.failure = {ErrorCode::kTranscodeFailed, publisher.error()};
+    e.failure = {ErrorCode::kTranscodeFailed, publisher.error().message};
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     post(std::move(e));
   };
@@ -492,9 +489,10 @@ void Transcoder::work(Job* job) {
   const bool ok = run_segment_job_isolated(segment_job, sink, &error, &stalled);
   publisher.abort_all();
   Event done(Event::kDone, job->id);
-  done.ok = ok && publisher.error().empty();
+  const StorageError published = publisher.error();
+  done.ok = ok && published.status == StorageStatus::kOk;
   done.failure = {stalled ? ErrorCode::kTranscodeTimeout : ErrorCode::kTranscodeFailed,
-                  publisher.error().empty() ? error : publisher.error()};
+                  published.status == StorageStatus::kOk ? error : published.message};
   post(std::move(done));
 }
 
@@ -531,7 +529,7 @@ void Transcoder::handle(Event& e) {
   }
   if (e.kind == Event::kEnd && e.ok) Metrics::global().segment_transcoded(e.seconds);
   if (e.kind == Event::kBegin) {
-    job->current = e.index;
+    job->state.begin(e.index);
     // Nobody asks for this playlist any more: its read-ahead stops here.
     if (!urgent(*job) && stale(job->playlist_id, std::min(job->priority, Priority::kReadAhead)))
       truncate(job, e.index);
@@ -539,7 +537,7 @@ void Transcoder::handle(Event& e) {
   }
   const std::string key = flight_key(*job->playlist, e.index);
   auto it = flights_.find(key);
-  if (it == flights_.end() || it->second->job != e.job) return;  // moved to another job
+  if (it == flights_.end() || !it->second->made_by(e.job)) return;  // moved to another job
   Flight* flight = it->second.get();
   switch (e.kind) {
     case Event::kBegin:
@@ -569,19 +567,19 @@ void Transcoder::finish_job(uint64_t id, const Failure* failure) {
   std::unique_ptr<Job> job = std::move(jobs_.at(id));
   jobs_.erase(id);
   const Failure ended{ErrorCode::kTranscodeFailed, "the transcode ended before the segment"};
-  for (int i = job->first; i <= job->owned_last; ++i) {
+  for (int i = job->state.first(); i <= job->state.owned_last(); ++i) {
     auto it = flights_.find(flight_key(*job->playlist, i));
-    if (it == flights_.end() || it->second->job != id) continue;
+    if (it == flights_.end() || !it->second->made_by(id)) continue;
     std::unique_ptr<Flight> flight = std::move(it->second);
     flights_.erase(it);
     flight->fail(failure && !failure->message.empty() ? *failure : ended);
   }
-  if (failure && job->stop_before.load() <= std::max(job->current, job->first))
-    g_message("transcode %s segments %d..%d stopped at %d", job->playlist_id.c_str(), job->first,
-              job->last, job->stop_before.load());
+  if (failure && job->state.stopping())
+    g_message("transcode %s segments %d..%d stopped at %d", job->playlist_id.c_str(),
+              job->state.first(), job->state.last(), job->state.stopped_at().value_or(0));
   else if (failure)
-    g_warning("transcode %s segments %d..%d failed: %s", job->playlist_id.c_str(), job->first,
-              job->last, failure->message.c_str());
+    g_warning("transcode %s segments %d..%d failed: %s", job->playlist_id.c_str(),
+              job->state.first(), job->state.last(), failure->message.c_str());
   pump();
 }
 
@@ -594,7 +592,7 @@ void Transcoder::shutdown() {
   deferred_timer_.reset();
   if (warmup_session_) soup_session_abort(warmup_session_.get());
   for (auto& [id, job] : jobs_) {
-    job->cancelled = true;
+    job->state.cancel();
     job->gate->cancel();
   }
   for (auto& [id, job] : jobs_)

@@ -9,7 +9,6 @@
 #include <libsoup/soup.h>
 
 #include <atomic>
-#include <climits>
 #include <deque>
 #include <map>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "service/core/config.h"
 #include "service/storage/storage.h"
 #include "service/transcode/job_queue.h"
+#include "service/transcode/job_state.h"
 #include "service/transcode/produce.h"
 #include "service/transcode/segment_flight.h"
 
@@ -77,15 +77,14 @@ class Transcoder {
 
  private:
   struct Job {
+    Job(int first, int last) : state(first, last) {}
     uint64_t id = 0;
     PlaylistPtr playlist;
     std::string playlist_id;
-    int first = 0, last = 0;  // as started (the worker's range)
     Priority priority = Priority::kPreTranscode;
-    std::atomic<int> stop_before{INT_MAX};  // segments from here on are not made
-    std::atomic<bool> cancelled{false};
-    int owned_last = 0;  // main context: the last segment still owned by this job
-    int current = -1;    // main context: the segment being made
+    // Its run [first, last], the segment in progress and the segments it still owns; the
+    // phases and their transitions are in job_state.h.
+    JobState state;
     // Held while other jobs make segments that clients wait for (rebalance()).
     std::shared_ptr<JobGate> gate = std::make_shared<JobGate>();
     std::thread thread;

@@ -32,6 +32,7 @@ using worker::WorkerProcess;
 // socket end this thread answers range reads on.
 class SourceChannel {
  public:
+  // False with *error and failure(): a resource error, with the store's HTTP status.
   bool open(const std::string& location, std::string* error) {
     const bool remote =
         location.find("://") != std::string::npos && !g_str_has_prefix(location.c_str(), "file://");
@@ -41,7 +42,10 @@ class SourceChannel {
                               : g_strdup(location.c_str()));
       passed_ = path ? ::open(path.get(), O_RDONLY | O_CLOEXEC) : -1;
       if (passed_ < 0) {
+        const bool missing = errno == ENOENT || errno == ENOTDIR;
         *error = std::string("cannot open the source: ") + strerror(errno);
+        failure_ = MediaError::resource(
+            missing ? GST_RESOURCE_ERROR_NOT_FOUND : GST_RESOURCE_ERROR_OPEN_READ, *error, 0);
         return false;
       }
       return true;
@@ -51,6 +55,11 @@ class SourceChannel {
     ObjectInfo info;
     if (!backend_ || !backend_->open(&info, &berr)) {
       *error = "cannot read the source: " + berr.message;
+      failure_ = MediaError::resource(berr.code == BackendErrorCode::kNotFound
+                                          ? GST_RESOURCE_ERROR_NOT_FOUND
+                                          : GST_RESOURCE_ERROR_OPEN_READ,
+                                      *error, berr.http_status);
+      failure_.debug = berr.detail;
       return false;
     }
     size_ = info.size;
@@ -64,6 +73,7 @@ class SourceChannel {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       *error = std::string("cannot read the source: ") + strerror(errno);
+      failure_ = MediaError::reason(*error);
       return false;
     }
     served_ = pair[0];
@@ -74,6 +84,8 @@ class SourceChannel {
   ~SourceChannel() { stop(); }
 
   int passed() const { return passed_; }
+  // Why open() failed.
+  const MediaError& failure() const { return failure_; }
 
   // A remote source's reads are answered on a thread of their own, so that a store that
   // hangs holds up only them: the job's watchdog still sees no progress and ends the job.
@@ -111,6 +123,7 @@ class SourceChannel {
   std::unique_ptr<BlockCache::Reader> reader_;
   guint64 size_ = 0;
   std::string identity_;
+  MediaError failure_;
 };
 
 // One job on one worker: sends it, then hands out its messages while answering its source
@@ -160,6 +173,9 @@ class Conversation {
     }
   }
 
+  // Why start() could not open the source (no domain when that was not the reason).
+  const MediaError& source_failure() const { return source_.failure(); }
+
   // The job is over and went well: the worker serves another.
   void finish() {
     if (worker_) {
@@ -205,34 +221,42 @@ bool in_process() {
 
 namespace {
 
-// A job answered by one message of type `answer` (read by `decode`) or kFailed (its reason).
+// A job answered by one message of type `answer` (read by `decode`) or kFailed (a MediaError).
+// The failures of the process (a crash, a stall) and of the source channel come as
+// MediaErrors too: a reason, or the source's resource error.
 template <typename Decode>
 bool ask_once(MessageType ask, const std::string& payload, const std::string& location,
-              MessageType answer, int deadline_seconds, Decode decode, std::string* error,
+              MessageType answer, int deadline_seconds, Decode decode, MediaError* error,
               bool* timed_out) {
   Conversation c;
-  if (!c.start(ask, payload, location, error)) return false;
+  std::string why;
+  if (!c.start(ask, payload, location, &why)) {
+    *error = c.source_failure().message.empty() ? MediaError::reason(why) : c.source_failure();
+    return false;
+  }
   Message m;
   bool stalled = false;
-  if (!c.next(&m, deadline_seconds, nullptr, error, &stalled)) {
+  if (!c.next(&m, deadline_seconds, nullptr, &why, &stalled)) {
     if (timed_out) *timed_out = stalled;
+    *error = MediaError::reason(why);
     return false;
   }
   if (m.type == answer && decode(m.payload)) {
     c.finish();
     return true;
   }
-  if (m.type == MessageType::kFailed) {
+  if (m.type == MessageType::kFailed && worker::decode_media_error(m.payload, error)) {
     c.finish();
-    *error = m.payload;
     return false;
   }
-  return c.end("the media worker answered with message " + std::to_string(unsigned(m.type)), error);
+  c.end("the media worker answered with message " + std::to_string(unsigned(m.type)), &why);
+  *error = MediaError::reason(why);
+  return false;
 }
 
 }  // namespace
 
-bool probe_isolated(const std::string& location, SourceInfo* info, std::string* error,
+bool probe_isolated(const std::string& location, SourceInfo* info, MediaError* error,
                     bool* timed_out) {
   if (in_process()) return probe_source(location, info, error);
   bool stalled = false;
@@ -240,7 +264,7 @@ bool probe_isolated(const std::string& location, SourceInfo* info, std::string* 
       MessageType::kProbe, location, location, MessageType::kProbed, kProbeDeadlineSeconds,
       [info](const std::string& p) { return worker::decode_source_info(p, info); }, error,
       &stalled);
-  if (stalled) *error = "timed out probing the source";
+  if (stalled) *error = MediaError::reason("timed out probing the source");
   if (timed_out) *timed_out = stalled;
   return ok;
 }
@@ -318,10 +342,14 @@ bool check_sandbox(int port, const std::vector<std::string>& paths,
 bool extract_subtitle_cues_isolated(const SubtitleWindow& window, std::vector<Cue>* cues,
                                     std::string* error) {
   if (in_process()) return extract_subtitle_cues(window, cues, error);
-  return ask_once(
-      MessageType::kSubtitles, worker::encode_subtitle_window(window), window.source,
-      MessageType::kCues, kProbeDeadlineSeconds,
-      [cues](const std::string& p) { return worker::decode_cues(p, cues); }, error, nullptr);
+  MediaError failure;
+  if (ask_once(
+          MessageType::kSubtitles, worker::encode_subtitle_window(window), window.source,
+          MessageType::kCues, kProbeDeadlineSeconds,
+          [cues](const std::string& p) { return worker::decode_cues(p, cues); }, &failure, nullptr))
+    return true;
+  *error = failure.message;
+  return false;
 }
 
 }  // namespace tws

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelines/media_error.h"
 #include "pipelines/segment_job.h"
 #include "pipelines/source_info.h"
 #include "pipelines/subtitle_cues.h"
@@ -22,8 +23,11 @@ namespace tws {
 // How long a probe may go without an answer before its worker is killed.
 constexpr int kProbeDeadlineSeconds = 75;
 
-// False with *error; *timed_out (optional) when the worker was killed for its deadline.
-bool probe_isolated(const std::string& location, SourceInfo* info, std::string* error,
+// False with *error: the worker's MediaError (its domain, code and the source server's HTTP
+// status kept across the process boundary), the source's resource error when this process
+// could not open it, or a reason (a crash, the deadline). *timed_out (optional) when the
+// worker was killed for its deadline.
+bool probe_isolated(const std::string& location, SourceInfo* info, MediaError* error,
                     bool* timed_out = nullptr);
 
 // As run_segment_job(); job.gate holds the worker (SIGSTOP) while it is held, and cancelling

@@ -400,4 +400,27 @@ bool decode_cues(const std::string& payload, std::vector<Cue>* cues) {
   return true;
 }
 
+std::string encode_media_error(const MediaError& error) {
+  Encoder e;
+  e.str(media_error_domain_name(error.domain));
+  e.u32(uint32_t(error.code));
+  e.u32(error.http_status);
+  e.str(error.message);
+  e.str(error.debug);
+  return e.take();
+}
+
+bool decode_media_error(const std::string& payload, MediaError* error) {
+  Decoder d(payload);
+  MediaError m;
+  m.domain = media_error_domain(d.str());
+  m.code = int(d.u32());
+  m.http_status = d.u32();
+  m.message = d.str();
+  m.debug = d.str();
+  if (!d.ok()) return false;
+  *error = std::move(m);
+  return true;
+}
+
 }  // namespace tws::worker

@@ -13,7 +13,8 @@
 //             a read-only file (a local bucket's object) or a socket on which the server
 //             answers byte-range reads of a remote object (rangesrc's rangefd:// backend,
 //             gst/rangesrc/fd_backend.h), so the worker never reaches the store itself
-//   worker -> for a probe:    kProbed (SourceInfo) | kFailed (reason)
+//   worker -> for a probe:    kProbed (SourceInfo) | kFailed (a MediaError: domain, code,
+//                                                       HTTP status and reason as fields)
 //             for a segment job: (kSegmentBegin, kSegmentData*, kSegmentEnd)* then kJobDone
 //             for subtitles:  kCues | kFailed
 // The server cancels a job by killing the worker (SIGKILL): a thread cannot be killed, a
@@ -25,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelines/media_error.h"
 #include "pipelines/segment_job.h"
 #include "pipelines/source_info.h"
 #include "pipelines/subtitle_cues.h"
@@ -54,7 +56,7 @@ enum class MessageType : uint32_t {
   kSegmentEnd = 14,     // payload: encode_segment_report()
   kJobDone = 15,        // payload: u32 ok | u32 stalled | reason
   kCues = 16,           // payload: encode_cues()
-  kFailed = 17,         // payload: reason (one line)
+  kFailed = 17,         // payload: encode_media_error()
   kSandboxReport = 18,  // payload: "try: result" lines
 };
 
@@ -119,5 +121,10 @@ bool decode_subtitle_window(const std::string& payload, SubtitleWindow* window);
 
 std::string encode_cues(const std::vector<Cue>& cues);
 bool decode_cues(const std::string& payload, std::vector<Cue>* cues);
+
+// str domain (its name, "" none) | u32 code | u32 http status | str message | str debug: the
+// GError domain travels by name, since a GQuark is a number of one process only.
+std::string encode_media_error(const MediaError& error);
+bool decode_media_error(const std::string& payload, MediaError* error);
 
 }  // namespace tws::worker

@@ -53,9 +53,9 @@ bool reply(MessageType type, const std::string& payload) {
 void probe(const Message& m) {
   test_switch(m.payload, "probe");
   SourceInfo info;
-  std::string error;
+  MediaError error;
   if (!probe_source(location_of(m.fd), &info, &error)) {
-    reply(MessageType::kFailed, error);
+    reply(MessageType::kFailed, encode_media_error(error));
     return;
   }
   info.uri = m.payload;
@@ -106,12 +106,12 @@ void subtitles(const Message& m) {
   std::vector<Cue> cues;
   std::string error;
   if (!decode_subtitle_window(m.payload, &window)) {
-    reply(MessageType::kFailed, "a bad subtitle window");
+    reply(MessageType::kFailed, encode_media_error(MediaError::reason("a bad subtitle window")));
     return;
   }
   window.source = location_of(m.fd);
   if (!extract_subtitle_cues(window, &cues, &error))
-    reply(MessageType::kFailed, error);
+    reply(MessageType::kFailed, encode_media_error(MediaError::reason(error)));
   else
     reply(MessageType::kCues, encode_cues(cues));
 }

@@ -102,9 +102,9 @@ TEST(Config, Errors) {
 
 TEST(Config, S3BucketOpensS3Storage) {
   const Config c = parse_ok("[bucket cloud]\nendpoint = http://h:9000\nname = videos\n");
-  std::string error;
+  StorageError error;
   auto storage = open_storage(*c.find_bucket("cloud"), &error);
-  ASSERT_NE(storage, nullptr) << error;  // nothing is sent before the first request
+  ASSERT_NE(storage, nullptr) << error.message;  // nothing is sent before the first request
   EXPECT_EQ(storage->source_location("a b/c+d.mp4"),
             "s3://videos/a%20b/c%2Bd.mp4?endpoint=http%3A%2F%2Fh%3A9000&region=us-east-1");
 }

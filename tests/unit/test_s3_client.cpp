@@ -304,11 +304,11 @@ TEST(S3Storage, WriterPutsOnlyOnCommitAndStatUsesEtag) {
   b.access_key_id = "AK";
   b.secret_access_key = "SK";
   S3Storage storage(b);
-  std::string error;
+  StorageError error;
   {
     auto w = storage.open_writer("seg/0.ts", &error);
     ASSERT_TRUE(w);
-    ASSERT_TRUE(w->write("abc", 3, &error));
+    ASSERT_EQ(w->write("abc", 3, &error), StorageStatus::kOk);
     w->abort();
   }
   {
@@ -316,20 +316,21 @@ TEST(S3Storage, WriterPutsOnlyOnCommitAndStatUsesEtag) {
     EXPECT_TRUE(fake.seen.empty());  // nothing sent for an aborted writer
   }
   auto w = storage.open_writer("seg/0.ts", &error);
-  ASSERT_TRUE(w->write("abc", 3, &error) && w->write("def", 3, &error));
-  ASSERT_TRUE(w->commit(&error)) << error;
+  ASSERT_EQ(w->write("abc", 3, &error), StorageStatus::kOk);
+  ASSERT_EQ(w->write("def", 3, &error), StorageStatus::kOk);
+  ASSERT_EQ(w->commit(&error), StorageStatus::kOk) << error.message;
   {
     std::lock_guard lock(fake.mutex_);
     ASSERT_EQ(fake.seen.size(), 1u);  // one PUT of the whole object
     EXPECT_EQ(fake.objects["/videos/seg/0.ts"], "abcdef");
   }
   ObjectStat st;
-  ASSERT_EQ(storage.stat("seg/0.ts", &st, &error), StorageStatus::kOk) << error;
+  ASSERT_EQ(storage.stat("seg/0.ts", &st, &error), StorageStatus::kOk) << error.message;
   EXPECT_EQ(st.size, 6u);
   EXPECT_EQ(st.identity, "\"e1\"");
   EXPECT_EQ(storage.stat("seg/1.ts", &st, &error), StorageStatus::kNotFound);
   EXPECT_EQ(storage.remove("seg/1.ts", &error), StorageStatus::kNotFound);
-  EXPECT_EQ(storage.remove("seg/0.ts", &error), StorageStatus::kOk) << error;
+  EXPECT_EQ(storage.remove("seg/0.ts", &error), StorageStatus::kOk) << error.message;
   EXPECT_EQ(storage.stat("../x", &st, &error), StorageStatus::kError);
   s3::Credentials creds;
   EXPECT_TRUE(s3::lookup_credentials(fake.endpoint(), "videos", &creds));
@@ -354,16 +355,16 @@ struct Answer {
   std::string retry_after, body;
 };
 
-Answer http_answer_for(const std::string& storage_error) {
+Answer http_answer_for(const StorageError& storage_error) {
   GMainContext* ctx = g_main_context_new();
   g_main_context_push_thread_default(ctx);
   SoupServer* server = soup_server_new(nullptr, nullptr);
   soup_server_add_handler(
       server, nullptr,
       [](SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
-        send_storage_error(msg, *static_cast<const std::string*>(data));
+        send_storage_error(msg, *static_cast<const StorageError*>(data));
       },
-      const_cast<std::string*>(&storage_error), nullptr);
+      const_cast<StorageError*>(&storage_error), nullptr);
   soup_server_listen_local(server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, nullptr);
   GSList* uris = soup_server_get_uris(server);
   GUnique<gchar> url(g_uri_to_string(static_cast<GUri*>(uris->data)));
@@ -406,20 +407,56 @@ Answer http_answer_for(const std::string& storage_error) {
 
 }  // namespace
 
+// API.md's error table, one storage status at a time: the HTTP status, the Code, the message
+// as the storage wrote it, and Retry-After only where trying again later may help.
+TEST(StorageErrors, EachStatusHasItsAnswer) {
+  struct Case {
+    StorageStatus status;
+    guint http;
+    const char* code;
+    bool retry_after;
+  };
+  const Case cases[] = {
+      {StorageStatus::kNotFound, 404, "NotFound", false},
+      {StorageStatus::kDenied, 502, "StorageError", false},
+      {StorageStatus::kUnavailable, 503, "ServiceUnavailable", true},
+      {StorageStatus::kError, 502, "StorageError", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(storage_status_name(c.status));
+    const StorageError error{c.status, "S3 GET in/a.mp4: what the store said"};
+    Failure f;
+    EXPECT_FALSE(storage_failure(&f, error));
+    EXPECT_EQ(f.code, error_code_of(c.status));
+    EXPECT_EQ(f.message, error.message);
+    EXPECT_EQ(guint(http_status_of(f.code)), c.http);
+    EXPECT_STREQ(error_code_name(f.code), c.code);
+    const Answer a = http_answer_for(error);
+    EXPECT_EQ(a.status, c.http);
+    EXPECT_EQ(a.retry_after, c.retry_after ? std::to_string(kRetryAfterSeconds) : "");
+    EXPECT_NE(a.body.find(std::string("\"Code\":\"") + c.code + "\""), std::string::npos) << a.body;
+    EXPECT_NE(a.body.find("what the store said"), std::string::npos) << a.body;
+  }
+  EXPECT_FALSE(storage_failed(StorageStatus::kOk));
+  EXPECT_FALSE(storage_failed(StorageStatus::kNotFound));
+  EXPECT_TRUE(storage_failed(StorageStatus::kDenied));
+  EXPECT_TRUE(storage_failed(StorageStatus::kUnavailable));
+  EXPECT_TRUE(storage_failed(StorageStatus::kError));
+}
+
 // API.md: 502 StorageError when the store answers an error (its Code in the message), 503
 // ServiceUnavailable with Retry-After when it cannot be reached or keeps failing.
 TEST(S3StorageErrors, UnreachableEndpointIs503WithRetryAfter) {
   S3Storage storage(s3_bucket("http://127.0.0.1:" + std::to_string(dead_port())));
-  std::string error;
+  StorageError error;
   ObjectStat st;
-  ASSERT_EQ(storage.stat("in/a.mp4", &st, &error), StorageStatus::kError);
-  EXPECT_TRUE(is_storage_unavailable(error)) << error;
+  ASSERT_EQ(storage.stat("in/a.mp4", &st, &error), StorageStatus::kUnavailable) << error.message;
+  EXPECT_EQ(error.status, StorageStatus::kUnavailable);
   Failure f;
   EXPECT_FALSE(storage_failure(&f, error));
   EXPECT_EQ(f.code, ErrorCode::kServiceUnavailable);
   EXPECT_EQ(http_status_of(f.code), 503);
-  EXPECT_FALSE(storage.put("out/a.m3u8", "x", &error));
-  EXPECT_TRUE(is_storage_unavailable(error)) << error;
+  EXPECT_EQ(storage.put("out/a.m3u8", "x", &error), StorageStatus::kUnavailable) << error.message;
   const Answer a = http_answer_for(error);
   EXPECT_EQ(a.status, 503u);
   EXPECT_EQ(a.retry_after, std::to_string(kRetryAfterSeconds));
@@ -440,16 +477,16 @@ TEST(S3StorageErrors, ServerErrorAfterRetriesIs503) {
     std::lock_guard lock(fake.mutex_);
     fake.fail_next = 100;  // every try
   }
-  std::string data, error;
-  ASSERT_EQ(storage.get("in/a.mp4", &data, &error), StorageStatus::kError);
-  EXPECT_TRUE(is_storage_unavailable(error)) << error;
-  EXPECT_NE(error.find("500 InternalError"), std::string::npos) << error;
+  std::string data;
+  StorageError error;
+  ASSERT_EQ(storage.get("in/a.mp4", &data, &error), StorageStatus::kUnavailable) << error.message;
+  EXPECT_NE(error.message.find("500 InternalError"), std::string::npos) << error.message;
   {
     std::lock_guard lock(fake.mutex_);
     EXPECT_EQ(fake.seen.size(), size_t(storage.client().max_tries));  // retried, then gave up
   }
   Failure f;
-  storage_failure(&f, error);
+  EXPECT_FALSE(storage_failure(&f, error));
   EXPECT_EQ(f.code, ErrorCode::kServiceUnavailable);
   const Answer a = http_answer_for(error);
   EXPECT_EQ(a.status, 503u);
@@ -458,9 +495,9 @@ TEST(S3StorageErrors, ServerErrorAfterRetriesIs503) {
   // A writer's commit (a segment's one PUT) says the same.
   auto w = storage.open_writer("out/v/v-0.ts", &error);
   ASSERT_TRUE(w);
-  ASSERT_TRUE(w->write("abc", 3, &error));
-  EXPECT_FALSE(w->commit(&error));
-  EXPECT_TRUE(is_storage_unavailable(error)) << error;
+  ASSERT_EQ(w->write("abc", 3, &error), StorageStatus::kOk);
+  EXPECT_EQ(w->commit(&error), StorageStatus::kUnavailable) << error.message;
+  EXPECT_EQ(error.status, StorageStatus::kUnavailable);
 }
 
 TEST(S3StorageErrors, AccessDeniedIs502NamingTheStoresCode) {
@@ -473,16 +510,16 @@ TEST(S3StorageErrors, AccessDeniedIs502NamingTheStoresCode) {
     fake.fail_code = "AccessDenied";
   }
   // A GET: the answer's XML body names the Code (a HEAD answer has no body: "403 Forbidden").
-  std::string data, error;
-  ASSERT_EQ(storage.get("in/a.mp4", &data, &error), StorageStatus::kError);
-  EXPECT_FALSE(is_storage_unavailable(error)) << error;
-  EXPECT_NE(error.find("403 AccessDenied"), std::string::npos) << error;
+  std::string data;
+  StorageError error;
+  ASSERT_EQ(storage.get("in/a.mp4", &data, &error), StorageStatus::kDenied) << error.message;
+  EXPECT_NE(error.message.find("403 AccessDenied"), std::string::npos) << error.message;
   {
     std::lock_guard lock(fake.mutex_);
     EXPECT_EQ(fake.seen.size(), 1u);  // final, not retried
   }
   Failure f;
-  storage_failure(&f, error);
+  EXPECT_FALSE(storage_failure(&f, error));
   EXPECT_EQ(f.code, ErrorCode::kStorageError);
   EXPECT_EQ(http_status_of(f.code), 502);
   const Answer a = http_answer_for(error);
@@ -498,9 +535,8 @@ TEST(S3StorageErrors, AccessDeniedIs502NamingTheStoresCode) {
     fake.fail_status = 400;
     fake.fail_code = "InvalidBucketName";
   }
-  EXPECT_FALSE(storage.put("out/a.m3u8", "x", &error));
-  EXPECT_FALSE(is_storage_unavailable(error)) << error;
-  EXPECT_NE(error.find("InvalidBucketName"), std::string::npos) << error;
+  EXPECT_EQ(storage.put("out/a.m3u8", "x", &error), StorageStatus::kError) << error.message;
+  EXPECT_NE(error.message.find("InvalidBucketName"), std::string::npos) << error.message;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "service/transcode/job_queue.h"
+#include "service/transcode/job_state.h"
 #include "service/transcode/segment_flight.h"
 
 namespace tws {
@@ -129,19 +130,71 @@ TEST(Flight, FailureBeforeAndAfterTheFirstByte) {
 
 TEST(Flight, RestartKeepsClientsThatGotNothing) {
   Flight f;
-  f.state = Flight::State::kRunning;
-  f.job = 3;
+  EXPECT_FALSE(f.running());  // queued
+  f.start(3);
+  EXPECT_TRUE(f.running());
+  EXPECT_TRUE(f.made_by(3));
+  EXPECT_FALSE(f.made_by(4));
   FakeClient a;
   f.add_client(&a);
   f.restart({ErrorCode::kTranscodeFailed, "moved"});
   EXPECT_FALSE(a.failed);
   EXPECT_EQ(f.clients(), 1u);
-  EXPECT_EQ(f.state, Flight::State::kQueued);
-  EXPECT_EQ(f.job, 0u);
+  EXPECT_FALSE(f.running());  // queued again, made by no job
+  EXPECT_EQ(f.job(), std::nullopt);
+  EXPECT_FALSE(f.made_by(3));
   f.append(chunk("z"));
   f.restart({ErrorCode::kTranscodeFailed, "moved"});
   EXPECT_TRUE(a.failed && a.started);
   EXPECT_FALSE(f.started());
+}
+
+// job_state.h: a job's phases and the segments it still makes.
+TEST(JobState, StartingMakingAndNarrowing) {
+  JobState s(4, 9);
+  EXPECT_EQ(s.phase(), JobState::Phase::kStarting);
+  EXPECT_EQ(s.making(), std::nullopt);
+  EXPECT_EQ(s.position(), 4);  // the first segment, before any began
+  EXPECT_EQ(s.owned_last(), 9);
+  EXPECT_EQ(s.stopped_at(), std::nullopt);
+  EXPECT_TRUE(s.makes(4));
+  EXPECT_TRUE(s.makes(9));
+  s.begin(4);
+  EXPECT_EQ(s.phase(), JobState::Phase::kMaking);
+  s.begin(5);
+  EXPECT_EQ(s.making().value_or(-1), 5);
+  EXPECT_EQ(s.position(), 5);
+  // Cut after the segment in progress: it keeps making up to 6, then ends.
+  s.stop_before(7);
+  EXPECT_EQ(s.phase(), JobState::Phase::kMaking);
+  EXPECT_EQ(s.owned_last(), 6);
+  EXPECT_EQ(s.stopped_at().value_or(-1), 7);
+  EXPECT_TRUE(s.makes(6));
+  EXPECT_FALSE(s.makes(7));
+  s.stop_before(8);  // narrows only
+  EXPECT_EQ(s.owned_last(), 6);
+  // Cut at the segment in progress: stopping, nothing more is made.
+  s.stop_before(5);
+  EXPECT_EQ(s.phase(), JobState::Phase::kStopping);
+  EXPECT_TRUE(s.stopping());
+  EXPECT_EQ(s.owned_last(), 4);
+  EXPECT_EQ(s.stopped_at().value_or(-1), 5);
+  EXPECT_FALSE(s.makes(5));
+}
+
+TEST(JobState, StoppingBeforeTheFirstSegmentAndCancelling) {
+  JobState before(2, 3);
+  before.stop_before(2);  // before any segment began (a preempted job)
+  EXPECT_EQ(before.phase(), JobState::Phase::kStopping);
+  EXPECT_FALSE(before.makes(2));
+  EXPECT_EQ(before.owned_last(), 1);  // owns nothing
+
+  JobState cancelled(0, 5);
+  cancelled.begin(1);
+  cancelled.cancel();  // shutdown: nothing more, whatever the range
+  EXPECT_FALSE(cancelled.makes(1));
+  EXPECT_FALSE(cancelled.makes(2));
+  EXPECT_EQ(cancelled.owned_last(), 5);  // the flights are failed by the shutdown itself
 }
 
 }  // namespace

@@ -131,10 +131,13 @@ class LocalStorageTest : public ::testing::Test {
 };
 
 TEST_F(LocalStorageTest, PutGetStatListRemove) {
-  std::string error, data;
-  ASSERT_TRUE(storage_->put("out/720p/a.m3u8", "#EXTM3U\n", &error)) << error;
-  ASSERT_TRUE(storage_->put("out/720p/a-t-0.ts", std::string(1000, 'x'), &error)) << error;
-  ASSERT_TRUE(storage_->put("out/other.m3u8", "y", &error)) << error;
+  std::string data;
+  StorageError error;
+  ASSERT_EQ(storage_->put("out/720p/a.m3u8", "#EXTM3U\n", &error), StorageStatus::kOk)
+      << error.message;
+  ASSERT_EQ(storage_->put("out/720p/a-t-0.ts", std::string(1000, 'x'), &error), StorageStatus::kOk)
+      << error.message;
+  ASSERT_EQ(storage_->put("out/other.m3u8", "y", &error), StorageStatus::kOk) << error.message;
   EXPECT_EQ(storage_->get("out/720p/a.m3u8", &data, &error), StorageStatus::kOk);
   EXPECT_EQ(data, "#EXTM3U\n");
   ObjectStat st;
@@ -151,12 +154,12 @@ TEST_F(LocalStorageTest, PutGetStatListRemove) {
   EXPECT_EQ(storage_->stat("out/720p", &st, &error), StorageStatus::kNotFound);  // a directory
 
   std::vector<std::string> keys;
-  ASSERT_TRUE(storage_->list("out/720p/a-", &keys, &error));
+  ASSERT_EQ(storage_->list("out/720p/a-", &keys, &error), StorageStatus::kOk);
   EXPECT_EQ(keys, (std::vector<std::string>{"out/720p/a-t-0.ts"}));
-  ASSERT_TRUE(storage_->list("out/", &keys, &error));
+  ASSERT_EQ(storage_->list("out/", &keys, &error), StorageStatus::kOk);
   EXPECT_EQ(keys,
             (std::vector<std::string>{"out/720p/a-t-0.ts", "out/720p/a.m3u8", "out/other.m3u8"}));
-  ASSERT_TRUE(storage_->list("", &keys, &error));
+  ASSERT_EQ(storage_->list("", &keys, &error), StorageStatus::kOk);
   EXPECT_EQ(keys.size(), 3u);
 
   EXPECT_EQ(storage_->remove("out/other.m3u8", &error), StorageStatus::kOk);
@@ -165,62 +168,66 @@ TEST_F(LocalStorageTest, PutGetStatListRemove) {
 }
 
 TEST_F(LocalStorageTest, WriterIsInvisibleUntilCommit) {
-  std::string error, data;
-  ASSERT_TRUE(storage_->put("seg.ts", "old", &error));
+  std::string data;
+  StorageError error;
+  ASSERT_EQ(storage_->put("seg.ts", "old", &error), StorageStatus::kOk);
   auto writer = storage_->open_writer("seg.ts", &error);
-  ASSERT_TRUE(writer) << error;
-  ASSERT_TRUE(writer->write("new-", 4, &error));
-  ASSERT_TRUE(writer->write("bytes", 5, &error));
+  ASSERT_TRUE(writer) << error.message;
+  ASSERT_EQ(writer->write("new-", 4, &error), StorageStatus::kOk);
+  ASSERT_EQ(writer->write("bytes", 5, &error), StorageStatus::kOk);
   EXPECT_EQ(storage_->get("seg.ts", &data, &error), StorageStatus::kOk);
   EXPECT_EQ(data, "old");  // the old object stays whole until commit
   std::vector<std::string> keys;
-  ASSERT_TRUE(storage_->list("", &keys, &error));
+  ASSERT_EQ(storage_->list("", &keys, &error), StorageStatus::kOk);
   EXPECT_EQ(keys, (std::vector<std::string>{"seg.ts"}));  // the temp file is not listed
-  ASSERT_TRUE(writer->commit(&error)) << error;
+  ASSERT_EQ(writer->commit(&error), StorageStatus::kOk) << error.message;
   EXPECT_EQ(storage_->get("seg.ts", &data, &error), StorageStatus::kOk);
   EXPECT_EQ(data, "new-bytes");
   EXPECT_EQ(files(), (std::vector<std::string>{"seg.ts"}));
-  EXPECT_FALSE(writer->write("x", 1, &error));  // after commit
+  EXPECT_NE(writer->write("x", 1, &error), StorageStatus::kOk);  // after commit
 }
 
 TEST_F(LocalStorageTest, AbortAndDestructionLeaveNothing) {
-  std::string error, data;
+  std::string data;
+  StorageError error;
   {
     auto writer = storage_->open_writer("a/b/seg-1.ts", &error);
     ASSERT_TRUE(writer);
-    ASSERT_TRUE(writer->write("partial", 7, &error));
+    ASSERT_EQ(writer->write("partial", 7, &error), StorageStatus::kOk);
     writer->abort();
   }
   {
     auto writer = storage_->open_writer("a/b/seg-2.ts", &error);
     ASSERT_TRUE(writer);
-    ASSERT_TRUE(writer->write("partial", 7, &error));
+    ASSERT_EQ(writer->write("partial", 7, &error), StorageStatus::kOk);
   }  // dropped without commit
   EXPECT_TRUE(files().empty());
   EXPECT_EQ(storage_->get("a/b/seg-1.ts", &data, &error), StorageStatus::kNotFound);
 }
 
 TEST_F(LocalStorageTest, NeverLeavesTheBucket) {
-  std::string error, data;
+  std::string data;
+  StorageError error;
   ASSERT_TRUE(g_file_set_contents((base_ + "/secret").c_str(), "s", -1, nullptr));
   EXPECT_EQ(storage_->get("../secret", &data, &error), StorageStatus::kError);
-  EXPECT_FALSE(storage_->put("../evil", "x", &error));
-  EXPECT_FALSE(storage_->put("/abs", "x", &error));
+  EXPECT_NE(storage_->put("../evil", "x", &error), StorageStatus::kOk);
+  EXPECT_NE(storage_->put("/abs", "x", &error), StorageStatus::kOk);
   EXPECT_EQ(storage_->stat("a//b", nullptr, &error), StorageStatus::kError);
   // A symlink inside the bucket that points out of it is not followed.
   ASSERT_EQ(symlink(base_.c_str(), (root_ + "/out").c_str()), 0);
-  EXPECT_EQ(storage_->get("out/secret", &data, &error), StorageStatus::kError);
-  EXPECT_NE(error.find("outside"), std::string::npos) << error;
-  EXPECT_FALSE(storage_->put("out/evil", "x", &error));
+  EXPECT_EQ(storage_->get("out/secret", &data, &error), StorageStatus::kDenied);
+  EXPECT_EQ(error.status, StorageStatus::kDenied);
+  EXPECT_NE(error.message.find("outside"), std::string::npos) << error.message;
+  EXPECT_NE(storage_->put("out/evil", "x", &error), StorageStatus::kOk);
   EXPECT_FALSE(g_file_test((base_ + "/evil").c_str(), G_FILE_TEST_EXISTS));
   ASSERT_EQ(symlink((base_ + "/secret").c_str(), (root_ + "/link").c_str()), 0);
   EXPECT_NE(storage_->get("link", &data, &error), StorageStatus::kOk);
   ObjectStat st;
   EXPECT_EQ(storage_->stat("link", &st, &error), StorageStatus::kNotFound);
   std::vector<std::string> keys;
-  ASSERT_TRUE(storage_->list("", &keys, &error));
+  ASSERT_EQ(storage_->list("", &keys, &error), StorageStatus::kOk);
   EXPECT_TRUE(keys.empty());
-  EXPECT_FALSE(storage_->list("../", &keys, &error));
+  EXPECT_NE(storage_->list("../", &keys, &error), StorageStatus::kOk);
 }
 
 // The sink of `tws segment`: a segment is stored only when it ended and passed its check.
@@ -242,7 +249,8 @@ TEST_F(LocalStorageTest, SegmentPublisherStoresOnlyCheckedSegments) {
   sink.begin(0);
   ASSERT_TRUE(sink.data(0, bytes, sizeof bytes));
   std::vector<std::string> keys;
-  ASSERT_TRUE(storage_->list("", &keys, &error));
+  StorageError listed;
+  ASSERT_EQ(storage_->list("", &keys, &listed), StorageStatus::kOk);
   EXPECT_TRUE(keys.empty());      // nothing visible before the end
   EXPECT_EQ(files().size(), 1u);  // only the temporary file
   sink.end(SegmentReport{0, sizeof bytes, 250, 0, true});
@@ -252,7 +260,9 @@ TEST_F(LocalStorageTest, SegmentPublisherStoresOnlyCheckedSegments) {
   sink.begin(1);
   ASSERT_TRUE(sink.data(1, bytes, sizeof bytes));
   sink.end(SegmentReport{1, sizeof bytes, 249, 0, true});
-  EXPECT_NE(publisher.error().find("249 video frames"), std::string::npos) << publisher.error();
+  EXPECT_EQ(publisher.error().status, StorageStatus::kError);
+  EXPECT_NE(publisher.error().message.find("249 video frames"), std::string::npos)
+      << publisher.error().message;
   sink.begin(2);
   EXPECT_FALSE(sink.data(2, bytes, sizeof bytes));
   publisher.abort_all();

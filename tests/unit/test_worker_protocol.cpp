@@ -13,6 +13,10 @@
 
 #include "gst/rangesrc/fd_backend.h"
 #include "gst/rangesrc/range_backend.h"
+#include "pipelines/media_error.h"
+#include "pipelines/probe.h"
+#include "service/api/generate.h"
+#include "service/core/errors.h"
 #include "service/worker/protocol.h"
 
 namespace {
@@ -190,6 +194,82 @@ TEST(WorkerProtocol, ResultsRoundTrip) {
   ASSERT_EQ(cues_back.size(), 2u);
   EXPECT_EQ(cues_back[1].start_ns, 5000000000);
   EXPECT_EQ(cues_back[1].text, "b\nc");
+}
+
+// An ERROR message as rangesrc posts it (GST_ELEMENT_ERROR_WITH_DETAILS, souphttpsrc's
+// "http-status-code"): domain, code, debug and HTTP status are kept, not only the words.
+TEST(MediaError, KeepsDomainCodeAndHttpStatusOfABusMessage) {
+  GstElement* src = gst_element_factory_make("fakesrc", "source");
+  ASSERT_NE(src, nullptr);
+  gst_object_ref_sink(src);
+  GError* gerr = g_error_new_literal(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+                                     "S3 HEAD in/a.mp4: 403 Forbidden\nsecond line");
+  GstMessage* msg = gst_message_new_error_with_details(
+      GST_OBJECT(src), gerr, "the store's Code",
+      gst_structure_new("details", "http-status-code", G_TYPE_UINT, 403u, nullptr));
+  const MediaError e = MediaError::from_message(msg);
+  EXPECT_EQ(e.domain, GST_RESOURCE_ERROR);
+  EXPECT_EQ(e.code, GST_RESOURCE_ERROR_OPEN_READ);
+  EXPECT_TRUE(e.is(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ));
+  EXPECT_EQ(e.http_status, 403u);
+  EXPECT_EQ(e.message, "source: S3 HEAD in/a.mp4: 403 Forbidden second line");
+  EXPECT_EQ(e.debug, "the store's Code");
+  EXPECT_TRUE(e.source_denied());
+  EXPECT_FALSE(e.source_not_found());
+  EXPECT_FALSE(e.source_unavailable());
+  gst_message_unref(msg);
+  g_error_free(gerr);
+  gst_object_unref(src);
+}
+
+TEST(MediaError, CrossesTheWorkerBoundaryAsFields) {
+  MediaError e;
+  e.domain = GST_STREAM_ERROR;
+  e.code = GST_STREAM_ERROR_DECODE;
+  e.http_status = 503;
+  e.message = "avdec_h264: decoding failed";
+  e.debug = "frame 12";
+  MediaError back;
+  ASSERT_TRUE(decode_media_error(encode_media_error(e), &back));
+  EXPECT_EQ(back.domain, GST_STREAM_ERROR);  // by name: another process's quark may differ
+  EXPECT_EQ(back.code, GST_STREAM_ERROR_DECODE);
+  EXPECT_EQ(back.http_status, 503u);
+  EXPECT_EQ(back.message, e.message);
+  EXPECT_EQ(back.debug, e.debug);
+  // A reason of tws's own has no domain, and keeps none.
+  ASSERT_TRUE(decode_media_error(encode_media_error(MediaError::reason("timed out")), &back));
+  EXPECT_EQ(back.domain, GQuark(0));
+  EXPECT_EQ(back.message, "timed out");
+  EXPECT_FALSE(decode_media_error("\x05", &back));
+}
+
+// What POST /v1/playlists answers for a source that could not be probed.
+TEST(MediaError, ProbeFailuresMapToTheirAnswers) {
+  auto resource = [](GstResourceError code, guint http) {
+    return MediaError::resource(code, "rangesrc: S3 GET in/a.mp4", http);
+  };
+  EXPECT_EQ(probe_failure_code(resource(GST_RESOURCE_ERROR_NOT_FOUND, 0)), ErrorCode::kNotFound);
+  EXPECT_EQ(probe_failure_code(resource(GST_RESOURCE_ERROR_READ, 404)), ErrorCode::kNotFound);
+  EXPECT_EQ(probe_failure_code(resource(GST_RESOURCE_ERROR_OPEN_READ, 403)),
+            ErrorCode::kStorageError);
+  EXPECT_EQ(probe_failure_code(resource(GST_RESOURCE_ERROR_READ, 503)),
+            ErrorCode::kServiceUnavailable);
+  EXPECT_EQ(probe_failure_code(resource(GST_RESOURCE_ERROR_READ, 0)), ErrorCode::kInvalidSource);
+  MediaError decode;
+  decode.domain = GST_STREAM_ERROR;
+  decode.code = GST_STREAM_ERROR_DECODE;
+  EXPECT_EQ(probe_failure_code(decode), ErrorCode::kInvalidSource);
+  EXPECT_EQ(probe_failure_code(MediaError::reason("the media worker failed on this source")),
+            ErrorCode::kInvalidSource);
+}
+
+// A missing file comes back from the probe as GStreamer's resource error, not only as words.
+TEST(MediaError, AMissingSourceIsANotFoundResourceError) {
+  SourceInfo info;
+  MediaError e;
+  ASSERT_FALSE(probe_source("/nonexistent/tws-probe.mp4", &info, &e));
+  EXPECT_TRUE(e.source_not_found())
+      << media_error_domain_name(e.domain) << " " << e.code << ": " << e.message;
 }
 
 TEST(RangeFdBackend, ReadsAnObjectThroughASocket) {

@@ -19,47 +19,45 @@ s3::Target target_of(const BucketConfig& b) {
   return t;
 }
 
-// The one-line error of a failed request: marked unavailable (503 upstream) when the store
-// could not be reached or still answered 5xx (or 429) after the client's retries; otherwise the
-// store answered an error (502), e.message naming its Code ("403 AccessDenied").
-std::string message_of(s3::Result r, const s3::Error& e) {
+// The status of a request: unavailable when the store could not be reached or still answered
+// 5xx (or 429) after the client's retries; denied on 401/403; otherwise the store answered an
+// error, e.message naming its Code ("400 InvalidBucketName").
+StorageStatus status_of(s3::Result r, const s3::Error& e, StorageError* error) {
+  switch (r) {
+    case s3::Result::kOk:
+      return StorageStatus::kOk;
+    case s3::Result::kNotFound:
+      return storage_fail(error, StorageStatus::kNotFound, e.message);
+    case s3::Result::kDenied:
+      return storage_fail(error, StorageStatus::kDenied, e.message);
+    case s3::Result::kUnavailable:
+      return storage_fail(error, StorageStatus::kUnavailable, e.message);
+    case s3::Result::kError:
+    case s3::Result::kCancelled:
+      break;
+  }
   const bool unavailable =
-      r == s3::Result::kUnavailable ||
-      (r == s3::Result::kError && (e.http_status >= 500 || e.http_status == 429));
-  return unavailable ? storage_unavailable_message(e.message) : e.message;
-}
-
-StorageStatus status_of(s3::Result r, const s3::Error& e, std::string* error) {
-  if (r == s3::Result::kOk) return StorageStatus::kOk;
-  if (r == s3::Result::kNotFound) return StorageStatus::kNotFound;
-  *error = message_of(r, e);
-  return StorageStatus::kError;
+      r == s3::Result::kError && (e.http_status >= 500 || e.http_status == 429);
+  return storage_fail(error, unavailable ? StorageStatus::kUnavailable : StorageStatus::kError,
+                      e.message);
 }
 
 class S3Writer : public StorageWriter {
  public:
   S3Writer(const s3::Client* client, std::string key) : client_(client), key_(std::move(key)) {}
 
-  bool write(const void* data, size_t size, std::string* error) override {
-    if (done_) {
-      *error = "write after commit or abort";
-      return false;
-    }
+  StorageStatus write(const void* data, size_t size, StorageError* error) override {
+    if (done_) return storage_fail(error, StorageStatus::kError, "write after commit or abort");
     buffer_.append(static_cast<const char*>(data), size);
-    return true;
+    return StorageStatus::kOk;
   }
-  bool commit(std::string* error) override {
-    if (done_) {
-      *error = "commit after commit or abort";
-      return false;
-    }
+  StorageStatus commit(StorageError* error) override {
+    if (done_) return storage_fail(error, StorageStatus::kError, "commit after commit or abort");
     done_ = true;
     s3::Error e;
-    const s3::Result r = client_->put(key_, buffer_, &e);
-    const bool ok = r == s3::Result::kOk;
-    if (!ok) *error = message_of(r, e);
+    const StorageStatus s = status_of(client_->put(key_, buffer_, &e), e, error);
     std::string().swap(buffer_);
-    return ok;
+    return s;
   }
   void abort() override {
     done_ = true;
@@ -80,15 +78,15 @@ S3Storage::S3Storage(const BucketConfig& bucket) : name_(bucket.name), client_(t
                            client_.target().creds);
 }
 
-bool S3Storage::check_key(const std::string& key, std::string* error) const {
+bool S3Storage::check_key(const std::string& key, StorageError* error) const {
   std::string why;
   if (validate_key(key, &why)) return true;
-  *error = "invalid key \"" + key + "\": " + why;
+  storage_fail(error, StorageStatus::kError, "invalid key \"" + key + "\": " + why);
   return false;
 }
 
-StorageStatus S3Storage::stat(const std::string& key, ObjectStat* st, std::string* error) {
-  if (!check_key(key, error)) return StorageStatus::kError;
+StorageStatus S3Storage::stat(const std::string& key, ObjectStat* st, StorageError* error) {
+  if (!check_key(key, error)) return error->status;
   s3::HeadInfo info;
   s3::Error e;
   StorageStatus s = status_of(client_.head(key, &info, &e), e, error);
@@ -99,28 +97,25 @@ StorageStatus S3Storage::stat(const std::string& key, ObjectStat* st, std::strin
   return s;
 }
 
-StorageStatus S3Storage::get(const std::string& key, std::string* data, std::string* error) {
-  if (!check_key(key, error)) return StorageStatus::kError;
+StorageStatus S3Storage::get(const std::string& key, std::string* data, StorageError* error) {
+  if (!check_key(key, error)) return error->status;
   s3::Error e;
   return status_of(client_.get(key, data, &e), e, error);
 }
 
-bool S3Storage::put(const std::string& key, const std::string& data, std::string* error) {
-  if (!check_key(key, error)) return false;
+StorageStatus S3Storage::put(const std::string& key, const std::string& data, StorageError* error) {
+  if (!check_key(key, error)) return error->status;
   s3::Error e;
-  const s3::Result r = client_.put(key, data, &e);
-  if (r == s3::Result::kOk) return true;
-  *error = message_of(r, e);
-  return false;
+  return status_of(client_.put(key, data, &e), e, error);
 }
 
-std::unique_ptr<StorageWriter> S3Storage::open_writer(const std::string& key, std::string* error) {
+std::unique_ptr<StorageWriter> S3Storage::open_writer(const std::string& key, StorageError* error) {
   if (!check_key(key, error)) return nullptr;
   return std::make_unique<S3Writer>(&client_, key);
 }
 
-StorageStatus S3Storage::remove(const std::string& key, std::string* error) {
-  if (!check_key(key, error)) return StorageStatus::kError;
+StorageStatus S3Storage::remove(const std::string& key, StorageError* error) {
+  if (!check_key(key, error)) return error->status;
   // DELETE answers 204 for a missing key too: HEAD first, so a missing object says so.
   s3::HeadInfo info;
   s3::Error e;
@@ -129,21 +124,15 @@ StorageStatus S3Storage::remove(const std::string& key, std::string* error) {
   return status_of(client_.remove(key, &e), e, error);
 }
 
-bool S3Storage::list(const std::string& prefix, std::vector<std::string>* keys,
-                     std::string* error) {
+StorageStatus S3Storage::list(const std::string& prefix, std::vector<std::string>* keys,
+                              StorageError* error) {
   std::string why;
-  if (!prefix.empty() && !validate_key(prefix + "x", &why)) {
-    *error = "invalid prefix \"" + prefix + "\": " + why;
-    return false;
-  }
+  if (!prefix.empty() && !validate_key(prefix + "x", &why))
+    return storage_fail(error, StorageStatus::kError, "invalid prefix \"" + prefix + "\": " + why);
   s3::Error e;
-  const s3::Result r = client_.list(prefix, keys, &e);
-  if (r != s3::Result::kOk) {
-    *error = message_of(r, e);
-    return false;
-  }
-  std::sort(keys->begin(), keys->end());
-  return true;
+  const StorageStatus s = status_of(client_.list(prefix, keys, &e), e, error);
+  if (s == StorageStatus::kOk) std::sort(keys->begin(), keys->end());
+  return s;
 }
 
 std::string S3Storage::source_location(const std::string& key) const {

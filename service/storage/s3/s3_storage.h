@@ -20,18 +20,19 @@ class S3Storage : public Storage {
  public:
   explicit S3Storage(const BucketConfig& bucket);
 
-  StorageStatus stat(const std::string& key, ObjectStat* st, std::string* error) override;
-  StorageStatus get(const std::string& key, std::string* data, std::string* error) override;
-  bool put(const std::string& key, const std::string& data, std::string* error) override;
-  std::unique_ptr<StorageWriter> open_writer(const std::string& key, std::string* error) override;
-  StorageStatus remove(const std::string& key, std::string* error) override;
-  bool list(const std::string& prefix, std::vector<std::string>* keys, std::string* error) override;
+  StorageStatus stat(const std::string& key, ObjectStat* st, StorageError* error) override;
+  StorageStatus get(const std::string& key, std::string* data, StorageError* error) override;
+  StorageStatus put(const std::string& key, const std::string& data, StorageError* error) override;
+  std::unique_ptr<StorageWriter> open_writer(const std::string& key, StorageError* error) override;
+  StorageStatus remove(const std::string& key, StorageError* error) override;
+  StorageStatus list(const std::string& prefix, std::vector<std::string>* keys,
+                     StorageError* error) override;
   std::string source_location(const std::string& key) const override;
 
   const s3::Client& client() const { return client_; }
 
  private:
-  bool check_key(const std::string& key, std::string* error) const;
+  bool check_key(const std::string& key, StorageError* error) const;
 
   std::string name_;  // the tws bucket name, for messages
   s3::Client client_;
