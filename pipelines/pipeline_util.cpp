@@ -21,7 +21,7 @@ int preload_pipeline_plugins() {
       "videoconvertscale", "deinterlace",   "videoflip",     "videobox",
       "capsfilter",        "queue",         "appsrc",        "appsink",
       "audioconvert",      "audioresample", "fakesink",      "multiqueue",
-      "uridecodebin"};
+      "uridecodebin",      "decodebin",     "videoscale",    "jpegenc"};
   int loaded = 0;
   for (const char* name : kFactories) {
     GRef<GstElementFactory> factory = adopt_ref(gst_element_factory_find(name));

@@ -22,6 +22,7 @@ using Args = std::vector<std::string>;
 int cmd_serve(const Args& args);
 int cmd_playlist(const Args& args);
 int cmd_segment(const Args& args);
+int cmd_storyboard(const Args& args);
 int cmd_sign(const Args& args);
 int cmd_probe(const Args& args);
 int cmd_sandbox_check(const Args& args);

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   if (command == "serve") run = cmd_serve;
   if (command == "playlist") run = cmd_playlist;
   if (command == "segment") run = cmd_segment;
+  if (command == "storyboard") run = cmd_storyboard;
   if (command == "probe") run = cmd_probe;
   if (command == "sandbox-check") run = cmd_sandbox_check;
   if (!run) return fail(kExitUsage, "unknown command \"" + command + "\" (tws --help)");

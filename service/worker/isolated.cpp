@@ -352,4 +352,19 @@ bool extract_subtitle_cues_isolated(const SubtitleWindow& window, std::vector<Cu
   return false;
 }
 
+bool make_storyboard_isolated(const StoryboardRequest& request, Storyboard* board,
+                              std::string* error) {
+  if (in_process()) return make_storyboard(request, board, error);
+  MediaError failure;
+  const int deadline = int(request.timeout_ns / 1000000000) + 15;
+  if (ask_once(
+          MessageType::kStoryboard, worker::encode_storyboard_request(request), request.source,
+          MessageType::kStoryboardMade, deadline,
+          [board](const std::string& p) { return worker::decode_storyboard(p, board); }, &failure,
+          nullptr))
+    return true;
+  *error = failure.message;
+  return false;
+}
+
 }  // namespace tws

@@ -15,6 +15,7 @@
 #include "pipelines/media_error.h"
 #include "pipelines/segment_job.h"
 #include "pipelines/source_info.h"
+#include "pipelines/storyboard.h"
 #include "pipelines/subtitle_cues.h"
 #include "pipelines/subtitle_extract.h"
 
@@ -43,5 +44,9 @@ bool check_sandbox(int port, const std::vector<std::string>& paths,
 
 bool extract_subtitle_cues_isolated(const SubtitleWindow& window, std::vector<Cue>* cues,
                                     std::string* error);
+
+// As make_storyboard(), in a worker; request.source is the location the server reads.
+bool make_storyboard_isolated(const StoryboardRequest& request, Storyboard* board,
+                              std::string* error);
 
 }  // namespace tws

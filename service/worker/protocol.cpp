@@ -423,4 +423,68 @@ bool decode_media_error(const std::string& payload, MediaError* error) {
   return true;
 }
 
+std::string encode_storyboard_request(const StoryboardRequest& r) {
+  Encoder e;
+  e.i64(r.source_start_ns);
+  e.i64(r.duration_ns);
+  e.u32(uint32_t(r.tile_width));
+  e.i64(r.interval_ns);
+  e.u32(uint32_t(r.columns));
+  e.u32(uint32_t(r.rows));
+  e.i64(r.timeout_ns);
+  return e.take();
+}
+
+bool decode_storyboard_request(const std::string& payload, StoryboardRequest* request) {
+  Decoder d(payload);
+  StoryboardRequest r;
+  r.source_start_ns = d.i64();
+  r.duration_ns = d.i64();
+  r.tile_width = int(d.u32());
+  r.interval_ns = d.i64();
+  r.columns = int(d.u32());
+  r.rows = int(d.u32());
+  r.timeout_ns = d.i64();
+  if (!d.ok()) return false;
+  *request = r;
+  return true;
+}
+
+std::string encode_storyboard(const Storyboard& board) {
+  Encoder e;
+  e.u32(uint32_t(board.tile_width));
+  e.u32(uint32_t(board.tile_height));
+  e.u32(uint32_t(board.thumbnails.size()));
+  for (const Thumbnail& t : board.thumbnails) {
+    e.i64(t.time_ns);
+    e.u32(uint32_t(t.sprite));
+    e.u32(uint32_t(t.x));
+    e.u32(uint32_t(t.y));
+  }
+  e.u32(uint32_t(board.sprites.size()));
+  for (const std::string& jpeg : board.sprites) e.str(jpeg);
+  return e.take();
+}
+
+bool decode_storyboard(const std::string& payload, Storyboard* board) {
+  Decoder d(payload);
+  Storyboard b;
+  b.tile_width = int(d.u32());
+  b.tile_height = int(d.u32());
+  for (uint32_t n = d.u32(); d.ok() && n-- > 0;) {
+    Thumbnail t;
+    t.time_ns = d.i64();
+    t.sprite = int(d.u32());
+    t.x = int(d.u32());
+    t.y = int(d.u32());
+    b.thumbnails.push_back(t);
+  }
+  for (uint32_t n = d.u32(); d.ok() && n-- > 0;) b.sprites.push_back(d.str());
+  if (!d.ok()) return false;
+  for (const Thumbnail& t : b.thumbnails)
+    if (t.sprite < 0 || size_t(t.sprite) >= b.sprites.size()) return false;
+  *board = std::move(b);
+  return true;
+}
+
 }  // namespace tws::worker

@@ -9,7 +9,8 @@
 //
 // A conversation, one job at a time:
 //   worker -> kReady                 once, when it is sandboxed and its plugins are loaded
-//   server -> kProbe | kSegmentJob | kSubtitles, with the source's descriptor attached:
+//   server -> kProbe | kSegmentJob | kSubtitles | kStoryboard, with the source's descriptor
+//             attached:
 //             a read-only file (a local bucket's object) or a socket on which the server
 //             answers byte-range reads of a remote object (rangesrc's rangefd:// backend,
 //             gst/rangesrc/fd_backend.h), so the worker never reaches the store itself
@@ -17,6 +18,7 @@
 //                                                       HTTP status and reason as fields)
 //             for a segment job: (kSegmentBegin, kSegmentData*, kSegmentEnd)* then kJobDone
 //             for subtitles:  kCues | kFailed
+//             for a storyboard: kStoryboardMade | kFailed
 // The server cancels a job by killing the worker (SIGKILL): a thread cannot be killed, a
 // process can. A worker that crashes, stalls or is killed is replaced; nothing it sent of an
 // unfinished segment is stored.
@@ -29,6 +31,7 @@
 #include "pipelines/media_error.h"
 #include "pipelines/segment_job.h"
 #include "pipelines/source_info.h"
+#include "pipelines/storyboard.h"
 #include "pipelines/subtitle_cues.h"
 #include "pipelines/subtitle_extract.h"
 
@@ -48,6 +51,7 @@ enum class MessageType : uint32_t {
   // a socket, connect to 127.0.0.1:port, read each path and find each string in its
   // environment, and answers kSandboxReport with one line per try (`tws sandbox-check`).
   kSandboxCheck = 4,
+  kStoryboard = 5,  // payload: encode_storyboard_request(); descriptor: the source
   // worker -> server
   kReady = 10,          // payload: what the sandbox enforces (one line, for the log)
   kProbed = 11,         // payload: encode_source_info()
@@ -58,6 +62,7 @@ enum class MessageType : uint32_t {
   kCues = 16,           // payload: encode_cues()
   kFailed = 17,         // payload: encode_media_error()
   kSandboxReport = 18,  // payload: "try: result" lines
+  kStoryboardMade = 19,  // payload: encode_storyboard()
 };
 
 struct Message {
@@ -121,6 +126,13 @@ bool decode_subtitle_window(const std::string& payload, SubtitleWindow* window);
 
 std::string encode_cues(const std::vector<Cue>& cues);
 bool decode_cues(const std::string& payload, std::vector<Cue>* cues);
+
+// The request without its source (the worker reads the descriptor it is handed).
+std::string encode_storyboard_request(const StoryboardRequest& request);
+bool decode_storyboard_request(const std::string& payload, StoryboardRequest* request);
+
+std::string encode_storyboard(const Storyboard& board);
+bool decode_storyboard(const std::string& payload, Storyboard* board);
 
 // str domain (its name, "" none) | u32 code | u32 http status | str message | str debug: the
 // GError domain travels by name, since a GQuark is a number of one process only.

@@ -116,6 +116,21 @@ void subtitles(const Message& m) {
     reply(MessageType::kCues, encode_cues(cues));
 }
 
+void storyboard(const Message& m) {
+  StoryboardRequest request;
+  if (!decode_storyboard_request(m.payload, &request)) {
+    reply(MessageType::kFailed, encode_media_error(MediaError::reason("a bad storyboard request")));
+    return;
+  }
+  request.source = location_of(m.fd);
+  Storyboard board;
+  std::string error;
+  if (!make_storyboard(request, &board, &error))
+    reply(MessageType::kFailed, encode_media_error(MediaError::reason(error)));
+  else
+    reply(MessageType::kStoryboardMade, encode_storyboard(board));
+}
+
 std::string outcome(int result) {
   return result >= 0 ? "ALLOWED" : std::string("refused (") + strerror(errno) + ")";
 }
@@ -196,6 +211,9 @@ int run_worker() {
         break;
       case MessageType::kSubtitles:
         subtitles(m);
+        break;
+      case MessageType::kStoryboard:
+        storyboard(m);
         break;
       case MessageType::kSandboxCheck:
         sandbox_check(m);
