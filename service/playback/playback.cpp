@@ -19,6 +19,7 @@
 #include "service/playlist/playlist_signing.h"
 #include "service/playlist/signer.h"
 #include "service/storage/open_storage.h"
+#include "service/transcode/storyboard_files.h"
 #include "service/transcode/subtitle_segments.h"
 
 namespace tws {
@@ -184,6 +185,23 @@ bool first_variant(const ObjectUri& master, const std::string& text, ObjectUri* 
   return true;
 }
 
+// A media playlist with video names its storyboard in a comment line after #EXTM3U (players
+// ignore it; the player page reads it): "#TWS-STORYBOARD:" and the signed reference.
+std::string with_storyboard_line(const std::string& served, const ObjectUri& uri,
+                                 const std::string& stored, const SigningKey& key,
+                                 int64_t expires) {
+  StoredPlaylist playlist;
+  Failure ignored;
+  if (!parse_stored_playlist(uri, stored, &playlist, &ignored) || !has_storyboard(playlist.record))
+    return served;
+  std::string name = storyboard_vtt_key(playlist.prefix_key, playlist.record.token);
+  if (const auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  const auto first_line = served.find('\n');
+  if (first_line == std::string::npos) return served;
+  return served.substr(0, first_line + 1) + kStoryboardTag +
+         sign_playlist_reference(uri, name, key, expires) + "\n" + served.substr(first_line + 1);
+}
+
 void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri,
                     const SigningKey& key, int64_t expires) {
   struct Read : StoredRead {
@@ -209,7 +227,8 @@ void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
         if (answer_read_failure(msg, *read, uri, false)) return true;
         // A player starts at the first segment: start making it while the player reads this.
         if (!read->master) expect_first_segment(*server, uri, read->text);
-        const std::string body = signed_playlist_text(read->text, uri, key, expires);
+        std::string body = signed_playlist_text(read->text, uri, key, expires);
+        if (!read->master) body = with_storyboard_line(body, uri, read->text, key, expires);
         soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
                                      "no-cache");
         soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
@@ -394,6 +413,137 @@ void serve_subtitles(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri
       });
 }
 
+// The WebVTT storyboard as served: each sprite reference ("NAME.jpg#xywh=...") signed for its
+// own path with the storyboard URL's Expires and KeyId, as a playlist's URIs are.
+std::string signed_storyboard_text(const std::string& text, const ObjectUri& vtt,
+                                   const SigningKey& key, int64_t expires) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(pos, end - pos);
+    const auto hash = line.find("#xywh=");
+    if (hash != std::string::npos && line.find("-->") == std::string::npos)
+      out += sign_playlist_reference(vtt, line.substr(0, hash), key, expires) + line.substr(hash);
+    else
+      out += line;
+    if (end < text.size()) out += '\n';
+    pos = end + 1;
+  }
+  return out;
+}
+
+// The playlist a storyboard object belongs to, when it is one of a stored tws playlist with
+// video.
+std::shared_ptr<StoredPlaylist> storyboard_playlist(const Config& config, const ObjectUri& uri,
+                                                    const StoryboardName& name, Failure* failure) {
+  auto playlist = std::make_shared<StoredPlaylist>();
+  const ObjectUri playlist_uri{uri.bucket, playlist_key_for_prefix(name.prefix_key)};
+  if (!load_stored_playlist(config, playlist_uri, playlist.get(), failure)) {
+    set_failure(failure, ErrorCode::kNotFound, failure->message);
+    return nullptr;
+  }
+  if (playlist->record.token != name.token || !has_storyboard(playlist->record)) {
+    set_failure(failure, ErrorCode::kNotFound,
+                "no such storyboard " + uri.to_string() + " of " + playlist_uri.to_string());
+    return nullptr;
+  }
+  return playlist;
+}
+
+struct StoryboardRead : StoredRead {
+  GUnique<GBytes> data;
+  std::shared_ptr<StoredPlaylist> playlist;  // to make it, when it is not stored
+  Failure failure;                           // why there is no playlist
+};
+
+void send_storyboard_object(SoupServerMessage* msg, GBytes* data, const ObjectStat& stat,
+                            const ObjectUri& uri, bool vtt, const SigningKey& key,
+                            int64_t expires) {
+  if (!vtt) return send_object(msg, data, stat, "image/jpeg", kImmutable);
+  gsize size = 0;
+  const auto* bytes = static_cast<const char*>(g_bytes_get_data(data, &size));
+  const std::string body = signed_storyboard_text(std::string(bytes, size), uri, key, expires);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-cache");
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+  soup_server_message_set_response(msg, "text/vtt", SOUP_MEMORY_COPY, body.data(), body.size());
+}
+
+// A storyboard (its WebVTT or a sprite): from storage, else made now in a media worker (off the
+// main loop), stored whole, then served. A HEAD never makes one.
+void serve_storyboard(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri,
+                      const StoryboardName& name, const SigningKey& key, int64_t expires) {
+  const bool vtt = name.sprite < 0;
+  auto read = std::make_shared<StoryboardRead>();
+  const Config* config = &ctx.config;
+  ServerContext* server = &ctx;
+  read_then_answer(
+      ctx, msg, uri.bucket,
+      [config, uri, name, read] {
+        auto storage = open_bucket(*config, uri.bucket, &read->bucket_failure);
+        if (!(read->bucket_ok = storage != nullptr)) return;
+        read->status = storage->get_bytes(uri.key, &read->data, &read->stat, &read->error);
+        if (read->status != StorageStatus::kNotFound) return;
+        read->playlist = storyboard_playlist(*config, uri, name, &read->failure);
+      },
+      [server, uri, vtt, key, expires, read](SoupServerMessage* msg) {
+        if (answer_read_failure(msg, *read, uri, true)) return true;
+        if (read->status == StorageStatus::kOk) {
+          send_storyboard_object(msg, read->data.get(), read->stat, uri, vtt, key, expires);
+          return true;
+        }
+        if (!read->playlist) {
+          send_failure(msg, read->failure);
+          return true;
+        }
+        if (std::string(soup_server_message_get_method(msg)) == "HEAD") {
+          soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                       "Content-Type", vtt ? "text/vtt" : "image/jpeg");
+          soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+          return true;
+        }
+        struct Made {
+          GUnique<GBytes> data;
+          ObjectStat stat;
+          bool ok = false;
+          Failure failure;
+        };
+        auto made = std::make_shared<Made>();
+        GRef<SoupServerMessage> held = add_ref(msg);
+        if (!remote_bucket(server->config, uri.bucket)) soup_server_message_pause(msg);
+        const Config* config = &server->config;
+        auto playlist = read->playlist;
+        run_on_storage_thread(
+            server->context,
+            [config, playlist, uri, made] {
+              std::string text;
+              std::vector<std::string> stored;
+              if (!make_storyboard_files(*config, *playlist, &text, &stored, &made->failure))
+                return;
+              auto storage = open_bucket(*config, uri.bucket, &made->failure);
+              StorageError why;
+              if (!storage || storage->get_bytes(uri.key, &made->data, &made->stat, &why) !=
+                                  StorageStatus::kOk) {
+                if (storage) storage_failure(&made->failure, why);
+                return;
+              }
+              made->ok = true;
+            },
+            [held, made, uri, vtt, key, expires] {
+              if (message_finished(held.get())) return;
+              if (made->ok)
+                send_storyboard_object(held.get(), made->data.get(), made->stat, uri, vtt, key,
+                                       expires);
+              else
+                send_failure(held.get(), made->failure);
+              soup_server_message_unpause(held.get());
+            });
+        return false;
+      });
+}
+
 }  // namespace
 
 void handle_playback(ServerContext& ctx, SoupServerMessage* msg, const std::string& encoded_path) {
@@ -429,8 +579,13 @@ void handle_playback(ServerContext& ctx, SoupServerMessage* msg, const std::stri
     return serve_playlist(ctx, msg, uri, *ctx.config.find_key(q.key_id),
                           g_ascii_strtoll(q.expires.c_str(), nullptr, 10));
   if (g_str_has_suffix(uri.key.c_str(), ".ts")) return serve_segment(ctx, msg, uri);
+  StoryboardName storyboard;
+  if (parse_storyboard_key(uri.key, &storyboard))
+    return serve_storyboard(ctx, msg, uri, storyboard, *ctx.config.find_key(q.key_id),
+                            g_ascii_strtoll(q.expires.c_str(), nullptr, 10));
   if (g_str_has_suffix(uri.key.c_str(), ".vtt")) return serve_subtitles(ctx, msg, uri);
-  send_error(msg, ErrorCode::kInvalidURI, "only .m3u8, .ts and .vtt objects are served");
+  send_error(msg, ErrorCode::kInvalidURI,
+             "only .m3u8, .ts, .vtt and storyboard .jpg objects are served");
 }
 
 void prepare_playback(ServerContext& ctx, const std::string& url) {

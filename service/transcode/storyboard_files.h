@@ -16,6 +16,9 @@
 
 namespace tws {
 
+// The comment line that names a media playlist's storyboard as served (playback.cpp).
+inline constexpr const char* kStoryboardTag = "#TWS-STORYBOARD:";
+
 struct StoryboardName {
   std::string prefix_key;  // the target: its playlist is prefix_key + ".m3u8"
   std::string token;

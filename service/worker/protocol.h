@@ -53,15 +53,15 @@ enum class MessageType : uint32_t {
   kSandboxCheck = 4,
   kStoryboard = 5,  // payload: encode_storyboard_request(); descriptor: the source
   // worker -> server
-  kReady = 10,          // payload: what the sandbox enforces (one line, for the log)
-  kProbed = 11,         // payload: encode_source_info()
-  kSegmentBegin = 12,   // payload: u32 index
-  kSegmentData = 13,    // payload: u32 index | bytes
-  kSegmentEnd = 14,     // payload: encode_segment_report()
-  kJobDone = 15,        // payload: u32 ok | u32 stalled | reason
-  kCues = 16,           // payload: encode_cues()
-  kFailed = 17,         // payload: encode_media_error()
-  kSandboxReport = 18,  // payload: "try: result" lines
+  kReady = 10,           // payload: what the sandbox enforces (one line, for the log)
+  kProbed = 11,          // payload: encode_source_info()
+  kSegmentBegin = 12,    // payload: u32 index
+  kSegmentData = 13,     // payload: u32 index | bytes
+  kSegmentEnd = 14,      // payload: encode_segment_report()
+  kJobDone = 15,         // payload: u32 ok | u32 stalled | reason
+  kCues = 16,            // payload: encode_cues()
+  kFailed = 17,          // payload: encode_media_error()
+  kSandboxReport = 18,   // payload: "try: result" lines
   kStoryboardMade = 19,  // payload: encode_storyboard()
 };
 
