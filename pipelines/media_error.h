@@ -12,10 +12,10 @@
 namespace tws {
 
 struct MediaError {
-  GQuark domain = 0;  // GST_RESOURCE_ERROR, GST_STREAM_ERROR, ...; 0: a reason of tws's own
-  int code = 0;       // in `domain` (GstResourceError, GstStreamError, ...)
-  std::string message;  // one line, "element: message" for a bus message
-  std::string debug;    // the element's debug text (for logs), may be empty
+  GQuark domain = 0;      // GST_RESOURCE_ERROR, GST_STREAM_ERROR, ...; 0: a reason of tws's own
+  int code = 0;           // in `domain` (GstResourceError, GstStreamError, ...)
+  std::string message;    // one line, "element: message" for a bus message
+  std::string debug;      // the element's debug text (for logs), may be empty
   guint http_status = 0;  // what the source's server answered, 0 none
 
   // The error (or warning) of a bus message.
