@@ -400,7 +400,15 @@ def case_signatures(w):
     if "tws-record" in text:
         f.append("the served playlist carries the ## tws-record line")
     stored = [l for l in open(st.playlist_path()).read().splitlines() if not l.startswith("## tws-record")]
-    served = [l.split("?", 1)[0] if l and not l.startswith("#") else l for l in text.splitlines()]
+    board = [l for l in text.splitlines() if l.startswith("#TWS-STORYBOARD:")]
+    if len(board) != 1:
+        f.append(f"{len(board)} #TWS-STORYBOARD lines in a served media playlist with video")
+    else:
+        board_url = urllib.parse.urljoin(s.base + ppath, board[0].split(":", 1)[1])
+        want = st.segment_path(0).rsplit("-", 1)[0] + "-storyboard.vtt"
+        f += [f"storyboard URI: {m}" for m in serve.check_signed_url(board_url, want)]
+    served = [l.split("?", 1)[0] if l and not l.startswith("#") else l for l in text.splitlines()
+              if not l.startswith("#TWS-STORYBOARD:")]
     if [l for l in served if l.strip()] != [l for l in stored if l.strip()]:
         f.append("the served playlist, queries stripped, differs from the stored one without its record")
     uris = serve.segment_lines(text)
