@@ -2,6 +2,11 @@
 // The tws player page: hls.js on a signed playlist URL (?src=), quality, audio-track and
 // subtitle pickers, and the start-up and seek times this viewer saw.
 //
+// Trick play: hovering or dragging on the seek bar under the video shows the thumbnail of
+// that time, from the storyboard the media playlist names in its "#TWS-STORYBOARD:" line
+// (a master's first variant's); the storyboard is fetched on the first hover, so a viewer who
+// never hovers costs the server nothing. A click or a drag seeks there.
+//
 // Query: src (the signed .m3u8 URL, required), autoplay=1 (start at once, muted if the
 // browser's autoplay policy asks for it), hls=defaults (hls.js's own configuration, to
 // compare with the one below).
@@ -141,6 +146,8 @@
   const stats = {
     config: useDefaults ? 'defaults' : 'tws',
     started: false,
+    storyboard: null,     // {url, cues} once the seek bar was hovered
+    thumb: null,          // the thumbnail shown: {time, start, end, url, x, y, w, h}
     startupMs: null,      // press of play -> first frame presented while playing
     timelineStart: null,  // where hls.js put media time 0 (start of the buffer at start-up)
     framesPresented: 0,   // frames reported by requestVideoFrameCallback
@@ -342,6 +349,99 @@
   $('quality').addEventListener('change', (e) => { stats.hls.nextLevel = Number(e.target.value); });
   $('audio').addEventListener('change', (e) => { stats.hls.nextAudioTrack = Number(e.target.value); });
   $('subtitles').addEventListener('change', (e) => { stats.hls.subtitleTrack = Number(e.target.value); });
+  // Trick play (see the top of this file). stats.thumb: what the hovered thumbnail shows.
+  const board = { loading: null, cues: [] };
+  async function storyboardUrl() {
+    let base = src;
+    let text = await (await fetch(src)).text();
+    if (text.includes('#EXT-X-STREAM-INF')) {
+      const lines = text.split('\n');
+      const at = lines.findIndex((l) => l.startsWith('#EXT-X-STREAM-INF'));
+      const variant = lines.slice(at + 1).find((l) => l.trim() && !l.startsWith('#'));
+      if (!variant) return null;
+      base = new URL(variant.trim(), src).href;
+      text = await (await fetch(base)).text();
+    }
+    const line = text.split('\n').find((l) => l.startsWith('#TWS-STORYBOARD:'));
+    return line ? new URL(line.slice('#TWS-STORYBOARD:'.length).trim(), base).href : null;
+  }
+  function parseTime(t) {
+    const [h, m, s] = t.split(':');
+    return Number(h) * 3600 + Number(m) * 60 + Number(s);
+  }
+  function parseStoryboard(text, base) {
+    const cues = [];
+    const lines = text.split('\n');
+    for (let i = 0; i + 1 < lines.length; i++) {
+      const m = lines[i].match(/^([\d:.]+) --> ([\d:.]+)/);
+      const ref = lines[i + 1].match(/^(.*)#xywh=(\d+),(\d+),(\d+),(\d+)$/);
+      if (!m || !ref) continue;
+      cues.push({ start: parseTime(m[1]), end: parseTime(m[2]), url: new URL(ref[1], base).href,
+        x: +ref[2], y: +ref[3], w: +ref[4], h: +ref[5] });
+    }
+    return cues;
+  }
+  function loadStoryboard() {
+    if (!board.loading) {
+      board.loading = storyboardUrl()
+        .then((url) => (url ? fetch(url).then((r) => (r.ok ? r.text() : '')).then((t) => {
+          board.cues = parseStoryboard(t, url);
+          stats.storyboard = { url, cues: board.cues.length };
+        }) : null))
+        .catch((e) => note('storyboard', String(e)));
+    }
+    return board.loading;
+  }
+  function mediaDuration() {
+    if (Number.isFinite(video.duration) && video.duration > 0) return video.duration;
+    return board.cues.length ? board.cues[board.cues.length - 1].end : 0;
+  }
+  function scrubTime(e) {
+    const r = $('scrub').getBoundingClientRect();
+    const f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+    return { f, x: f * r.width, t: f * mediaDuration() };
+  }
+  function showThumb(e) {
+    const at = scrubTime(e);
+    const c = board.cues.find((q) => at.t >= q.start && at.t < q.end) || board.cues[board.cues.length - 1];
+    if (!c) return;
+    const img = $('thumb-img');
+    img.style.width = c.w + 'px';
+    img.style.height = c.h + 'px';
+    img.style.backgroundImage = `url("${c.url}")`;
+    img.style.backgroundPosition = `-${c.x}px -${c.y}px`;
+    $('thumb-time').textContent = at.t.toFixed(1) + ' s';
+    $('thumb').style.left = at.x + 'px';
+    $('thumb').hidden = false;
+    stats.thumb = { time: at.t, start: c.start, end: c.end, url: c.url, x: c.x, y: c.y, w: c.w, h: c.h };
+  }
+  let dragging = false;
+  function seekTo(e) {
+    const t = scrubTime(e).t;
+    if (!(t >= 0) || !mediaDuration()) return;
+    if (!stats.started) start();
+    video.currentTime = t;
+  }
+  $('scrub').addEventListener('pointermove', (e) => {
+    loadStoryboard().then(() => showThumb(e));
+    if (dragging) seekTo(e);
+  });
+  $('scrub').addEventListener('pointerleave', () => { if (!dragging) $('thumb').hidden = true; });
+  $('scrub').addEventListener('pointerdown', (e) => {
+    dragging = true;
+    $('scrub').setPointerCapture(e.pointerId);
+    loadStoryboard().then(() => showThumb(e));
+  });
+  $('scrub').addEventListener('pointerup', (e) => {
+    if (dragging) seekTo(e);
+    dragging = false;
+    $('thumb').hidden = true;
+  });
+  video.addEventListener('timeupdate', () => {
+    const d = mediaDuration();
+    $('scrub-played').style.width = d ? (100 * video.currentTime / d).toFixed(2) + '%' : '0';
+  });
+
   $('play').addEventListener('click', () => { start(); });
   video.addEventListener('play', () => { start(); });
 

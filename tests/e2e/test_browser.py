@@ -18,12 +18,19 @@ http://127.0.0.1:PORT: two origins, so every playlist and segment request is a C
                    error at any point; no stall for want of data after start-up (outside the
                    seek; a stall with 0.5 s or more buffered is Chromium's own, reported
                    only); the segments came from transcodes (metrics)
+  trick play       a master of a 40 s source whose picture is a flat gray stepping every second
+                   (a keyframe every 2 s): the pointer on the page's seek bar at 15 %, 50 % and
+                   85 % shows a thumbnail whose time is within 2 s before the pointer's and
+                   whose picture (a screenshot of the thumbnail element) has the source's gray
+                   at that time (within 8 of 255); nothing of the storyboard was stored before
+                   the first hover
 
 Timeouts guard against hangs; no speed is asserted here (bench/startup.py measures it).
 """
 
 import os
 import re
+import subprocess
 import sys
 import urllib.parse
 
@@ -47,6 +54,12 @@ CUES = [(1.0, 4.0, "Erster Satz"), (12.0, 16.0, "Zweiter Satz"), (18.5, 24.0, "D
 # Small, so that Chromium (decoding and drawing without a GPU) and the transcodes share the
 # CI machine's 2 cores without starving playback.
 RENDITIONS = [("270p", "480x", 270), ("136p", "240x", 136)]
+STEPS_SECONDS = 40
+media.RECIPES.setdefault(
+    "steps", ("src-gray-steps-40s.mp4", "640x360 flat gray 16 + 5 s per second, keyframe every 2 s",
+              ["-f", "lavfi", "-i", f"color=black:size=640x360:rate=25:duration={STEPS_SECONDS},"
+               "geq=lum='16+5*floor(T)':cb=128:cr=128"] + media._audio_in(STEPS_SECONDS) +
+              media._x264(50) + media.AAC, "av"))
 STEP_TIMEOUT_MS = 120000
 
 
@@ -258,6 +271,65 @@ def case_cold_playback(world):
     return f
 
 
+def gray_of_png(path):
+    """Mean gray of a PNG, decoded by ffmpeg."""
+    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "rawvideo",
+                        "-pix_fmt", "gray", "-"], capture_output=True, timeout=60)
+    return sum(r.stdout) / len(r.stdout) if r.stdout else -1
+
+
+def case_trick_play(world):
+    f = []
+    src = world.env.put(media.source("steps"), "in/steps.mp4")
+    target = {"URI": "oss://media/out/steps/steps", "Duration": 10, "InitialTranscode": 0,
+              "Video": {"TranscodeVideo": {"Codec": "h264", "Resolution": "320x"}},
+              "Audio": {"TranscodeAudio": {"Codec": "aac"}}}
+    world.server.create_playlist({"SourceURI": src, "MasterURI": "oss://media/out/steps.m3u8",
+                                  "Targets": [target]})
+    url = world.server.sign("oss://media/out/steps.m3u8")
+    page = browser.player_url(browser.cross_origin(world.server.base), url)
+    stored = lambda: [p for p, _s, _m in world.env.listing() if "storyboard" in p]  # noqa: E731
+    b = browser.Browser()
+    try:
+        r = b.step({"do": "open", "url": page})
+        if not r.get("ok"):
+            return [f"open the page: {r.get('error')}"]
+        if stored():
+            f.append(f"storyboard stored before any hover: {stored()}")
+        for fraction in (0.15, 0.5, 0.85):
+            want = fraction * STEPS_SECONDS
+            r = b.step({"do": "hover", "selector": "#scrub", "fraction": fraction})
+            if not r.get("ok"):
+                f.append(f"hover at {fraction}: {r.get('error')}")
+                continue
+            r = b.step({"do": "waitFor", "timeoutMs": STEP_TIMEOUT_MS,
+                        "expr": f"window.tws.thumb && Math.abs(window.tws.thumb.time - {want}) < 0.6 "
+                                "&& !document.getElementById('thumb').hidden"})
+            if not r.get("ok"):
+                f.append(f"no thumbnail at {want:.1f} s: {r.get('error')}")
+                continue
+            thumb = b.step({"do": "eval", "expr": "window.tws.thumb"}).get("value") or {}
+            if not (thumb.get("start", -9) <= thumb.get("time", 0) < thumb.get("end", -9)) or \
+                    thumb["time"] - thumb["start"] > 2.05:
+                f.append(f"thumbnail at {want:.1f} s: cue {thumb}")
+            shot = os.path.join(world.env.dir, f"thumb-{fraction}.png")
+            r = b.step({"do": "shot", "selector": "#thumb-img", "path": shot})
+            if not r.get("ok"):
+                f.append(f"screenshot of the thumbnail at {want:.1f} s: {r.get('error')}")
+                continue
+            got = gray_of_png(shot)
+            level = 5 * int(thumb["start"] + 0.5) * 255.0 / 219.0
+            print(f"     pointer {want:.1f} s: thumbnail of {thumb['start']:.1f} s, gray {got:.1f} "
+                  f"(source {level:.1f})", flush=True)
+            if abs(got - level) > 8:
+                f.append(f"thumbnail at {want:.1f} s shows gray {got:.1f}, the source {level:.1f}")
+        if not stored():
+            f.append("the storyboard was not stored")
+    finally:
+        b.close()
+    return f
+
+
 def main():
     run = Runner("browser (issue 6): the player page in Chromium")
     why = browser.available()
@@ -271,6 +343,8 @@ def main():
         run.case("cold playback in Chromium (cross-origin): start, seek to 60 %, rendition, audio "
                  "track and subtitle pickers; no fatal error, picture advancing, no stall", case_cold_playback,
                  world)
+        run.case("trick play: a thumbnail of the source's picture under the pointer on the seek "
+                 "bar at 15, 50 and 85 %", case_trick_play, world)
     finally:
         run.stopped(world.close())
     run.finish()

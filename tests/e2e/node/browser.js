@@ -17,6 +17,9 @@
 //   {"do": "waitFor", "expr": JS, "timeoutMs": T} wait until the expression is true
 //   {"do": "eval", "expr": JS}                    the expression's value
 //   {"do": "screenshot", "path": P}               a PNG of the page
+//   {"do": "hover", "selector": S, "fraction": F}  move the mouse over element S, F of its width
+//                                                 from its left edge (its vertical middle)
+//   {"do": "shot", "selector": S, "path": P}      a PNG of element S only
 //   {"do": "close"}                               close the context
 // Every answer has "ok" (false with "error" on a timeout or a fatal player error), the page's
 // window.tws figures at its end ("stats") and the console errors since the last answer.
@@ -94,6 +97,12 @@ async function step(state, st) {
       r.value = await page.evaluate(st.expr);
     } else if (st.do === 'screenshot') {
       await page.screenshot({ path: st.path });
+    } else if (st.do === 'hover') {
+      const box = await page.locator(st.selector).boundingBox();
+      if (!box) throw new Error(`no element ${st.selector} on screen`);
+      await page.mouse.move(box.x + box.width * st.fraction, box.y + box.height / 2, { steps: 4 });
+    } else if (st.do === 'shot') {
+      await page.locator(st.selector).screenshot({ path: st.path });
     } else if (st.do === 'close') {
       if (state.context) await state.context.close();
       state.context = state.page = page = null;
