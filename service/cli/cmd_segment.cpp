@@ -34,15 +34,10 @@ int cmd_segment(const Args& args) {
     return fail(kExitUsage, "segment: N must be a segment index not below K");
 
   Config config;
-  if (!load_command_config(line, &config, &error)) return fail(kExitFailure, error);
-  ObjectUri uri;
-  if (!resolve_object_uri(config, line.positional[0], &uri, &error))
-    return fail(kExitFailure, error);
-  if (prefix_of_playlist_key(uri.key).empty()) uri.key += ".m3u8";  // the target's prefix given
   StoredPlaylist playlist;
+  if (!load_command_playlist(line, &config, &playlist, &error)) return fail(kExitFailure, error);
+  const ObjectUri& uri = playlist.uri;
   Failure failure;
-  if (!load_stored_playlist(config, uri, &playlist, &failure))
-    return fail(kExitFailure, failure.message);
   const int count = int(playlist.plan.segments.size());
   if (last >= count)
     return fail(kExitUsage, "segment: " + std::to_string(last) + " is out of range: " +

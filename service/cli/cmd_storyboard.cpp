@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "service/cli/commands.h"
-#include "service/playlist/playlist_file.h"
 #include "service/transcode/storyboard_files.h"
 
 namespace tws {
@@ -15,15 +14,10 @@ int cmd_storyboard(const Args& args) {
   if (!parse_command_line(args, {}, 1, 1, &line, &error))
     return fail(kExitUsage, "storyboard: " + error + usage);
   Config config;
-  if (!load_command_config(line, &config, &error)) return fail(kExitFailure, error);
-  ObjectUri uri;
-  if (!resolve_object_uri(config, line.positional[0], &uri, &error))
-    return fail(kExitFailure, error);
-  if (prefix_of_playlist_key(uri.key).empty()) uri.key += ".m3u8";  // the target's prefix given
   StoredPlaylist playlist;
+  if (!load_command_playlist(line, &config, &playlist, &error)) return fail(kExitFailure, error);
+  const ObjectUri& uri = playlist.uri;
   Failure failure;
-  if (!load_stored_playlist(config, uri, &playlist, &failure))
-    return fail(kExitFailure, failure.message);
   std::string vtt;
   std::vector<std::string> stored;
   const bool ok = make_storyboard_files(config, playlist, &vtt, &stored, &failure);

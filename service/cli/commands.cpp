@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "common/gref.h"
+#include "service/playlist/playlist_file.h"
 
 namespace tws {
 
@@ -99,6 +100,18 @@ bool parse_command_line(const Args& args, const std::vector<std::string>& value_
 bool load_command_config(const CommandLine& line, Config* config, std::string* error) {
   if (line.config_file.empty()) return load_default_config(config, error);
   return load_config(line.config_file, config, error);
+}
+
+bool load_command_playlist(const CommandLine& line, Config* config, StoredPlaylist* playlist,
+                           std::string* error) {
+  if (!load_command_config(line, config, error)) return false;
+  ObjectUri uri;
+  if (!resolve_object_uri(*config, line.positional[0], &uri, error)) return false;
+  if (prefix_of_playlist_key(uri.key).empty()) uri.key += ".m3u8";  // the target's prefix given
+  Failure failure;
+  if (load_stored_playlist(*config, uri, playlist, &failure)) return true;
+  *error = failure.message;
+  return false;
 }
 
 bool read_local_file(const std::string& path, std::string* text, std::string* error) {

@@ -11,6 +11,7 @@
 
 #include "service/core/config.h"
 #include "service/core/uri.h"
+#include "service/playlist/stored_playlist.h"
 #include "service/storage/storage.h"
 
 namespace tws {
@@ -49,6 +50,11 @@ bool parse_command_line(const Args& args, const std::vector<std::string>& value_
 
 // The config named by --config, else ./data/tws.conf (created on first use).
 bool load_command_config(const CommandLine& line, Config* config, std::string* error);
+
+// The config, then the stored playlist named by the first positional argument (a .m3u8 URI,
+// or a target's prefix). False with a one-line reason.
+bool load_command_playlist(const CommandLine& line, Config* config, StoredPlaylist* playlist,
+                           std::string* error);
 
 // Reads a whole local file (the request body).
 bool read_local_file(const std::string& path, std::string* text, std::string* error);

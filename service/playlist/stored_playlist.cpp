@@ -65,4 +65,22 @@ bool check_unchanged(Storage* storage, const std::string& key, const std::string
   return true;
 }
 
+bool open_playlist_source(const Config& config, const StoredPlaylist& playlist,
+                          std::string* location, std::unique_ptr<Storage>* out, Failure* failure) {
+  const PlaylistRecord& rec = playlist.record;
+  ObjectUri source;
+  std::string error;
+  if (!parse_object_uri(rec.source_uri, &source, &error))
+    return set_failure(failure, ErrorCode::kInvalidURI, "the record's source: " + error);
+  auto source_storage = open_bucket(config, source.bucket, failure);
+  auto output = open_bucket(config, playlist.uri.bucket, failure);
+  if (!source_storage || !output) return false;
+  if (!check_unchanged(source_storage.get(), source.key, rec.source_uri, rec.source_size,
+                       rec.source_identity, "source", failure))
+    return false;
+  *location = source_storage->source_location(source.key);
+  *out = std::move(output);
+  return true;
+}
+
 }  // namespace tws

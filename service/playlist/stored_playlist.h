@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "pipelines/plan.h"
@@ -36,5 +37,10 @@ bool parse_stored_playlist(const ObjectUri& uri, const std::string& text, Stored
 bool check_unchanged(Storage* storage, const std::string& key, const std::string& uri_text,
                      uint64_t size, const std::string& identity, const std::string& what,
                      Failure* failure);
+
+// What making anything of `playlist` starts from: the source's location for rangesrc, checked
+// unchanged (check_unchanged), and the storage of the playlist's bucket (its outputs go there).
+bool open_playlist_source(const Config& config, const StoredPlaylist& playlist,
+                          std::string* location, std::unique_ptr<Storage>* out, Failure* failure);
 
 }  // namespace tws

@@ -17,18 +17,8 @@ namespace tws {
 bool prepare_segment_job(const Config& config, const StoredPlaylist& playlist, int first, int last,
                          SegmentJob* job, std::unique_ptr<Storage>* out_storage, Failure* failure) {
   const PlaylistRecord& rec = playlist.record;
-  ObjectUri source;
-  std::string error;
-  if (!parse_object_uri(rec.source_uri, &source, &error))
-    return set_failure(failure, ErrorCode::kInvalidURI, "the record's source: " + error);
-  auto source_storage = open_bucket(config, source.bucket, failure);
-  auto out = open_bucket(config, playlist.uri.bucket, failure);
-  if (!source_storage || !out) return false;
-  if (!check_unchanged(source_storage.get(), source.key, rec.source_uri, rec.source_size,
-                       rec.source_identity, "source", failure))
-    return false;
-
-  job->source = source_storage->source_location(source.key);
+  std::unique_ptr<Storage> out;
+  if (!open_playlist_source(config, playlist, &job->source, &out, failure)) return false;
   job->source_start = rec.source_start;
   job->has_video = rec.has_video;
   job->video = rec.video;

@@ -85,19 +85,9 @@ bool make_storyboard_files(const Config& config, const StoredPlaylist& playlist,
   if (!has_storyboard(rec) || playlist.plan.segments.empty())
     return set_failure(failure, ErrorCode::kNotFound,
                        playlist.uri.to_string() + " has no video: no storyboard");
-  ObjectUri source;
-  std::string error;
-  if (!parse_object_uri(rec.source_uri, &source, &error))
-    return set_failure(failure, ErrorCode::kInvalidURI, "the record's source: " + error);
-  auto source_storage = open_bucket(config, source.bucket, failure);
-  auto out = open_bucket(config, playlist.uri.bucket, failure);
-  if (!source_storage || !out) return false;
-  if (!check_unchanged(source_storage.get(), source.key, rec.source_uri, rec.source_size,
-                       rec.source_identity, "source", failure))
-    return false;
-
   StoryboardRequest request;
-  request.source = source_storage->source_location(source.key);
+  std::unique_ptr<Storage> out;
+  if (!open_playlist_source(config, playlist, &request.source, &out, failure)) return false;
   request.source_start_ns = int64_t(rec.source_start * 1e9 + 0.5);
   request.duration_ns = int64_t(playlist.plan.segments.back().end_ns);
   request.tile_width = kTileWidth;
@@ -106,6 +96,7 @@ bool make_storyboard_files(const Config& config, const StoredPlaylist& playlist,
   request.rows = kRows;
   request.timeout_ns = int64_t(std::max(60.0, double(config.stall_timeout) * 4)) * kSecond;
   Storyboard board;
+  std::string error;
   if (!make_storyboard_isolated(request, &board, &error))
     return set_failure(failure, ErrorCode::kTranscodeFailed, "storyboard: " + error);
 
