@@ -54,8 +54,11 @@ class JobState {
     return end <= last_ ? std::optional<int>(end) : std::nullopt;
   }
   Phase phase() const {
-    if (!making_) return end_.load() <= first_ ? Phase::kStopping : Phase::kStarting;
-    return end_.load() <= *making_ ? Phase::kStopping : Phase::kMaking;
+    // The segment in progress, else the first: where the job stands (value_or, not *making_,
+    // which GCC's -Wmaybe-uninitialized misreads under the sanitizers).
+    const int at = making_.value_or(first_);
+    if (end_.load() <= at) return Phase::kStopping;
+    return making_.has_value() ? Phase::kMaking : Phase::kStarting;
   }
   bool stopping() const { return phase() == Phase::kStopping; }
 
