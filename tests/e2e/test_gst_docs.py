@@ -35,6 +35,7 @@ import threading
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 import check  # noqa: E402
+import gstenv  # noqa: E402
 from harness import Runner  # noqa: E402
 from s3server import ACCESS_KEY, SECRET_KEY, S3Server  # noqa: E402
 
@@ -185,7 +186,7 @@ class PlainServer:
 
 def run_line(text):
     words = shlex.split(text)
-    env = dict(os.environ)
+    env = gstenv.launch_env()
     while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
         k, v = words.pop(0).split("=", 1)
         env[k + "_1_0" if k == "GST_PLUGIN_PATH" else k] = v.replace("build/gst", os.path.join(BUILD, "gst"))
@@ -275,7 +276,8 @@ def run_line(text):
 
 def run_example(command, src):
     with tempfile.TemporaryDirectory(prefix="tws-example-") as out:
-        r = subprocess.run(command + [src, out], capture_output=True, text=True, timeout=TIMEOUT)
+        r = subprocess.run(command + [src, out], capture_output=True, text=True, timeout=TIMEOUT,
+                           env=gstenv.launch_env())
         if r.returncode != 0:
             return [f"exit {r.returncode}: {(r.stdout + r.stderr)[-500:]}"]
         printed = [l for l in r.stdout.splitlines() if l.startswith("segment ")]

@@ -38,6 +38,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 import check  # noqa: E402
+import gstenv  # noqa: E402
 from harness import Runner  # noqa: E402
 from s3server import ACCESS_KEY, SECRET_KEY, S3Server  # noqa: E402
 
@@ -70,6 +71,7 @@ def make_source(path, duration, gop, rate=25, size="320x240"):
 def launch(line, timeout=TIMEOUT):
     """Runs gst-launch-1.0 -e on `line`; (exit status, stdout + stderr)."""
     r = subprocess.run([GST_LAUNCH, "-e"] + line.split(), capture_output=True, text=True,
+                       env=gstenv.launch_env(),
                        timeout=timeout)
     return r.returncode, r.stdout + r.stderr
 
@@ -256,7 +258,8 @@ LIVE = ("videotestsrc is-live=true ! video/x-raw,framerate=25/1,width=160,height
 
 def run_live(line, until, deadline=60):
     """gst-launch -e on a live `line` until until() is true (polled), then SIGINT: EOS."""
-    proc = subprocess.Popen([GST_LAUNCH, "-e"] + line.split(), stdout=subprocess.PIPE,
+    proc = subprocess.Popen([GST_LAUNCH, "-e"] + line.split(), env=gstenv.launch_env(),
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     seen = None
     try:

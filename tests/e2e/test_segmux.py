@@ -16,6 +16,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 import check  # noqa: E402
+import gstenv  # noqa: E402
 from harness import Runner  # noqa: E402
 
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -52,7 +53,7 @@ def short_source(workdir):
 
 def gst_launch(pipeline, cwd):
     """Runs gst-launch-1.0 -m; returns (returncode, segments from the element messages, output)."""
-    env = dict(os.environ)
+    env = gstenv.launch_env()
     res = subprocess.run(["gst-launch-1.0", "-m"] + pipeline.split(), cwd=cwd, env=env,
                          capture_output=True, text=True, timeout=GST_TIMEOUT)
     out = res.stdout + res.stderr

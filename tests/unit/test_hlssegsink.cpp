@@ -24,7 +24,10 @@ std::string read_file(const std::string& path) {
 }
 
 struct TempDir {
-  TempDir() : path(g_dir_make_tmp("tws-hlssegsink-XXXXXX", nullptr)) {}
+  TempDir() {
+    tws::GUnique<gchar> made(g_dir_make_tmp("tws-hlssegsink-XXXXXX", nullptr));
+    path = made.get();
+  }
   ~TempDir() {
     tws::GUnique<gchar> cmd(g_strdup_printf("rm -rf '%s'", path.c_str()));
     (void)!system(cmd.get());
