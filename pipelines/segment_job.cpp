@@ -105,7 +105,7 @@ struct DecodeChain {
 class JobRunner {
  public:
   JobRunner(const SegmentJob& job, const SegmentSink& sink) : job_(job), sink_(sink) {}
-  bool run(std::string* error);
+  bool run(MediaError* error);
   bool stalled() const { return stalled_; }
   int thread_nice() const { return job_.thread_nice; }
 
@@ -120,7 +120,8 @@ class JobRunner {
   void select_streams(DecodeChain* chain, GstStreamCollection* collection);
   GstPadProbeReturn on_output(GstPadProbeInfo* info);
   void fail(const std::string& message);
-  bool wait(std::string* error);
+  void fail(MediaError error);
+  bool wait(MediaError* error);
 
   const SegmentJob& job_;
   const SegmentSink& sink_;
@@ -135,7 +136,7 @@ class JobRunner {
   AudioClock audio_clock_;  // the audio decoder's packets, for the SampleGrid
 
   std::mutex mutex_;  // guards error_
-  std::string error_;
+  MediaError error_;  // the first failure: a bus message's error (domain and code kept) or a reason
   std::atomic<bool> failed_{false};
   std::atomic<bool> encode_done_{false};
   std::atomic<int64_t> progress_{0};   // bumped on every buffer: stall detection
@@ -153,9 +154,11 @@ static void renice_streaming_thread(GstMessage* msg, int nice) {
   if (type == GST_STREAM_STATUS_TYPE_ENTER) setpriority(PRIO_PROCESS, id_t(gettid()), nice);
 }
 
-void JobRunner::fail(const std::string& message) {
+void JobRunner::fail(const std::string& message) { fail(MediaError::reason(message)); }
+
+void JobRunner::fail(MediaError error) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (error_.empty()) error_ = message;
+  if (error_.message.empty()) error_ = std::move(error);
   failed_ = true;
 }
 
@@ -629,7 +632,7 @@ void JobRunner::link_audio(DecodeChain* chain, GstPad* pad) {
     fail("cannot link the audio decoder");
 }
 
-bool JobRunner::wait(std::string* error) {
+bool JobRunner::wait(MediaError* error) {
   GRef<GstBus> encode_bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(encode_.get())));
   auto last_change = std::chrono::steady_clock::now();
   int64_t last_progress = -1;
@@ -642,14 +645,14 @@ bool JobRunner::wait(std::string* error) {
     GRef<GstMessage> msg =
         adopt_ref(gst_bus_timed_pop_filtered(encode_bus.get(), 20 * GST_MSECOND, types));
     if (msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS) break;
-    if (msg) fail(describe_message(msg.get()));
+    if (msg) fail(MediaError::from_message(msg.get()));
     for (auto& chain : chains_) {
       GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(chain->pipeline.get())));
       GRef<GstMessage> dmsg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
       // Errors after a grid is complete (we stopped pulling) do not matter.
       const bool complete =
           chain->type == GST_STREAM_TYPE_VIDEO ? video_grid_->done() : audio_grid_->done();
-      if (dmsg && !complete) fail(describe_message(dmsg.get()));
+      if (dmsg && !complete) fail(MediaError::from_message(dmsg.get()));
     }
     const auto now = std::chrono::steady_clock::now();
     if (progress_ != last_progress || (job_.gate && job_.gate->held())) {
@@ -709,7 +712,7 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
     while (!chain->linked && !failed_ && g_get_monotonic_time() < deadline) {
       GRef<GstMessage> msg =
           adopt_ref(gst_bus_timed_pop_filtered(bus.get(), 5 * GST_MSECOND, GST_MESSAGE_ERROR));
-      if (msg) fail(describe_message(msg.get()));
+      if (msg) fail(MediaError::from_message(msg.get()));
     }
     if (chain->linked || failed_) break;
     if (attempt == kLinkTries) {
@@ -750,21 +753,26 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
   ok = ok && gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
   if (!ok) {
     GRef<GstMessage> msg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
-    fail(msg ? describe_message(msg.get()) : "cannot start decoding the source");
+    fail(msg ? MediaError::from_message(msg.get())
+             : MediaError::reason("cannot start decoding the source"));
   }
   return ok;
 }
 
-bool JobRunner::run(std::string* error) {
+bool JobRunner::run(MediaError* error) {
   if (job_.first < 0 || job_.last < job_.first || job_.last >= int(job_.plan.segments.size())) {
-    *error = "segment range out of the plan";
+    *error = MediaError::reason("segment range out of the plan");
     return false;
   }
   if (!job_.has_video && !job_.has_audio) {
-    *error = "the target has neither video nor audio";
+    *error = MediaError::reason("the target has neither video nor audio");
     return false;
   }
-  if (!build_encode(error)) return false;
+  std::string why;
+  if (!build_encode(&why)) {
+    *error = MediaError::reason(why);
+    return false;
+  }
   const PlannedSegment& first = job_.plan.segments[job_.first];
   const int64_t clip = int64_t(job_.source_start * GST_SECOND + 0.5);
   if (job_.has_video) {
@@ -782,18 +790,22 @@ bool JobRunner::run(std::string* error) {
                                      job_.audio.sample_rate));
     chains_.push_back(std::move(chain));
   }
-  for (auto& chain : chains_)
-    if (!build_decode(chain.get(), error)) return false;
+  for (auto& chain : chains_) {
+    if (!build_decode(chain.get(), &why)) {
+      *error = MediaError::reason(why);
+      return false;
+    }
+  }
 
   if (gst_element_set_state(encode_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    *error = "cannot start the encoder";
+    *error = MediaError::reason("cannot start the encoder");
     return false;
   }
   bool ok = true;
   for (auto& chain : chains_) ok = ok && start_decode(chain.get(), false);
   for (auto& chain : chains_) ok = ok && start_decode(chain.get(), true);
   const bool done = ok && wait(error);
-  if (!done && error->empty()) {
+  if (!done && error->message.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     *error = error_;
   }
@@ -808,6 +820,14 @@ bool JobRunner::run(std::string* error) {
 }  // namespace
 
 bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error,
+                     bool* stalled) {
+  MediaError failure;
+  const bool ok = run_segment_job(job, sink, &failure, stalled);
+  if (!ok) *error = failure.message;
+  return ok;
+}
+
+bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError* error,
                      bool* stalled) {
   static std::once_flag debug_once;
   std::call_once(debug_once,

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pipelines/job_gate.h"
+#include "pipelines/media_error.h"
 #include "pipelines/plan.h"
 #include "pipelines/target.h"
 
@@ -62,8 +63,12 @@ struct SegmentSink {
   std::function<void(const SegmentReport& report)> end;
 };
 
-// Blocks until the job is done. Returns false with a one-line reason in *error; *stalled
-// (optional) tells a job torn down for want of progress from other failures.
+// Blocks until the job is done. Returns false with *error: the GStreamer error that ended it
+// (its GError domain and code, the source server's HTTP status) or a reason of tws's own;
+// *stalled (optional) tells a job torn down for want of progress from other failures.
+bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError* error,
+                     bool* stalled = nullptr);
+// The same with the error's one-line message only.
 bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error,
                      bool* stalled = nullptr);
 

@@ -66,12 +66,12 @@ struct Chunk {
   std::vector<uint8_t> held;  // bytes made before the chunks ahead of it were out
   SegmentReport report;
   bool done = false, ok = false, stalled = false;
-  std::string error;
+  MediaError error;
 };
 
 }  // namespace
 
-bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error,
+bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError* error,
                            bool* stalled) {
   const int k = job.first, n = job.chunks;
   const Plan sub = split_plan(job.plan, k, n);
@@ -115,10 +115,14 @@ bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, std::
       return !failed;
     };
     chunk_sink.end = [&](const SegmentReport& r) { report = r; };
-    std::string chunk_error;
+    MediaError chunk_error;
     bool chunk_stalled = false;
     bool ok = run_segment_job(part, chunk_sink, &chunk_error, &chunk_stalled);
-    if (ok && !check_segment(part, report, &chunk_error)) ok = false;
+    std::string why;
+    if (ok && !check_segment(part, report, &why)) {
+      ok = false;
+      chunk_error = MediaError::reason(why);
+    }
     std::lock_guard<std::mutex> lock(mutex);
     Chunk& c = chunks[i];
     c.done = true;
@@ -139,14 +143,17 @@ bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, std::
 
   for (int i = 0; i < n; ++i) {
     if (stalled && chunks[i].stalled) *stalled = true;
-    if (!chunks[i].ok || !chunks[i].error.empty()) {
-      *error = "GOP " + std::to_string(i + 1) + " of " + std::to_string(n) + ": " +
-               (chunks[i].error.empty() ? "failed" : chunks[i].error);
+    if (!chunks[i].ok || !chunks[i].error.message.empty()) {
+      // The chunk's error, its domain and code kept, named by its GOP.
+      *error = chunks[i].error;
+      error->message = "GOP " + std::to_string(i + 1) + " of " + std::to_string(n) + ": " +
+                       (error->message.empty() ? "failed" : error->message);
       return false;
     }
   }
   if (failed || out != n) {
-    *error = join.error().empty() ? "joining the GOPs failed" : "joining the GOPs: " + join.error();
+    *error = MediaError::reason(join.error().empty() ? "joining the GOPs failed"
+                                                     : "joining the GOPs: " + join.error());
     return false;
   }
   SegmentReport report;

@@ -26,7 +26,7 @@ int segment_chunks(const Plan& plan, int k, int cores);
 Plan split_plan(const Plan& plan, int k, int n);
 
 // run_segment_job() for a job of one segment with job.chunks > 1 (run_segment_job calls it).
-bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, std::string* error,
+bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError* error,
                            bool* stalled);
 
 }  // namespace tws

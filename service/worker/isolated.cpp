@@ -271,16 +271,31 @@ bool probe_isolated(const std::string& location, SourceInfo* info, MediaError* e
 
 bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink, std::string* error,
                               bool* stalled) {
+  MediaError failure;
+  const bool ok = run_segment_job_isolated(job, sink, &failure, stalled);
+  if (!ok) *error = failure.message;
+  return ok;
+}
+
+bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink, MediaError* error,
+                              bool* stalled) {
   if (in_process()) return run_segment_job(job, sink, error, stalled);
   Conversation c;
-  if (!c.start(MessageType::kSegmentJob, worker::encode_segment_job(job), job.source, error))
+  std::string why;
+  auto failed = [&](const std::string& reason) {
+    *error = MediaError::reason(reason);
     return false;
+  };
+  if (!c.start(MessageType::kSegmentJob, worker::encode_segment_job(job), job.source, &why)) {
+    *error = c.source_failure().message.empty() ? MediaError::reason(why) : c.source_failure();
+    return false;
+  }
   // The worker tears a stalled job down itself after the stall timeout; this is for a worker
   // that cannot (a deadlock).
   const int deadline = job.stall_timeout + 5;
   for (;;) {
     Message m;
-    if (!c.next(&m, deadline, job.gate.get(), error, stalled)) return false;
+    if (!c.next(&m, deadline, job.gate.get(), &why, stalled)) return failed(why);
     worker::Decoder d(m.payload);
     switch (m.type) {
       case MessageType::kSegmentBegin:
@@ -289,29 +304,39 @@ bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink, st
       case MessageType::kSegmentData: {
         const int index = int(d.u32());
         const std::string bytes = d.rest();
-        if (!sink.data(index, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
-          return c.end("cancelled", error);
+        if (!sink.data(index, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())) {
+          c.end("cancelled", &why);
+          return failed(why);
+        }
         break;
       }
       case MessageType::kSegmentEnd: {
         SegmentReport report;
-        if (!worker::decode_segment_report(m.payload, &report))
-          return c.end("a bad segment report from the media worker", error);
+        if (!worker::decode_segment_report(m.payload, &report)) {
+          c.end("a bad segment report from the media worker", &why);
+          return failed(why);
+        }
         sink.end(report);
         break;
       }
       case MessageType::kJobDone: {
         const bool ok = d.u32() != 0;
         const bool job_stalled = d.u32() != 0;
-        *error = d.str();
+        MediaError reported;
+        if (!d.ok() || !worker::decode_media_error(d.rest(), &reported)) {
+          c.end("a bad job end from the media worker", &why);
+          return failed(why);
+        }
+        if (!ok) *error = reported;
         if (stalled) *stalled = job_stalled;
         c.finish();
         return ok;
       }
       default:
-        return c.end("the media worker answered a segment job with message " +
-                         std::to_string(unsigned(m.type)),
-                     error);
+        c.end("the media worker answered a segment job with message " +
+                  std::to_string(unsigned(m.type)),
+              &why);
+        return failed(why);
     }
   }
 }

@@ -33,6 +33,9 @@ bool probe_isolated(const std::string& location, SourceInfo* info, MediaError* e
 
 // As run_segment_job(); job.gate holds the worker (SIGSTOP) while it is held, and cancelling
 // it or a sink that returns false kills the worker.
+bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink, MediaError* error,
+                              bool* stalled = nullptr);
+// The same with the error's one-line message only.
 bool run_segment_job_isolated(const SegmentJob& job, const SegmentSink& sink, std::string* error,
                               bool* stalled = nullptr);
 

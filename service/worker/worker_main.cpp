@@ -66,12 +66,15 @@ void segment_job(const Message& m) {
   SegmentJob job;
   std::string error;
   std::string source;
-  if (!decode_segment_job(m.payload, &job, &error, &source)) {
+  auto done = [](bool ok, bool stalled, const MediaError& failure) {
     Encoder e;
-    e.u32(0);
-    e.u32(0);
-    e.str("a bad job: " + error);
-    reply(MessageType::kJobDone, e.take());
+    e.u32(ok);
+    e.u32(stalled);
+    std::string payload = e.take() + encode_media_error(failure);
+    reply(MessageType::kJobDone, payload);
+  };
+  if (!decode_segment_job(m.payload, &job, &error, &source)) {
+    done(false, false, MediaError::reason("a bad job: " + error));
     return;
   }
   test_switch(source, "segment");
@@ -93,12 +96,9 @@ void segment_job(const Message& m) {
     reply(MessageType::kSegmentEnd, encode_segment_report(report));
   };
   bool stalled = false;
-  const bool ok = run_segment_job(job, sink, &error, &stalled);
-  Encoder e;
-  e.u32(ok);
-  e.u32(stalled);
-  e.str(error);
-  reply(MessageType::kJobDone, e.take());
+  MediaError failure;
+  const bool ok = run_segment_job(job, sink, &failure, &stalled);
+  done(ok, stalled, failure);
 }
 
 void subtitles(const Message& m) {
