@@ -8,7 +8,6 @@
 
 #include "common/gref.h"
 #include "pipelines/codec_level.h"
-#include "pipelines/media_error.h"
 
 namespace tws {
 
@@ -159,10 +158,6 @@ SegmentReport report_from_structure(const GstStructure* s) {
   r.audio_samples = int64_t(samples);
   r.starts_with_keyframe = key;
   return r;
-}
-
-std::string describe_message(GstMessage* message) {
-  return MediaError::from_message(message).message;
 }
 
 }  // namespace tws

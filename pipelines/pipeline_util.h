@@ -63,8 +63,4 @@ std::string ns_to_seconds(uint64_t ns);
 // The fields of hlssegmux's "hlssegmux-segment-end" event.
 SegmentReport report_from_structure(const GstStructure* s);
 
-// "element: message" of an ERROR/WARNING message, one line (MediaError::from_message() keeps
-// its domain, code and HTTP status too).
-std::string describe_message(GstMessage* message);
-
 }  // namespace tws

@@ -31,16 +31,17 @@ class KeyframeReader {
  public:
   explicit KeyframeReader(const StoryboardRequest& r) : req_(r) {}
 
-  bool run(std::vector<Tile>* tiles, std::string* error);
+  bool run(std::vector<Tile>* tiles, MediaError* error);
 
  private:
   bool build(std::string* error);
   void on_pad(GstPad* pad);
   GstFlowReturn on_sample(GstAppSink* sink);
   bool wait(const std::function<bool()>& done, const char* what);
-  void fail(const std::string& why) {
+  void fail(const std::string& why) { fail(MediaError::reason(why)); }
+  void fail(MediaError error) {
     std::lock_guard lock(mutex_);
-    if (error_.empty()) error_ = why;
+    if (error_.message.empty()) error_ = std::move(error);
     failed_ = true;
   }
 
@@ -51,7 +52,7 @@ class KeyframeReader {
   bool linked_ = false;      // mutex_
   bool failed_ = false;      // mutex_
   bool done_ = false;        // mutex_: past the end of the window
-  std::string error_;        // mutex_
+  MediaError error_;         // mutex_: the first failure
   std::vector<Tile> tiles_;  // mutex_
   int64_t deadline_us_ = 0;
 };
@@ -163,7 +164,7 @@ bool KeyframeReader::wait(const std::function<bool()>& done, const char* what) {
     GRef<GstMessage> msg = adopt_ref(gst_bus_timed_pop_filtered(
         bus.get(), kPollNs, GstMessageType(GST_MESSAGE_ERROR | GST_MESSAGE_EOS)));
     if (msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) {
-      fail(describe_message(msg.get()));
+      fail(MediaError::from_message(msg.get()));
     } else if (msg) {
       std::lock_guard lock(mutex_);
       done_ = true;
@@ -173,9 +174,11 @@ bool KeyframeReader::wait(const std::function<bool()>& done, const char* what) {
   }
 }
 
-bool KeyframeReader::run(std::vector<Tile>* tiles, std::string* error) {
+bool KeyframeReader::run(std::vector<Tile>* tiles, MediaError* error) {
   deadline_us_ = g_get_monotonic_time() + req_.timeout_ns / 1000;
-  bool ok = build(error);
+  std::string why;
+  bool ok = build(&why);
+  if (!ok) fail(why);
   GstElement* pipeline = pipeline_.get();
   if (ok && gst_element_set_state(pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE)
     fail("cannot open the source");
@@ -189,7 +192,7 @@ bool KeyframeReader::run(std::vector<Tile>* tiles, std::string* error) {
   {
     std::lock_guard lock(mutex_);
     if (ok && !linked_ && !failed_) {
-      error_ = "the source has no video stream";
+      error_ = MediaError::reason("the source has no video stream");
       failed_ = true;
     }
     ok = ok && !failed_;
@@ -218,11 +221,11 @@ bool KeyframeReader::run(std::vector<Tile>* tiles, std::string* error) {
   gst_element_set_state(pipeline, GST_STATE_NULL);
   std::lock_guard lock(mutex_);
   if (!ok || failed_) {
-    *error = error_.empty() ? *error : error_;
+    *error = error_;
     return false;
   }
   if (tiles_.empty()) {
-    *error = "no picture in the source's video stream";
+    *error = MediaError::reason("no picture in the source's video stream");
     return false;
   }
   *tiles = std::move(tiles_);
@@ -295,9 +298,16 @@ std::string vtt_time(int64_t ns) {
 }  // namespace
 
 bool make_storyboard(const StoryboardRequest& request, Storyboard* out, std::string* error) {
+  MediaError failure;
+  const bool ok = make_storyboard(request, out, &failure);
+  if (!ok) *error = failure.message;
+  return ok;
+}
+
+bool make_storyboard(const StoryboardRequest& request, Storyboard* out, MediaError* error) {
   if (request.tile_width < 16 || request.tile_width > 1920 || request.columns < 1 ||
       request.rows < 1 || request.duration_ns <= 0 || request.interval_ns <= 0) {
-    *error = "invalid storyboard request";
+    *error = MediaError::reason("invalid storyboard request");
     return false;
   }
   std::vector<Tile> tiles;
@@ -305,7 +315,7 @@ bool make_storyboard(const StoryboardRequest& request, Storyboard* out, std::str
   if (!reader.run(&tiles, error)) return false;
   GstVideoInfo first;
   if (!gst_video_info_from_caps(&first, gst_sample_get_caps(tiles[0].picture.get()))) {
-    *error = "thumbnail caps without a size";
+    *error = MediaError::reason("thumbnail caps without a size");
     return false;
   }
   Storyboard board;
@@ -314,10 +324,12 @@ bool make_storyboard(const StoryboardRequest& request, Storyboard* out, std::str
   const size_t per_sprite = size_t(request.columns) * size_t(request.rows);
   for (size_t first_tile = 0; first_tile < tiles.size(); first_tile += per_sprite) {
     const size_t count = std::min(per_sprite, tiles.size() - first_tile);
-    std::string jpeg;
+    std::string jpeg, why;
     if (!encode_sprite(tiles, first_tile, count, request.columns, board.tile_width,
-                       board.tile_height, &jpeg, error))
+                       board.tile_height, &jpeg, &why)) {
+      *error = MediaError::reason(why);
       return false;
+    }
     const int sprite = int(board.sprites.size());
     for (size_t i = 0; i < count; ++i)
       board.thumbnails.push_back({tiles[first_tile + i].time_ns, sprite,

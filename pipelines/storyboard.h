@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "pipelines/media_error.h"
+
 namespace tws {
 
 struct StoryboardRequest {
@@ -40,7 +42,10 @@ struct Storyboard {
   std::vector<std::string> sprites;   // JPEG bytes
 };
 
-// False with a one-line reason (no video stream, unreadable source, timeout).
+// False with *error: the GStreamer error that ended it, or a reason (no video stream, a
+// timeout).
+bool make_storyboard(const StoryboardRequest& request, Storyboard* out, MediaError* error);
+// The same with the error's one-line message only.
 bool make_storyboard(const StoryboardRequest& request, Storyboard* out, std::string* error);
 
 // The WebVTT storyboard: one cue per thumbnail, from its time (0 for the first) to the next

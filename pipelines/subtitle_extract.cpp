@@ -44,7 +44,7 @@ class Extractor {
   explicit Extractor(const SubtitleWindow& window)
       : window_(window), source_start_ns_(int64_t(window.source_start * GST_SECOND + 0.5)) {}
   ~Extractor();
-  bool run(std::vector<Cue>* cues, std::string* error);
+  bool run(std::vector<Cue>* cues, MediaError* error);
 
  private:
   bool build(std::string* error);
@@ -52,9 +52,10 @@ class Extractor {
   bool wanted(GstPad* pad);
   void on_parsed_pad(GstPad* pad);
   GstFlowReturn on_sample(GstAppSink* sink);
-  void fail(const std::string& message);
+  void fail(const std::string& message) { fail(MediaError::reason(message)); }
+  void fail(MediaError error);
   // Pops bus errors until `done` holds, the chain fails or the deadline passes.
-  bool wait(const std::function<bool()>& done, const char* what, std::string* error);
+  bool wait(const std::function<bool()>& done, const char* what, MediaError* error);
   std::vector<Cue> cues() const;
 
   const SubtitleWindow& window_;
@@ -69,7 +70,7 @@ class Extractor {
   std::atomic<bool> eos_{false};
   std::atomic<bool> failed_{false};
   std::mutex mutex_;  // guards error_ and raw_
-  std::string error_;
+  MediaError error_;  // the first failure
   std::vector<RawCue> raw_;
 };
 
@@ -81,9 +82,9 @@ Extractor::~Extractor() {
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
 }
 
-void Extractor::fail(const std::string& message) {
+void Extractor::fail(MediaError error) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (error_.empty()) error_ = message;
+  if (error_.message.empty()) error_ = std::move(error);
   failed_ = true;
 }
 
@@ -249,13 +250,13 @@ GstFlowReturn Extractor::on_sample(GstAppSink* appsink) {
   return GST_FLOW_OK;
 }
 
-bool Extractor::wait(const std::function<bool()>& done, const char* what, std::string* error) {
+bool Extractor::wait(const std::function<bool()>& done, const char* what, MediaError* error) {
   GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
   while (!failed_ && !done()) {
     GRef<GstMessage> msg =
         adopt_ref(gst_bus_timed_pop_filtered(bus.get(), kPollNs, GST_MESSAGE_ERROR));
     if (msg)
-      fail(describe_message(msg.get()));
+      fail(MediaError::from_message(msg.get()));
     else if (g_get_monotonic_time() > deadline_)
       fail(std::string("timed out ") + what);
   }
@@ -298,17 +299,22 @@ std::vector<Cue> Extractor::cues() const {
   return out;
 }
 
-bool Extractor::run(std::vector<Cue>* cues, std::string* error) {
+bool Extractor::run(std::vector<Cue>* cues, MediaError* error) {
   if (window_.end_ns <= window_.start_ns || window_.stream < 0) {
-    *error = "empty subtitle window or negative stream index";
+    *error = MediaError::reason("empty subtitle window or negative stream index");
     return false;
   }
-  if (!build(error)) return false;
+  std::string why;
+  if (!build(&why)) {
+    *error = MediaError::reason(why);
+    return false;
+  }
   GstElement* pipeline = pipeline_.get();
   if (gst_element_set_state(pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
     GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
     GRef<GstMessage> msg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
-    *error = msg ? describe_message(msg.get()) : "cannot open the source";
+    *error =
+        msg ? MediaError::from_message(msg.get()) : MediaError::reason("cannot open the source");
     return false;
   }
   // A seek needs the appsink linked and prerolled (a first cue, or the gap the demuxer sends
@@ -318,7 +324,8 @@ bool Extractor::run(std::vector<Cue>* cues, std::string* error) {
     if (ret == GST_STATE_CHANGE_FAILURE) {
       GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(pipeline)));
       GRef<GstMessage> msg = adopt_ref(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
-      fail(msg ? describe_message(msg.get()) : "cannot read the source");
+      fail(msg ? MediaError::from_message(msg.get())
+               : MediaError::reason("cannot read the source"));
     }
     return linked_ && ret == GST_STATE_CHANGE_SUCCESS;
   };
@@ -353,6 +360,14 @@ bool Extractor::run(std::vector<Cue>* cues, std::string* error) {
 
 bool extract_subtitle_cues(const SubtitleWindow& window, std::vector<Cue>* cues,
                            std::string* error) {
+  MediaError failure;
+  const bool ok = extract_subtitle_cues(window, cues, &failure);
+  if (!ok) *error = failure.message;
+  return ok;
+}
+
+bool extract_subtitle_cues(const SubtitleWindow& window, std::vector<Cue>* cues,
+                           MediaError* error) {
   static std::once_flag debug_once;
   std::call_once(debug_once, [] {
     GST_DEBUG_CATEGORY_INIT(tws_subs_debug, "twssubs", 0, "tws subtitle extraction");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pipelines/media_error.h"
 #include "pipelines/subtitle_cues.h"
 
 namespace tws {
@@ -28,6 +29,8 @@ constexpr int64_t kSubtitleLookbackNs = 10'000'000'000;
 // source_start; cues before media time 0 are dropped, one across 0 starts at 0). A cue
 // without a duration lasts until the next one, at most 5 s. Blocks until done (bounded by
 // the window: the pipeline stops at end_ns). False with a one-line reason.
+bool extract_subtitle_cues(const SubtitleWindow& window, std::vector<Cue>* cues, MediaError* error);
+// The same with the error's one-line message only.
 bool extract_subtitle_cues(const SubtitleWindow& window, std::vector<Cue>* cues,
                            std::string* error);
 

@@ -104,14 +104,14 @@ void segment_job(const Message& m) {
 void subtitles(const Message& m) {
   SubtitleWindow window;
   std::vector<Cue> cues;
-  std::string error;
   if (!decode_subtitle_window(m.payload, &window)) {
     reply(MessageType::kFailed, encode_media_error(MediaError::reason("a bad subtitle window")));
     return;
   }
   window.source = location_of(m.fd);
-  if (!extract_subtitle_cues(window, &cues, &error))
-    reply(MessageType::kFailed, encode_media_error(MediaError::reason(error)));
+  MediaError failure;
+  if (!extract_subtitle_cues(window, &cues, &failure))
+    reply(MessageType::kFailed, encode_media_error(failure));
   else
     reply(MessageType::kCues, encode_cues(cues));
 }
@@ -124,9 +124,9 @@ void storyboard(const Message& m) {
   }
   request.source = location_of(m.fd);
   Storyboard board;
-  std::string error;
-  if (!make_storyboard(request, &board, &error))
-    reply(MessageType::kFailed, encode_media_error(MediaError::reason(error)));
+  MediaError failure;
+  if (!make_storyboard(request, &board, &failure))
+    reply(MessageType::kFailed, encode_media_error(failure));
   else
     reply(MessageType::kStoryboardMade, encode_storyboard(board));
 }
