@@ -155,11 +155,15 @@ void read_then_answer(ServerContext& ctx, SoupServerMessage* msg, const std::str
 
 // Starts segment 0 of a stored media playlist (read-ahead priority), as its player will ask
 // for it next.
-void expect_first_segment(ServerContext& ctx, const ObjectUri& uri, const std::string& text) {
+void expect_first_segment(ServerContext& ctx, const std::shared_ptr<StoredPlaylist>& playlist) {
+  if (!playlist->record.has_subtitle) ctx.transcoder->expect(playlist, 0);
+}
+
+// The stored media playlist `text` (at `uri`) parsed, or nullptr.
+std::shared_ptr<StoredPlaylist> parsed_playlist(const ObjectUri& uri, const std::string& text) {
   auto playlist = std::make_shared<StoredPlaylist>();
   Failure ignored;
-  if (parse_stored_playlist(uri, text, playlist.get(), &ignored) && !playlist->record.has_subtitle)
-    ctx.transcoder->expect(playlist, 0);
+  return parse_stored_playlist(uri, text, playlist.get(), &ignored) ? playlist : nullptr;
 }
 
 // The first variant of a master playlist: the one a player starts with. False unless its URI
@@ -188,12 +192,9 @@ bool first_variant(const ObjectUri& master, const std::string& text, ObjectUri* 
 // A media playlist with video names its storyboard in a comment line after #EXTM3U (players
 // ignore it; the player page reads it): "#TWS-STORYBOARD:" and the signed reference.
 std::string with_storyboard_line(const std::string& served, const ObjectUri& uri,
-                                 const std::string& stored, const SigningKey& key,
+                                 const StoredPlaylist& playlist, const SigningKey& key,
                                  int64_t expires) {
-  StoredPlaylist playlist;
-  Failure ignored;
-  if (!parse_stored_playlist(uri, stored, &playlist, &ignored) || !has_storyboard(playlist.record))
-    return served;
+  if (!has_storyboard(playlist.record)) return served;
   std::string name = storyboard_vtt_key(playlist.prefix_key, playlist.record.token);
   if (const auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
   const auto first_line = served.find('\n');
@@ -225,10 +226,12 @@ void serve_playlist(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri&
       },
       [server, uri, key, expires, read](SoupServerMessage* msg) {
         if (answer_read_failure(msg, *read, uri, false)) return true;
-        // A player starts at the first segment: start making it while the player reads this.
-        if (!read->master) expect_first_segment(*server, uri, read->text);
         std::string body = signed_playlist_text(read->text, uri, key, expires);
-        if (!read->master) body = with_storyboard_line(body, uri, read->text, key, expires);
+        // A player starts at the first segment: start making it while the player reads this.
+        if (auto media = read->master ? nullptr : parsed_playlist(uri, read->text)) {
+          expect_first_segment(*server, media);
+          body = with_storyboard_line(body, uri, *media, key, expires);
+        }
         soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
                                      "no-cache");
         soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
@@ -630,7 +633,9 @@ void prepare_playback(ServerContext& ctx, const std::string& url) {
         found->ok = found->text.find("#EXT-X-STREAM-INF:") == std::string::npos;
       },
       [server, found] {
-        if (found->ok) expect_first_segment(*server, found->uri, found->text);
+        if (!found->ok) return;
+        if (auto media = parsed_playlist(found->uri, found->text))
+          expect_first_segment(*server, media);
       });
 }
 

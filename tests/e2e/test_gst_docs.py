@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 
 import check  # noqa: E402
 import gstenv  # noqa: E402
+import media  # noqa: E402
 from harness import Runner  # noqa: E402
 from s3server import ACCESS_KEY, SECRET_KEY, S3Server  # noqa: E402
 
@@ -70,9 +71,7 @@ CLIPS = {
 
 
 def clip(name):
-    d = os.path.join(BUILD, "tests", "media")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, "docs-" + name)
+    path = os.path.join(media.cache_dir(), "docs-" + name)
     if not os.path.exists(path):
         subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y"] + CLIPS[name] + [path + ".tmp" +
                        os.path.splitext(name)[1]], check=True, timeout=TIMEOUT)

@@ -38,6 +38,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 import check  # noqa: E402
+import media  # noqa: E402
 import gstenv  # noqa: E402
 from harness import Runner  # noqa: E402
 from s3server import ACCESS_KEY, SECRET_KEY, S3Server  # noqa: E402
@@ -367,8 +368,7 @@ def case_bad_location(src):
 
 def main():
     run = Runner("gst-sink: hlssegsink from gst-launch-1.0")
-    media_dir = os.path.join(os.environ.get("TWS_BUILD_ROOT", "/tmp"), "tests", "media")
-    os.makedirs(media_dir, exist_ok=True)
+    media_dir = media.cache_dir()
     mov = make_source(os.path.join(media_dir, "sink-in.mov"), 9, 50)
     gop3 = make_source(os.path.join(media_dir, "sink-gop3.mov"), 30, 75)
     run.case("local: rangesrc ! decodebin3 ! x264enc/avenc_aac ! hlssegsink, strict check",

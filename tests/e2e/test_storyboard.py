@@ -29,6 +29,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
+import media  # noqa: E402
 import serve  # noqa: E402
 from harness import Runner  # noqa: E402
 from serve import Server  # noqa: E402
@@ -267,8 +268,7 @@ def case_cli(src):
 
 def main():
     run = Runner("storyboard: trick-play thumbnails")
-    media_dir = os.path.join(os.environ.get("TWS_BUILD_ROOT", "/tmp"), "tests", "media")
-    os.makedirs(media_dir, exist_ok=True)
+    media_dir = media.cache_dir()
     src = make_source(os.path.join(media_dir, "storyboard-steps.mp4"))
     run.case("served: named by the playlist, made on first GET, each tile the source's picture",
              case_served, src)
