@@ -54,7 +54,8 @@ FrameGrid::FrameGrid(const SegmentJob& job, GstElement* appsrc)
       next_(job.plan.segments[job.first].first_frame),
       end_(job.plan.segments[job.last].end_frame),
       source_start_ns_(int64_t(job.source_start * GST_SECOND + 0.5)),
-      appsrc_(appsrc) {
+      appsrc_(appsrc),
+      still_(job.draft) {
   for (int k = job.first + 1; k <= job.last; ++k)
     key_pts_.insert(frames_to_ns(job.plan.segments[k].first_frame, rate_));
   GRef<GstPad> pad = adopt_ref(gst_element_get_static_pad(appsrc, "src"));
@@ -94,6 +95,13 @@ bool FrameGrid::push(GstSample* sample) {
   int64_t t = 0;
   if (!media_time(sample, source_start_ns_, &t)) return true;
   GstBuffer* frame = gst_sample_get_buffer(sample);
+  if (still_) {
+    // The first frame at or after the grid's start (within half a frame) is the picture.
+    held_ = add_ref(frame);
+    if (t + int64_t(frames_to_ns(1, rate_) / 2) < int64_t(frames_to_ns(next_, rate_))) return true;
+    finish();
+    return false;
+  }
   // Output frame f shows the latest decoded frame at or before its slot time plus half a
   // frame: a frame past that closes the slot with the frame held before it.
   while (!done()) {

@@ -45,6 +45,7 @@ class FrameGrid {
   GstElement* appsrc_;
   GRef<GstBuffer> held_;  // latest decoded frame not yet past its slot
   bool ended_ = false;
+  bool still_ = false;          // a draft: the first frame decoded fills the whole grid
   std::set<uint64_t> key_pts_;  // PTS of frames that start a segment (after the first)
   friend GstPadProbeReturn force_key_units(GstPad*, GstPadProbeInfo*, gpointer);
 };

@@ -64,8 +64,15 @@ static void set_vbv_buffer(GstElement* x264enc, int64_t buffer_bits, int64_t pea
   g_object_set(x264enc, "vbv-buf-capacity", guint(ms), nullptr);
 }
 
-GRef<GstElement> make_video_encoder(const VideoTarget& v, const Plan& plan, EncoderMode mode,
+GRef<GstElement> make_video_encoder(const VideoTarget& target, const Plan& plan, EncoderMode mode,
                                     std::string* error) {
+  // A draft: a quantizer 12 higher (about a quarter of the bits) or a quarter of the bitrate.
+  constexpr int kDraftQuantizer = 12;
+  VideoTarget v = target;
+  if (mode == EncoderMode::kDraft) {
+    if (v.bitrate > 0) v.bitrate = std::max(64000, v.bitrate / 4);
+    v.crf = std::min(51, (v.crf < 0 ? (v.codec == "h265" ? 28 : 23) : v.crf) + kDraftQuantizer);
+  }
   const bool h265 = v.codec == "h265";
   GRef<GstElement> owned = make_element(h265 ? "x265enc" : "x264enc", nullptr, error);
   if (!owned) return owned;
@@ -110,6 +117,9 @@ GRef<GstElement> make_video_encoder(const VideoTarget& v, const Plan& plan, Enco
     if (mode == EncoderMode::kQuickStart) add("rc-lookahead=3:sliced-threads=1");
     if (mode == EncoderMode::kQuickStart && searches) add("me=dia:subme=1");
     if (mode == EncoderMode::kWaited && searches) add("rc-lookahead=5:me=dia:subme=1");
+    if (mode == EncoderMode::kDraft)
+      add("rc-lookahead=0:me=dia:subme=0:partitions=none:trellis=0:mbtree=0:aq-mode=0:b-adapt=0:"
+          "scenecut=0:nf=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   } else {
     if (v.bitrate > 0)
@@ -120,6 +130,7 @@ GRef<GstElement> make_video_encoder(const VideoTarget& v, const Plan& plan, Enco
     if (buffer_bits > 0) add("vbv-bufsize=" + std::to_string(buffer_bits / 1000));
     if (v.bframes >= 0) add("bframes=" + std::to_string(v.bframes));
     if (v.refs >= 1) add("ref=" + std::to_string(v.refs));
+    if (mode == EncoderMode::kDraft) add("rc-lookahead=0:me=dia:subme=0");
     add("repeat-headers=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   }

@@ -44,11 +44,17 @@ enum class EncoderMode {
   // looks ahead 5 frames and searches motion with the diamond at subpel level 1. On a 1080p
   // to 720p veryfast CRF 23 segment: 31 % less time, 7 % more bytes, PSNR 0.2 dB lower.
   kWaited,
+  // A seek hint's draft (segment_job.h SegmentJob::draft): the preset's headers (profile,
+  // CABAC, 8x8 transform, references, B-frames, weighted prediction: the draft and the rest
+  // of its segment decode as one stream), with no look-ahead, the diamond at full-pel, no
+  // partitions or trellis, and a quantizer 12 higher (a quarter of the bitrate in ABR).
+  kDraft,
 };
 
 // x264enc / x265enc set up from the target (CRF or bitrate, VBV, B-frames, refs, preset),
 // with the GOP left open until the next forced IDR at a segment boundary. The modes change
-// x264's settings only (x265 encodes every segment alike).
+// x264's settings only (x265 encodes every segment alike but a draft, which takes the
+// higher quantizer and the faster search too).
 GRef<GstElement> make_video_encoder(const VideoTarget& video, const Plan& plan, EncoderMode mode,
                                     std::string* error);
 

@@ -97,6 +97,9 @@ void watch_audio_decoder(GstElement* decoder, AudioClock* clock) {
 struct DecodeChain {
   GstStreamType type = GST_STREAM_TYPE_UNKNOWN;
   int64_t seek_ns = 0;
+  // Seek to the keyframe at or before seek_ns and decode from there (a draft), rather than
+  // accurately to seek_ns.
+  bool to_keyframe = false;
   GRef<GstElement> pipeline, decodebin;
   std::atomic<bool> linked{false};  // the branch to the appsink exists (set on a streaming thread)
   class JobRunner* runner = nullptr;
@@ -218,9 +221,11 @@ bool JobRunner::build_encode(std::string* error) {
   if (job_.has_video) {
     video_src_ = make_element("appsrc", "video_src", error);
     if (!video_src_) return false;
-    const EncoderMode mode = job_.first < quick_start_segments(job_.plan) ? EncoderMode::kQuickStart
-                             : job_.waited                                ? EncoderMode::kWaited
-                                                                          : EncoderMode::kNormal;
+    const EncoderMode mode = job_.draft ? EncoderMode::kDraft
+                             : job_.first < quick_start_segments(job_.plan)
+                                 ? EncoderMode::kQuickStart
+                             : job_.waited ? EncoderMode::kWaited
+                                           : EncoderMode::kNormal;
     GRef<GstElement> owned_enc = make_video_encoder(job_.video, job_.plan, mode, error);
     GstElement* enc = owned_enc.get();
     if (!enc) return false;
@@ -740,9 +745,11 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
   // its start: the grids drop what comes before the segment, so the result is the same, only
   // slower. In a pipeline of its own: a demuxer that refuses a seek may have left this one
   // flushing for good (rmdemux 1.22 sends flush-start and, failing, no flush-stop).
-  if (ok && !gst_element_seek_simple(pipeline, GST_FORMAT_TIME,
-                                     GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
-                                     chain->seek_ns)) {
+  const GstSeekFlags flags =
+      chain->to_keyframe
+          ? GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE)
+          : GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE);
+  if (ok && !gst_element_seek_simple(pipeline, GST_FORMAT_TIME, flags, chain->seek_ns)) {
     GST_WARNING("seek to %" GST_TIME_FORMAT " failed: decoding from the start",
                 GST_TIME_ARGS(chain->seek_ns));
     chain->seek_ns = 0;
@@ -779,6 +786,13 @@ bool JobRunner::run(MediaError* error) {
     auto chain = std::make_unique<DecodeChain>();
     chain->type = GST_STREAM_TYPE_VIDEO;
     chain->seek_ns = clip + int64_t(frames_to_ns(first.first_frame, job_.plan.input.frame_rate));
+    if (job_.draft) {
+      // The keyframe at or before the last frame: the frame grid repeats its picture back to
+      // the first frame (FrameGrid pads the start with the first frame decoded).
+      const int64_t last_frame = job_.plan.segments[job_.last].end_frame - 1;
+      chain->seek_ns = clip + int64_t(frames_to_ns(last_frame, job_.plan.input.frame_rate));
+      chain->to_keyframe = true;
+    }
     chains_.push_back(std::move(chain));
   }
   if (job_.has_audio) {
@@ -832,7 +846,8 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError*
   static std::once_flag debug_once;
   std::call_once(debug_once,
                  [] { GST_DEBUG_CATEGORY_INIT(tws_job_debug, "twsjob", 0, "tws segment jobs"); });
-  if (job.chunks > 1 && job.first == job.last && job.has_video)
+  if (job.first == job.last && job.has_video &&
+      (job.chunks > 1 || (job.waited && hint_cut_frame(job.plan, job.first, job.hint) > 0)))
     return run_split_segment_job(job, sink, error, stalled);
   // The quick-start segments, and the segment a client waits for, are encoded with other x264
   // settings: a run that goes past them is two pipelines, one after the other.
@@ -853,6 +868,11 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError*
     head.last = split - 1;
     rest.first = split;
     rest.waited = false;  // the client waits for the head's first segment
+    rest.hint = -1;
+    // A waited-for head with a seek hint is made as its draft and the rest.
+    if (head.first == head.last && head.waited &&
+        hint_cut_frame(head.plan, head.first, head.hint) > 0)
+      return run_split_segment_job(head, sink, error, stalled) && run(rest);
     return run(head) && run(rest);
   }
   return run(job);

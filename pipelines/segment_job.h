@@ -29,6 +29,16 @@ struct SegmentJob {
   // A client waits for segment `first`: it is encoded with faster settings
   // (EncoderMode::kWaited), the rest of the run as usual.
   bool waited = false;
+  // Where the client waiting for segment `first` starts watching, in seconds on the target's
+  // timeline (a seek's target: the segment request's `t`), or < 0 for none. A hint inside a
+  // job of one video segment, far enough past its start (segment_split.h hint_cut_frame()),
+  // makes the segment as two GOPs in parallel: a draft of the frames before the hint and the
+  // rest from the hint on, at the waited-for quality.
+  double hint = -1;
+  // The frames are a draft (a seek hint's pre-roll, never shown to the viewer who sent it):
+  // decoded from the source keyframe at or before the job's last frame, the frames before
+  // that keyframe repeating its picture, encoded with EncoderMode::kDraft.
+  bool draft = false;
   // Optional: the job waits here while it is held (a held job is not "stalled").
   std::shared_ptr<JobGate> gate;
   // Seconds without a buffer moving anywhere in the job before it is torn down as stalled.

@@ -24,19 +24,27 @@ int segment_chunks(const Plan& plan, int k, int cores) {
 
 Plan split_plan(const Plan& plan, int k, int n) {
   const PlannedSegment& s = plan.segments[k];
+  const int64_t frames = s.end_frame - s.first_frame;
+  std::vector<int64_t> cuts;
+  for (int i = 1; i < n; ++i) cuts.push_back(s.first_frame + frames * i / n);
+  return split_plan_at(plan, k, cuts);
+}
+
+Plan split_plan_at(const Plan& plan, int k, const std::vector<int64_t>& cuts) {
+  const PlannedSegment& s = plan.segments[k];
   const Rate r = plan.input.frame_rate;
+  const int n = int(cuts.size()) + 1;
   Plan sub;
   sub.input = plan.input;
   // The chunks of a quick-start segment are encoded as quick-start segments.
   sub.input.initial_segments.assign(k < quick_start_segments(plan) ? n : 0, s.extinf / n);
-  const int64_t frames = s.end_frame - s.first_frame;
   int64_t sample = s.first_sample;
   double longest = 0;
   for (int i = 0; i < n; ++i) {
     PlannedSegment c;
     c.index = i;
-    c.first_frame = s.first_frame + frames * i / n;
-    c.end_frame = s.first_frame + frames * (i + 1) / n;
+    c.first_frame = i == 0 ? s.first_frame : cuts[i - 1];
+    c.end_frame = i == n - 1 ? s.end_frame : cuts[i];
     PlannedSegment next;
     next.first_frame = c.end_frame;
     if (plan.has_audio()) {
@@ -60,6 +68,18 @@ Plan split_plan(const Plan& plan, int k, int n) {
   return sub;
 }
 
+int64_t hint_cut_frame(const Plan& plan, int k, double hint) {
+  if (!plan.has_video() || k < quick_start_segments(plan) || k >= int(plan.segments.size()) ||
+      !(hint >= 0) || !std::isfinite(hint))
+    return 0;
+  const PlannedSegment& s = plan.segments[k];
+  const Rate r = plan.input.frame_rate;
+  const int64_t frame = int64_t(std::floor(hint * r.num / r.den + 1e-6));
+  const int64_t min_draft = int64_t(std::ceil(kMinDraftSeconds * r.num / r.den));
+  if (frame - s.first_frame < min_draft || frame >= s.end_frame) return 0;
+  return frame;
+}
+
 namespace {
 
 struct Chunk {
@@ -73,8 +93,11 @@ struct Chunk {
 
 bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError* error,
                            bool* stalled) {
-  const int k = job.first, n = job.chunks;
-  const Plan sub = split_plan(job.plan, k, n);
+  const int k = job.first;
+  // A hint cuts the segment into its draft and the rest; otherwise job.chunks GOPs.
+  const int64_t cut = job.waited ? hint_cut_frame(job.plan, k, job.hint) : 0;
+  const int n = cut > 0 ? 2 : job.chunks;
+  const Plan sub = cut > 0 ? split_plan_at(job.plan, k, {cut}) : split_plan(job.plan, k, n);
   std::vector<Chunk> chunks(n);
   std::mutex mutex;  // guards chunks, out, failed and the join
   int out = 0;       // the chunk whose bytes go out as they are made
@@ -101,6 +124,8 @@ bool run_split_segment_job(const SegmentJob& job, const SegmentSink& sink, Media
     part.plan = sub;
     part.first = part.last = i;
     part.chunks = 1;
+    part.hint = -1;
+    part.draft = cut > 0 && i == 0;
     SegmentReport report;
     SegmentSink chunk_sink;
     chunk_sink.begin = [](int) {};

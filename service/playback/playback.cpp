@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 
@@ -27,6 +28,7 @@ namespace {
 
 struct QueryParams {
   std::string expires, key_id, signature;
+  std::string seek;  // t: a segment request's seek hint (seconds on the playlist's timeline)
 };
 
 QueryParams parse_query(const char* query) {
@@ -41,6 +43,7 @@ QueryParams parse_query(const char* query) {
   q.expires = get("Expires");
   q.key_id = get("KeyId");
   q.signature = get("Signature");
+  q.seek = get("t");
   return q;
 }
 
@@ -289,7 +292,20 @@ void read_segment(const Config& config, const ObjectUri& uri, bool stat_only,
   read->playlist = segment_playlist(config, uri, &read->index, &read->failure);
 }
 
-void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri) {
+// A segment request's seek hint `t`: seconds, a plain non-negative decimal number. -1 when
+// absent; false when malformed.
+bool parse_seek_hint(const std::string& text, double* hint) {
+  *hint = -1;
+  if (text.empty()) return true;
+  if (text.size() > 32 || text.find_first_not_of("0123456789.") != std::string::npos) return false;
+  char* end = nullptr;
+  const double t = g_ascii_strtod(text.c_str(), &end);
+  if (!end || *end || !std::isfinite(t) || t > 1e7) return false;
+  *hint = t;
+  return true;
+}
+
+void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri, double hint) {
   const bool head = std::string(soup_server_message_get_method(msg)) == "HEAD";
   // A cluster node's read-ahead (Transcoder::read_ahead, [server] warmup-url): answered at
   // once without a body; a missing segment is queued here at read-ahead priority.
@@ -303,7 +319,7 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
       [config, uri, head, warmup, read] {
         read_segment(*config, uri, warmup, !head && !warmup, read.get());
       },
-      [server, uri, head, warmup, read](SoupServerMessage* msg) {
+      [server, uri, head, warmup, read, hint](SoupServerMessage* msg) {
         if (answer_read_failure(msg, *read, uri, true)) return true;
         Transcoder& transcoder = *server->transcoder;
         if (read->status == StorageStatus::kOk) {
@@ -311,7 +327,10 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
             soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
             return true;
           }
-          send_object(msg, read->data.get(), read->stat, "video/mp2t", kImmutable);
+          // A draft (made for a seek hint) is replaced by its remake: caches ask again.
+          const bool draft = read->playlist && transcoder.draft(*read->playlist, read->index);
+          send_object(msg, read->data.get(), read->stat, "video/mp2t",
+                      draft ? kRevalidate : kImmutable);
           if (!head) Metrics::global().segment_served_from_storage();
           if (read->playlist) transcoder.note_stored(*read->playlist, read->index, true);
           if (read->playlist && !head) transcoder.read_ahead(read->playlist, read->index);
@@ -333,7 +352,7 @@ void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& 
           soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
           return true;
         }
-        if (!SegmentStream::start(msg, &transcoder, read->playlist, read->index)) {
+        if (!SegmentStream::start(msg, &transcoder, read->playlist, read->index, hint)) {
           send_error(msg, ErrorCode::kServiceUnavailable, "too many transcodes waiting; retry");
           return true;
         }
@@ -581,7 +600,13 @@ void handle_playback(ServerContext& ctx, SoupServerMessage* msg, const std::stri
   if (g_str_has_suffix(uri.key.c_str(), ".m3u8"))
     return serve_playlist(ctx, msg, uri, *ctx.config.find_key(q.key_id),
                           g_ascii_strtoll(q.expires.c_str(), nullptr, 10));
-  if (g_str_has_suffix(uri.key.c_str(), ".ts")) return serve_segment(ctx, msg, uri);
+  if (g_str_has_suffix(uri.key.c_str(), ".ts")) {
+    double hint = -1;
+    if (!parse_seek_hint(q.seek, &hint))
+      return send_error(msg, ErrorCode::kInvalidArgument,
+                        "t: the seek hint is a number of seconds, such as t=72.4");
+    return serve_segment(ctx, msg, uri, hint);
+  }
   StoryboardName storyboard;
   if (parse_storyboard_key(uri.key, &storyboard))
     return serve_storyboard(ctx, msg, uri, storyboard, *ctx.config.find_key(q.key_id),

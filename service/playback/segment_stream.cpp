@@ -15,10 +15,10 @@ void add_cors_headers(SoupServerMessage* msg) {
 }
 
 bool SegmentStream::start(SoupServerMessage* msg, Transcoder* transcoder,
-                          const Transcoder::PlaylistPtr& playlist, int index) {
+                          const Transcoder::PlaylistPtr& playlist, int index, double hint) {
   auto* stream = new SegmentStream(msg, transcoder, playlist, index);
   soup_server_message_pause(msg);
-  if (!transcoder->watch(playlist, index, stream)) {
+  if (!transcoder->watch(playlist, index, stream, hint)) {
     soup_server_message_unpause(msg);
     delete stream;
     return false;
@@ -52,7 +52,8 @@ void SegmentStream::send_headers() {
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
   soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
   soup_message_headers_replace(h, "Content-Type", "video/mp2t");
-  soup_message_headers_replace(h, "Cache-Control", kImmutable);
+  soup_message_headers_replace(h, "Cache-Control",
+                               transcoder_->draft(*playlist_, index_) ? kRevalidate : kImmutable);
   add_cors_headers(msg);
   soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
 }

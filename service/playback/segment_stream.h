@@ -14,10 +14,11 @@ namespace tws {
 
 class SegmentStream : public FlightClient {
  public:
-  // Pauses `msg` and watches segment `index`; deletes itself when the message finishes.
-  // False (nothing kept, msg untouched): the transcoder is overloaded.
+  // Pauses `msg` and watches segment `index` (with the request's seek hint, or -1); deletes
+  // itself when the message finishes. False (nothing kept, msg untouched): the transcoder is
+  // overloaded.
   static bool start(SoupServerMessage* msg, Transcoder* transcoder,
-                    const Transcoder::PlaylistPtr& playlist, int index);
+                    const Transcoder::PlaylistPtr& playlist, int index, double hint = -1);
 
   void on_data(GBytes* chunk) override;
   void on_complete() override;
@@ -42,5 +43,7 @@ class SegmentStream : public FlightClient {
 // Headers every playback response carries (CORS).
 void add_cors_headers(SoupServerMessage* msg);
 constexpr const char* kImmutable = "public, max-age=31536000, immutable";
+// A draft segment (made for a seek hint, remade soon): caches must ask again (its ETag changes).
+constexpr const char* kRevalidate = "no-cache";
 
 }  // namespace tws

@@ -49,10 +49,15 @@ std::optional<QueueItem> JobQueue::pop() {
   return item;
 }
 
+const QueueItem* JobQueue::peek() const {
+  if (items_.empty()) return nullptr;
+  return &*std::min_element(items_.begin(), items_.end(), before);
+}
+
 std::optional<QueueItem> JobQueue::take_starting_at(const std::string& playlist, int first) {
   auto best = items_.end();
   for (auto it = items_.begin(); it != items_.end(); ++it)
-    if (it->playlist == playlist && it->first == first &&
+    if (it->playlist == playlist && it->first == first && !it->remake &&
         (best == items_.end() || before(*it, *best)))
       best = it;
   if (best == items_.end()) return std::nullopt;

@@ -24,6 +24,10 @@ struct QueueItem {
   int first = 0, last = 0;  // inclusive
   Priority priority = Priority::kPreTranscode;
   uint64_t seq = 0;  // set by push
+  // A waited-for segment: where its client starts watching (a seek hint), or < 0.
+  double hint = -1;
+  // Remakes stored drafts at full quality (the stored segments are replaced, not skipped).
+  bool remake = false;
   int count() const { return last - first + 1; }
 };
 
@@ -34,7 +38,10 @@ class JobQueue {
   // False when the queue is full of items at least as urgent. *dropped: what made room.
   bool push(QueueItem item, std::vector<QueueItem>* dropped = nullptr);
   std::optional<QueueItem> pop();
-  // Removes the item of `playlist` whose range starts at `first` (the most urgent such one).
+  // The item pop() would return, or nullptr.
+  const QueueItem* peek() const;
+  // Removes the item of `playlist` whose range starts at `first` (the most urgent such one),
+  // a remake excepted (it runs alone).
   std::optional<QueueItem> take_starting_at(const std::string& playlist, int first);
   // Whether a queued item of `playlist` includes segment `index`.
   bool covers(const std::string& playlist, int index) const;

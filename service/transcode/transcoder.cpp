@@ -124,7 +124,11 @@ bool Transcoder::stale(const std::string& playlist_id, Priority priority) const 
   return it == last_request_.end() || g_get_monotonic_time() - it->second > kReadAheadIdle;
 }
 
-bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* client) {
+bool Transcoder::draft(const StoredPlaylist& p, int index) const {
+  return drafts_.count(flight_key(p, index)) > 0;
+}
+
+bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* client, double hint) {
   if (shut_down_) return false;
   touch(playlist_id(*playlist));
   // Its request read storage and found it missing.
@@ -136,6 +140,7 @@ bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* cli
     for (const auto& [k, f] : flights_) clients += f->clients();
     if (clients >= kMaxWaitingClients) return false;
     QueueItem item{playlist_id(*playlist), playlist, index, index, Priority::kWaiting};
+    item.hint = hint;
     if (!queue_.push(std::move(item))) return false;
     it = flights_.emplace(key, std::make_unique<Flight>()).first;
   } else if (it->second->running()) {
@@ -146,8 +151,9 @@ bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* cli
       // truncate() drops the job's flights from `index` on that nobody waits for: this one
       // too. A new flight waits for the new job.
       truncate(job, index);
-      if (!queue_.push({playlist_id(*playlist), playlist, index, index, Priority::kWaiting}))
-        return false;
+      QueueItem item{playlist_id(*playlist), playlist, index, index, Priority::kWaiting};
+      item.hint = hint;
+      if (!queue_.push(std::move(item))) return false;
       it = flights_.find(key);
       if (it == flights_.end()) it = flights_.emplace(key, std::make_unique<Flight>()).first;
     }
@@ -304,9 +310,16 @@ void Transcoder::pump() {
         std::any_of(jobs_.begin(), jobs_.end(),
                     [this](const auto& j) { return urgent(*j.second); }))
       break;
+    // A draft is remade when nothing else runs: the CPU goes to what viewers wait for.
+    if (const QueueItem* next = queue_.peek(); next && next->remake && !jobs_.empty()) break;
     std::optional<QueueItem> item = queue_.pop();
     if (!item) break;
     if (stale(item->playlist, item->priority)) continue;
+    if (item->remake) {
+      if (const Flight* f = find_flight(*item->stored, item->first); f && f->running()) continue;
+      launch(*item, item->first, item->first);
+      continue;
+    }
     const StoredPlaylist& p = *item->stored;
     int first = item->first;
     bool unknown = false;
@@ -377,13 +390,22 @@ void Transcoder::launch(const QueueItem& item, int first, int last) {
   job->playlist = item.stored;
   job->playlist_id = item.playlist;
   job->priority = item.priority;
+  job->remake = item.remake;
+  // The segment a client waits for is the run's first (a run's later segments are read-ahead).
+  if (item.priority == Priority::kWaiting && first == item.first &&
+      hint_cut_frame(item.stored->plan, first, item.hint) > 0) {
+    job->hint = item.hint;
+    job->draft = true;
+    drafts_.insert(flight_key(*item.stored, first));
+  }
   for (int i = first; i <= last; ++i) {
     auto& flight = flights_[flight_key(*item.stored, i)];
     if (!flight) flight = std::make_unique<Flight>();
     flight->start(job->id);
   }
-  g_message("transcode %s segments %d..%d (%s)", item.playlist.c_str(), first, last,
-            priority_name(item.priority));
+  g_message("transcode %s segments %d..%d (%s%s)", item.playlist.c_str(), first, last,
+            item.remake ? "remake of a draft" : priority_name(item.priority),
+            job->draft ? ", draft before the seek hint" : "");
   Job* raw = job.get();
   jobs_[job->id] = std::move(job);
   raw->thread = std::thread([this, raw] { work(raw); });
@@ -431,8 +453,10 @@ void Transcoder::truncate(Job* job, int at) {
     }
   }
   // Nobody waits for the rest (those who do were queued above): back at background priority.
-  queue_.push({job->playlist_id, job->playlist, at, owned_last,
-               std::min(job->priority, Priority::kReadAhead)});
+  QueueItem rest{job->playlist_id, job->playlist, at, owned_last,
+                 std::min(job->priority, Priority::kReadAhead)};
+  rest.remake = job->remake;
+  queue_.push(std::move(rest));
 }
 
 // Worker thread ------------------------------------------------------------------------------
@@ -451,6 +475,7 @@ void Transcoder::work(Job* job) {
   }
   segment_job.gate = job->gate;
   segment_job.waited = job->priority == Priority::kWaiting;
+  segment_job.hint = job->hint;
   // A segment a client waits for, on a machine with cores to spare, is made as GOPs in parallel.
   if (segment_job.waited && first == last)
     segment_job.chunks = segment_chunks(segment_job.plan, first, available_cores());
@@ -549,6 +574,15 @@ void Transcoder::handle(Event& e) {
       std::unique_ptr<Flight> done = std::move(it->second);
       flights_.erase(it);
       if (e.ok) note_stored(*job->playlist, e.index, true);
+      if (job->draft && e.ok && e.index == job->state.first()) {
+        job->draft_stored = true;
+        QueueItem remake{job->playlist_id, job->playlist, e.index, e.index,
+                         Priority::kPreTranscode};
+        remake.remake = true;
+        queue_.push(std::move(remake));
+      } else if (e.ok) {
+        drafts_.erase(key);  // made whole (a remake, or made again after its draft was deleted)
+      }
       if (e.ok)
         done->complete();
       else
@@ -566,6 +600,9 @@ void Transcoder::handle(Event& e) {
 void Transcoder::finish_job(uint64_t id, const Failure* failure) {
   std::unique_ptr<Job> job = std::move(jobs_.at(id));
   jobs_.erase(id);
+  // A draft that was not stored is no draft.
+  if (job->draft && !job->draft_stored)
+    drafts_.erase(flight_key(*job->playlist, job->state.first()));
   const Failure ended{ErrorCode::kTranscodeFailed, "the transcode ended before the segment"};
   for (int i = job->state.first(); i <= job->state.owned_last(); ++i) {
     auto it = flights_.find(flight_key(*job->playlist, i));

@@ -47,8 +47,14 @@ class Transcoder {
   using PlaylistPtr = std::shared_ptr<const StoredPlaylist>;
 
   // Attaches a client to segment `index` of `playlist` (which is not in storage): it joins the
-  // segment's flight, or one is queued as waited-for. False: overloaded (503).
-  bool watch(const PlaylistPtr& playlist, int index, FlightClient* client);
+  // segment's flight, or one is queued as waited-for. False: overloaded (503). `hint` (>= 0):
+  // where the client starts watching, in seconds on the playlist's timeline (a seek): a new
+  // flight makes the frames before it as a draft (SegmentJob::hint), stores the segment, and
+  // remakes it at full quality when no other transcode runs, replacing the stored object.
+  bool watch(const PlaylistPtr& playlist, int index, FlightClient* client, double hint = -1);
+  // Whether segment `index` is, or is being made as, a draft that is not remade yet: its
+  // responses must not be cached for long.
+  bool draft(const StoredPlaylist& p, int index) const;
   void unwatch(const PlaylistPtr& playlist, int index, FlightClient* client);
   // Queues segments after `index` (the record's TranscodeAhead) at read-ahead priority. With
   // `[server] warmup-url` it sends each a warm-up GET through the balancer instead. After
@@ -82,6 +88,10 @@ class Transcoder {
     PlaylistPtr playlist;
     std::string playlist_id;
     Priority priority = Priority::kPreTranscode;
+    double hint = -1;    // the seek hint of its one waited-for segment, or < 0
+    bool draft = false;  // it makes its segment with a draft before the hint
+    bool draft_stored = false;
+    bool remake = false;  // it remakes stored drafts
     // Its run [first, last], the segment in progress and the segments it still owns; the
     // phases and their transitions are in job_state.h.
     JobState state;
@@ -143,6 +153,7 @@ class Transcoder {
     int64_t at = 0;  // monotonic us
   };
   std::map<std::string, Known> known_;  // remote segments: flight_key -> what is known
+  std::set<std::string> drafts_;        // flight keys of drafts made or making, not remade yet
   std::set<std::string> checking_;      // flight keys with a storage check running
   // Work that waits for a check's answer: read-ahead and expected segments, and queue items
   // whose segments were unknown when pump() came to them.

@@ -214,6 +214,8 @@ std::string encode_segment_job(const SegmentJob& job) {
   e.u32(job.decode_whole_preroll);
   e.u32(uint32_t(job.thread_nice));
   e.u32(uint32_t(job.chunks));
+  e.f64(job.hint);
+  e.u32(job.draft);
   return e.take();
 }
 
@@ -229,6 +231,8 @@ bool decode_segment_job(const std::string& payload, SegmentJob* job, std::string
   j.decode_whole_preroll = d.u32() != 0;
   j.thread_nice = int(d.u32());
   j.chunks = int(d.u32());
+  j.hint = d.f64();
+  j.draft = d.u32() != 0;
   if (!d.ok()) {
     *error = "a truncated segment job";
     return false;

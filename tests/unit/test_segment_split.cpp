@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <vector>
 
@@ -130,6 +131,41 @@ std::vector<uint8_t> make_part(uint64_t start90k, int frames) {
     w.write_audio(adts.data(), adts.size(), start90k + i * 3600);
   }
   return out;
+}
+
+TEST(SeekHint, CutsAtTheFrameShownAtTheHintWhenTheDraftPays) {
+  // [2, 2] then 10 s segments: segment 3 is 14-24 s, frames 350-600 at 25 fps.
+  const Plan plan = make_test_plan(60, 10, {2, 2});
+  EXPECT_EQ(hint_cut_frame(plan, 3, 20.0), 500);
+  EXPECT_EQ(hint_cut_frame(plan, 3, 20.039), 500);  // the frame shown at 20.039 s
+  EXPECT_EQ(hint_cut_frame(plan, 3, 23.99), 599);   // the last frame: a draft of all but one
+  EXPECT_EQ(hint_cut_frame(plan, 3, 15.0), 375);    // 1 s in: the least that pays
+  EXPECT_EQ(hint_cut_frame(plan, 3, 14.96), 0);     // under 1 s in
+  EXPECT_EQ(hint_cut_frame(plan, 3, 24.0), 0);      // the next segment's
+  EXPECT_EQ(hint_cut_frame(plan, 3, 10.0), 0);      // before the segment
+  EXPECT_EQ(hint_cut_frame(plan, 3, -1), 0);        // none
+  EXPECT_EQ(hint_cut_frame(plan, 3, std::nan("")), 0);
+  EXPECT_EQ(hint_cut_frame(plan, 1, 3.5), 0);  // a quick-start segment (2-4 s)
+  EXPECT_EQ(hint_cut_frame(plan, 99, 20), 0);  // out of the plan
+  const Plan audio_only = make_test_plan(60, 10, {}, false);
+  EXPECT_EQ(hint_cut_frame(audio_only, 1, 15), 0);
+
+  // The draft and the rest: the plan's segment on both grids, cut at the hint's frame.
+  const Plan sub = split_plan_at(plan, 3, {hint_cut_frame(plan, 3, 20.0)});
+  ASSERT_EQ(sub.segments.size(), 2u);
+  EXPECT_EQ(sub.segments[0].first_frame, 350);
+  EXPECT_EQ(sub.segments[0].end_frame, 500);
+  EXPECT_EQ(sub.segments[1].first_frame, 500);
+  EXPECT_EQ(sub.segments[1].end_frame, 600);
+  EXPECT_EQ(sub.segments[0].first_sample, plan.segments[3].first_sample);
+  EXPECT_EQ(sub.segments[1].end_sample, plan.segments[3].end_sample);
+  EXPECT_EQ(sub.segments[0].end_sample, sub.segments[1].first_sample);
+  EXPECT_EQ(sub.segments[0].end_sample % kAacFrame, 0);
+  EXPECT_LE(std::abs(double(sub.segments[0].end_sample) / 44100.0 - 20.0), 512.0 / 44100.0);
+  EXPECT_NEAR(sub.segments[0].extinf, 6.0, 1e-9);
+  EXPECT_NEAR(sub.segments[1].extinf, 4.0, 1e-9);
+  EXPECT_EQ(sub.target_duration, 6);
+  EXPECT_TRUE(sub.input.initial_segments.empty());
 }
 
 TEST(TsJoin, OnePatAndPmtCountersGoOnNoDiscontinuityInside) {
