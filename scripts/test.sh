@@ -30,7 +30,7 @@ if [ "${TWS_SKIP_SANITIZERS:-0}" != 1 ] && [ $# -eq 0 ]; then
   # LeakSanitizer's own tracer now and then dies while it stops the threads at exit ("Tracer
   # caught signal 11 ... LeakSanitizer has encountered a fatal error"): that is no leak
   # found, and the run is repeated once; a leak report fails at once.
-  leak_checked=(unit serve hostile s3 crash storyboard front-door isolation load master)
+  leak_checked=(unit serve hostile s3 crash storyboard seek-hint front-door isolation load master)
   lsan_run() {
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
       LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \

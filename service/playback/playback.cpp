@@ -292,17 +292,15 @@ void read_segment(const Config& config, const ObjectUri& uri, bool stat_only,
   read->playlist = segment_playlist(config, uri, &read->index, &read->failure);
 }
 
-// A segment request's seek hint `t`: seconds, a plain non-negative decimal number. -1 when
-// absent; false when malformed.
-bool parse_seek_hint(const std::string& text, double* hint) {
-  *hint = -1;
-  if (text.empty()) return true;
-  if (text.size() > 32 || text.find_first_not_of("0123456789.") != std::string::npos) return false;
+// A segment request's seek hint `t`: seconds, a plain non-negative decimal number; -1 when
+// absent or anything else (query parameters besides the signature are never an error).
+double seek_hint(const std::string& text) {
+  if (text.empty() || text.size() > 32 ||
+      text.find_first_not_of("0123456789.") != std::string::npos)
+    return -1;
   char* end = nullptr;
   const double t = g_ascii_strtod(text.c_str(), &end);
-  if (!end || *end || !std::isfinite(t) || t > 1e7) return false;
-  *hint = t;
-  return true;
+  return end && !*end && std::isfinite(t) && t <= 1e7 ? t : -1;
 }
 
 void serve_segment(ServerContext& ctx, SoupServerMessage* msg, const ObjectUri& uri, double hint) {
@@ -600,13 +598,8 @@ void handle_playback(ServerContext& ctx, SoupServerMessage* msg, const std::stri
   if (g_str_has_suffix(uri.key.c_str(), ".m3u8"))
     return serve_playlist(ctx, msg, uri, *ctx.config.find_key(q.key_id),
                           g_ascii_strtoll(q.expires.c_str(), nullptr, 10));
-  if (g_str_has_suffix(uri.key.c_str(), ".ts")) {
-    double hint = -1;
-    if (!parse_seek_hint(q.seek, &hint))
-      return send_error(msg, ErrorCode::kInvalidArgument,
-                        "t: the seek hint is a number of seconds, such as t=72.4");
-    return serve_segment(ctx, msg, uri, hint);
-  }
+  if (g_str_has_suffix(uri.key.c_str(), ".ts"))
+    return serve_segment(ctx, msg, uri, seek_hint(q.seek));
   StoryboardName storyboard;
   if (parse_storyboard_key(uri.key, &storyboard))
     return serve_storyboard(ctx, msg, uri, storyboard, *ctx.config.find_key(q.key_id),

@@ -75,6 +75,7 @@
       const t = Math.max(frag.start, this.to - 0.25);
       this.to = null;
       context.url += (context.url.includes('?') ? '&' : '?') + 't=' + t.toFixed(3);
+      note('hint', fragName(frag) + ' t=' + t.toFixed(3));
     },
   };
   class StreamingFragmentLoader {

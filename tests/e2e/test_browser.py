@@ -18,6 +18,10 @@ http://127.0.0.1:PORT: two origins, so every playlist and segment request is a C
                    error at any point; no stall for want of data after start-up (outside the
                    seek; a stall with 0.5 s or more buffered is Chromium's own, reported
                    only); the segments came from transcodes (metrics)
+  seek hint        a 120 s source, 10 s segments: right after start-up a seek to 80 % (96 s,
+                   6 s into a segment not made yet) asks for it with the seek's time (t=); the
+                   server makes it with a draft before that time; the picture advances from
+                   96 s on
   trick play       a master of a 40 s source whose picture is a flat gray stepping every second
                    (a keyframe every 2 s): the pointer on the page's seek bar at 15 %, 50 % and
                    85 % shows a thumbnail whose time is within 2 s before the pointer's and
@@ -44,6 +48,8 @@ from serve import Server  # noqa: E402
 from tws import Env  # noqa: E402
 
 DURATION = 30
+LONG_SECONDS = 120
+SEEK_FRACTION = 0.6
 _AUDIO_IN, _AUDIO_MAPS = media._two_tone_audio(DURATION)
 media.RECIPES.setdefault(
     "browser270", ("src-browser-270p-30s.mp4",
@@ -60,6 +66,10 @@ media.RECIPES.setdefault(
               ["-f", "lavfi", "-i", f"color=black:size=640x360:rate=25:duration={STEPS_SECONDS},"
                "geq=lum='16+5*floor(T)':cb=128:cr=128"] + media._audio_in(STEPS_SECONDS) +
               media._x264(50) + media.AAC, "av"))
+media.RECIPES.setdefault(
+    "long120", ("src-testsrc2-320x180-120s.mp4", "320x180 testsrc2 120 s, keyframe every 2 s",
+                media._video_in("320x180", "25", LONG_SECONDS) + media._audio_in(LONG_SECONDS) +
+                media._x264(50) + media.AAC, "av"))
 STEP_TIMEOUT_MS = 120000
 
 
@@ -190,7 +200,7 @@ def case_cold_playback(world):
         {"do": "select", "id": "audio", "value": 1},
         {"do": "waitFor", "expr": "window.tws.audioTrack === 1", "timeoutMs": STEP_TIMEOUT_MS},
         {"do": "play", "seconds": 2},
-        {"do": "seek", "fraction": 0.6, "timeoutMs": STEP_TIMEOUT_MS},
+        {"do": "seek", "fraction": SEEK_FRACTION, "timeoutMs": STEP_TIMEOUT_MS},
         {"do": "play", "seconds": 3},
         # The subtitle picker. The cue at 18.5 s of media time must be where the video's frame
         # of 18.5 s is: hls.js puts media time 0 where the buffer starts at start-up
@@ -251,12 +261,13 @@ def case_cold_playback(world):
     if audio["stats"].get("audioTracks", [{}])[1].get("lang") not in ("fr", "fra"):
         f.append(f"audio track 1 is {audio['stats'].get('audioTracks')}, want the French one")
     f += advancing(play3, "after switching the audio track", 0.8)
-    if (seek.get("seek") or {}).get("to", 0) < 0.6 * DURATION - 0.5:
-        f.append(f"seek: reported {seek.get('seek')}, want to >= {0.6 * DURATION - 0.5}")
+    seek_to = SEEK_FRACTION * DURATION
+    if (seek.get("seek") or {}).get("to", 0) < seek_to - 0.5:
+        f.append(f"seek: reported {seek.get('seek')}, want to >= {seek_to - 0.5}")
     f += advancing(play4, "after the seek")
-    if play4["stats"]["currentTime"] < 0.6 * DURATION:
+    if play4["stats"]["currentTime"] < seek_to:
         f.append(f"after the seek the video is at {play4['stats']['currentTime']:.2f} s, "
-                 f"before the seek point {0.6 * DURATION}")
+                 f"before the seek point {seek_to}")
     f += advancing(play5, "with subtitles on", 0.3)
     stall_log = play5["stats"].get("stallLog") or []
     starved = data_stalls(stall_log)
@@ -268,6 +279,46 @@ def case_cold_playback(world):
     made = world.server.metric("tws_segments_transcoded_total") or 0
     if made < 4:
         f.append(f"tws_segments_transcoded_total is {made}: the stream was not cold")
+    return f
+
+
+def case_seek_hint(world):
+    f = []
+    src = world.env.put(media.source("long120"), "in/long.mp4")
+    target = {"URI": "oss://media/out/long/long", "Duration": 10, "InitialTranscode": 0,
+              "Video": {"TranscodeVideo": {"Codec": "h264", "Resolution": "320x"}},
+              "Audio": {"TranscodeAudio": {"Codec": "aac"}}}
+    world.server.create_playlist({"SourceURI": src, "Targets": [target]})
+    url = browser.player_url(browser.cross_origin(world.server.base),
+                             world.server.sign("oss://media/out/long/long.m3u8"), autoplay="1")
+    steps = [{"do": "open", "url": url}, {"do": "startup", "timeoutMs": STEP_TIMEOUT_MS},
+             {"do": "seek", "fraction": 0.8, "timeoutMs": STEP_TIMEOUT_MS},
+             {"do": "play", "seconds": 2}, {"do": "eval", "expr": "window.tws.events"}]
+    with browser.Browser() as chromium:
+        results = chromium.steps(steps)
+    for r in results:
+        if r.get("error"):
+            f.append(f"step {r['do']}: {r['error']}")
+        f += no_fatal(r)
+    if f or len(results) < len(steps):
+        return f + [f"steps run: {[r['do'] for r in results]}"]
+    _opened, _started, seek, play, events = results
+    seek_to = 0.8 * LONG_SECONDS
+    events = events.get("value") or []
+    hints = [e for e in events if e[1] == "hint"]
+    if not any(seek_to - 0.5 < float(e[2].rsplit("t=", 1)[1]) <= seek_to for e in hints):
+        f.append(f"no segment request carried the seek's time {seek_to} s (t=): {hints}; "
+                 f"{[e for e in events if e[1] in ('seeking', 'request')]}")
+    with open(world.server.stderr_path) as log:
+        drafts = [l.strip() for l in log if "draft before the seek hint" in l]
+    if not drafts:
+        f.append("the server made no draft for the seek's segment")
+    f += advancing(play, "after the seek")
+    if play["stats"]["currentTime"] < seek_to:
+        f.append(f"after the seek the video is at {play['stats']['currentTime']:.2f} s, before "
+                 f"the seek point {seek_to}")
+    print(f"     seek to {seek_to:.0f} s: {(seek.get('seek') or {}).get('ms', 0):.0f} ms; "
+          f"{hints[:1]}; {drafts[:1]}", flush=True)
     return f
 
 
@@ -343,6 +394,8 @@ def main():
         run.case("cold playback in Chromium (cross-origin): start, seek to 60 %, rendition, audio "
                  "track and subtitle pickers; no fatal error, picture advancing, no stall", case_cold_playback,
                  world)
+        run.case("seek hint: a seek to 80 % asks for its segment with t=; made with a draft; "
+                 "the picture advances from there", case_seek_hint, world)
         run.case("trick play: a thumbnail of the source's picture under the pointer on the seek "
                  "bar at 15, 50 and 85 %", case_trick_play, world)
     finally:
