@@ -130,7 +130,7 @@ GRef<GstElement> make_video_encoder(const VideoTarget& target, const Plan& plan,
     if (buffer_bits > 0) add("vbv-bufsize=" + std::to_string(buffer_bits / 1000));
     if (v.bframes >= 0) add("bframes=" + std::to_string(v.bframes));
     if (v.refs >= 1) add("ref=" + std::to_string(v.refs));
-    if (mode == EncoderMode::kDraft) add("rc-lookahead=0:me=dia:subme=0");
+    if (mode == EncoderMode::kDraft) add("me=dia:subme=0");  // x265: look-ahead >= B-frames
     add("repeat-headers=1");
     g_object_set(enc, "option-string", options.c_str(), nullptr);
   }

@@ -46,8 +46,10 @@ enum class EncoderMode {
   kWaited,
   // A seek hint's draft (segment_job.h SegmentJob::draft): the preset's headers (profile,
   // CABAC, 8x8 transform, references, B-frames, weighted prediction: the draft and the rest
-  // of its segment decode as one stream), with no look-ahead, the diamond at full-pel, no
-  // partitions or trellis, and a quantizer 12 higher (a quarter of the bitrate in ABR).
+  // of its segment decode as one stream), with no look-ahead, macroblock tree, adaptive
+  // quantization, scene-cut or adaptive B-frame analysis or deblocking, the diamond at
+  // full-pel, no partitions or trellis, and a quantizer 12 higher (a quarter of the bitrate in
+  // ABR). Its frames are one still picture (SegmentJob::draft): mostly skipped macroblocks.
   kDraft,
 };
 

@@ -17,6 +17,7 @@ for segment 1 (10-20 s) with `&t=17.3`.
               frames from the hint on are within 1 dB of it too (the viewer sees those)
   ignored     a hint outside the segment, or on a stored segment: the segment as without it
               (no draft: `immutable`, the same bytes as a plain request)
+  h265        an H.265 target's segment made with a hint: 250 HEVC frames decode, audio beside
   malformed   a hint that is not a plain number of seconds (t=abc, t=-1, t=1e3, t=nan) is
               ignored like any query parameter besides the signature: the segment as without
               it
@@ -276,6 +277,33 @@ def case_ignored(src):
     return f
 
 
+def case_h265(src):
+    """An H.265 target's draft: x265 takes the draft's settings too; the segment decodes whole."""
+    f = []
+    with World("h265") as w:
+        uri = w.env.put(src, "in/movie.mp4")
+        t = target("movie")
+        t["Video"]["TranscodeVideo"]["Codec"] = "h265"
+        w.server.create_playlist({"SourceURI": uri, "Targets": [t]})
+        urls = w.segment_urls(w.server.sign("oss://media/out/movie.m3u8"))
+        r = w.get(urls[SEGMENT], HINT)
+        if r.status != 200 or r.header("cache-control") != "no-cache":
+            return [f"GET with t={HINT}: {r.describe()}, Cache-Control {r.header('cache-control')!r}"]
+        with tempfile.NamedTemporaryFile(suffix=".ts") as seg:
+            seg.write(r.body)
+            seg.flush()
+            info = check.probe_segment(seg.name)
+            frames = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams",
+                                     "v", "-show_entries", "stream=codec_name,nb_read_frames",
+                                     "-of", "csv=p=0", seg.name],
+                                    capture_output=True, text=True, timeout=120).stdout.split()
+            if frames[:1] != ["hevc,250"]:
+                f.append(f"the H.265 draft decodes as {frames}, want 250 HEVC frames")
+            if not info.get("audio"):
+                f.append("the H.265 draft has no audio")
+    return f
+
+
 def case_malformed(src):
     f = []
     with World("malformed") as w:
@@ -294,6 +322,7 @@ def main():
     run.case("draft: stored, remade when idle, whole for every reader, strict joins, PSNR",
              case_draft, src)
     run.case("ignored: a hint outside the segment or on a stored one", case_ignored, src)
+    run.case("h265: an H.265 target's draft decodes whole", case_h265, src)
     run.case("malformed: a hint that is not a number of seconds is ignored", case_malformed, src)
     run.finish()
 
