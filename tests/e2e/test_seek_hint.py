@@ -42,8 +42,6 @@ import check  # noqa: E402
 import media  # noqa: E402
 import serve  # noqa: E402
 from harness import Runner  # noqa: E402
-from serve import Server  # noqa: E402
-from tws import Env  # noqa: E402
 
 FFMPEG = os.environ.get("FFMPEG", "ffmpeg")
 SECONDS = 40
@@ -99,19 +97,9 @@ def mean(values):
     return sum(values) / len(values) if values else float("nan")
 
 
-class World:
+class World(serve.World):
     def __init__(self, name):
-        self.env = Env(f"seek-hint-{name}")
-        serve.write_config(self.env, workers=1)
-        self.server = Server(self.env)
-
-    def __enter__(self):
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.stop()
-        self.env.close()
+        super().__init__(f"seek-hint-{name}")
 
     def playlist(self, src, key):
         uri = self.env.put(src, f"in/{key}.mp4")

@@ -20,7 +20,6 @@ The source: 40 s of 640x360 at 25 fps whose picture is a flat gray stepping ever
 TWS_E2E_ONLY=served (substrings of case names) runs a subset; TWS_E2E_KEEP=1 keeps the buckets.
 """
 
-import io
 import os
 import re
 import subprocess
@@ -32,7 +31,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import media  # noqa: E402
 import serve  # noqa: E402
 from harness import Runner  # noqa: E402
-from serve import Server  # noqa: E402
 from tws import Env  # noqa: E402
 
 FFMPEG = os.environ.get("FFMPEG", "ffmpeg")
@@ -96,19 +94,9 @@ def parse_vtt(text):
     return cues
 
 
-class World:
+class World(serve.World):
     def __init__(self, name):
-        self.env = Env(f"storyboard-{name}")
-        serve.write_config(self.env, workers=1)
-        self.server = Server(self.env)
-
-    def __enter__(self):
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.stop()
-        self.env.close()
+        super().__init__(f"storyboard-{name}")
 
     def playlist(self, src, key, video=True):
         uri = self.env.put(src, f"in/{key}.mp4")

@@ -252,6 +252,24 @@ class Server:
 
 # -- URLs and signatures ---------------------------------------------------------------------
 
+class World:
+    """One `tws serve` on a bucket of its own (Env NAME, the serve test config), for a `with`
+    block: started on entry, stopped and its bucket removed on exit."""
+
+    def __init__(self, name, workers=1):
+        self.env = twslib.Env(name)
+        write_config(self.env, workers=workers)
+        self.server = Server(self.env)
+
+    def __enter__(self):
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.stop()
+        self.env.close()
+
+
 def local_path(url):
     """'http://h:p/a/b?q' -> '/a/b?q' (a path is returned as it is)."""
     if url.startswith("http://") or url.startswith("https://"):
