@@ -46,8 +46,10 @@ bool is_integer(std::string_view s) {
 
 // Lines without their terminators. "\r\n", "\n" and a lone "\r" each end a line: WebVTT allows
 // all three and files written on Windows use "\r\n". A leading UTF-8 BOM is not part of line 1.
+constexpr std::string_view kBom = "\xEF\xBB\xBF";  // U+FEFF in UTF-8
+
 std::vector<std::string_view> split_lines(std::string_view text) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  if (text.substr(0, 3) == kBom) text.remove_prefix(3);
   std::vector<std::string_view> lines;
   size_t begin = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -509,8 +511,14 @@ SubtitleFormat detect(const std::vector<std::string_view>& lines) {
 // No "-->" (it would end the cue) and no blank line (it would end the payload) in cue text.
 // Dashes before a '>' shrink to one, so "--->" cannot turn into a new "-->".
 std::string safe_cue_text(std::string_view text) {
+  // U+FEFF (a byte-order mark astray in the text) shows nothing: dropped wherever it is, so
+  // that a line of it alone is blank (else the written cue would be dropped when read again).
+  std::string visible(text);
+  for (size_t at = visible.find(kBom); at != std::string::npos;
+       at = visible.find(kBom, at >= 2 ? at - 2 : 0))
+    visible.erase(at, 3);
   std::string out;
-  for (char c : tidy_lines(text)) {
+  for (char c : tidy_lines(visible)) {
     if (c == '>')
       while (out.size() >= 2 && out[out.size() - 1] == '-' && out[out.size() - 2] == '-')
         out.pop_back();

@@ -480,5 +480,29 @@ TEST(SubtitleCues, CueWithNothingToShowIsDropped) {
   EXPECT_EQ(error, "no cue");
 }
 
+// A byte-order mark inside a cue's text shows nothing wherever it is: a cue of two lines that
+// are each a lone mark is as empty as one (a fuzz finding: the writer kept one line of it,
+// which read again was a BOM before "line 1" and so nothing, and the cue went missing).
+TEST(SubtitleCues, ByteOrderMarksInsideTextShowNothing) {
+  const std::string ass =
+      "[Script Info]\n\n[Events]\n"
+      "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+      "Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,Hi\\N\xEF\xBB\xBF\n"
+      "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,\xEF\xBB\xBF\\N\xEF\xBB\xBF\n"
+      "Dialogue: 0,0:00:05.00,0:00:06.00,Default,,0,0,0,,th\xEF\xBB\xBF"
+      "ere\n";
+  std::vector<Cue> cues;
+  std::string error;
+  ASSERT_TRUE(parse_subtitles(ass, &cues, &error)) << error;
+  const std::string vtt = webvtt_segment(cues, 0, int64_t(10) * 1000000000);
+  EXPECT_EQ(vtt.find("\xEF\xBB\xBF"), std::string::npos) << vtt;
+  EXPECT_NE(vtt.find("\nHi\n"), std::string::npos) << vtt;
+  EXPECT_NE(vtt.find("\nthere\n"), std::string::npos) << vtt;
+  std::vector<Cue> again;
+  ASSERT_TRUE(parse_subtitles(vtt, &again, &error)) << error;
+  EXPECT_EQ(again.size(), 2u);
+  EXPECT_EQ(again.size(), cues.size());
+}
+
 }  // namespace
 }  // namespace tws
