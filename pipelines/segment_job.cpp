@@ -869,10 +869,9 @@ bool run_segment_job(const SegmentJob& job, const SegmentSink& sink, MediaError*
     rest.first = split;
     rest.waited = false;  // the client waits for the head's first segment
     rest.hint = -1;
-    // A waited-for head with a seek hint is made as its draft and the rest.
-    if (head.first == head.last && head.waited &&
-        hint_cut_frame(head.plan, head.first, head.hint) > 0)
-      return run_split_segment_job(head, sink, error, stalled) && run(rest);
+    // A head of one segment goes through the dispatch above again: with a seek hint it is made
+    // as its draft and the rest.
+    if (head.first == head.last) return run_segment_job(head, sink, error, stalled) && run(rest);
     return run(head) && run(rest);
   }
   return run(job);

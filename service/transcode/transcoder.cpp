@@ -125,7 +125,8 @@ bool Transcoder::stale(const std::string& playlist_id, Priority priority) const 
 }
 
 bool Transcoder::draft(const StoredPlaylist& p, int index) const {
-  return drafts_.count(flight_key(p, index)) > 0;
+  // Asked of every segment served: no key is built while there is no draft.
+  return !drafts_.empty() && drafts_.count(flight_key(p, index)) > 0;
 }
 
 bool Transcoder::watch(const PlaylistPtr& playlist, int index, FlightClient* client, double hint) {
@@ -395,7 +396,6 @@ void Transcoder::launch(const QueueItem& item, int first, int last) {
   if (item.priority == Priority::kWaiting && first == item.first &&
       hint_cut_frame(item.stored->plan, first, item.hint) > 0) {
     job->hint = item.hint;
-    job->draft = true;
     drafts_.insert(flight_key(*item.stored, first));
   }
   for (int i = first; i <= last; ++i) {
@@ -405,7 +405,7 @@ void Transcoder::launch(const QueueItem& item, int first, int last) {
   }
   g_message("transcode %s segments %d..%d (%s%s)", item.playlist.c_str(), first, last,
             item.remake ? "remake of a draft" : priority_name(item.priority),
-            job->draft ? ", draft before the seek hint" : "");
+            job->draft() ? ", draft before the seek hint" : "");
   Job* raw = job.get();
   jobs_[job->id] = std::move(job);
   raw->thread = std::thread([this, raw] { work(raw); });
@@ -574,7 +574,7 @@ void Transcoder::handle(Event& e) {
       std::unique_ptr<Flight> done = std::move(it->second);
       flights_.erase(it);
       if (e.ok) note_stored(*job->playlist, e.index, true);
-      if (job->draft && e.ok && e.index == job->state.first()) {
+      if (job->draft() && e.ok && e.index == job->state.first()) {
         job->draft_stored = true;
         QueueItem remake{job->playlist_id, job->playlist, e.index, e.index,
                          Priority::kPreTranscode};
@@ -601,7 +601,7 @@ void Transcoder::finish_job(uint64_t id, const Failure* failure) {
   std::unique_ptr<Job> job = std::move(jobs_.at(id));
   jobs_.erase(id);
   // A draft that was not stored is no draft.
-  if (job->draft && !job->draft_stored)
+  if (job->draft() && !job->draft_stored)
     drafts_.erase(flight_key(*job->playlist, job->state.first()));
   const Failure ended{ErrorCode::kTranscodeFailed, "the transcode ended before the segment"};
   for (int i = job->state.first(); i <= job->state.owned_last(); ++i) {

@@ -88,10 +88,12 @@ class Transcoder {
     PlaylistPtr playlist;
     std::string playlist_id;
     Priority priority = Priority::kPreTranscode;
-    double hint = -1;    // the seek hint of its one waited-for segment, or < 0
-    bool draft = false;  // it makes its segment with a draft before the hint
-    bool draft_stored = false;
-    bool remake = false;  // it remakes stored drafts
+    // The seek hint of its one waited-for segment, set only where it cuts the segment into a
+    // draft and the rest (hint_cut_frame()); < 0 otherwise.
+    double hint = -1;
+    bool draft() const { return hint >= 0; }
+    bool draft_stored = false;  // the draft segment was published
+    bool remake = false;        // it remakes stored drafts
     // Its run [first, last], the segment in progress and the segments it still owns; the
     // phases and their transitions are in job_state.h.
     JobState state;

@@ -282,13 +282,17 @@ def case_cold_playback(world):
     return f
 
 
+def small_target(name):
+    """320 px wide H.264 + AAC in 10 s segments at out/NAME/NAME, nothing made ahead."""
+    return {"URI": f"oss://media/out/{name}/{name}", "Duration": 10, "InitialTranscode": 0,
+            "Video": {"TranscodeVideo": {"Codec": "h264", "Resolution": "320x"}},
+            "Audio": {"TranscodeAudio": {"Codec": "aac"}}}
+
+
 def case_seek_hint(world):
     f = []
     src = world.env.put(media.source("long120"), "in/long.mp4")
-    target = {"URI": "oss://media/out/long/long", "Duration": 10, "InitialTranscode": 0,
-              "Video": {"TranscodeVideo": {"Codec": "h264", "Resolution": "320x"}},
-              "Audio": {"TranscodeAudio": {"Codec": "aac"}}}
-    world.server.create_playlist({"SourceURI": src, "Targets": [target]})
+    world.server.create_playlist({"SourceURI": src, "Targets": [small_target("long")]})
     url = browser.player_url(browser.cross_origin(world.server.base),
                              world.server.sign("oss://media/out/long/long.m3u8"), autoplay="1")
     steps = [{"do": "open", "url": url}, {"do": "startup", "timeoutMs": STEP_TIMEOUT_MS},
@@ -332,9 +336,7 @@ def gray_of_png(path):
 def case_trick_play(world):
     f = []
     src = world.env.put(media.source("steps"), "in/steps.mp4")
-    target = {"URI": "oss://media/out/steps/steps", "Duration": 10, "InitialTranscode": 0,
-              "Video": {"TranscodeVideo": {"Codec": "h264", "Resolution": "320x"}},
-              "Audio": {"TranscodeAudio": {"Codec": "aac"}}}
+    target = small_target("steps")
     world.server.create_playlist({"SourceURI": src, "MasterURI": "oss://media/out/steps.m3u8",
                                   "Targets": [target]})
     url = world.server.sign("oss://media/out/steps.m3u8")

@@ -46,22 +46,13 @@ from harness import Runner  # noqa: E402
 FFMPEG = os.environ.get("FFMPEG", "ffmpeg")
 SECONDS = 40
 KEY_SECONDS = 4
+media.RECIPES.setdefault(
+    "seek-hint", ("src-seek-hint-testsrc2-40s.mp4", "640x360 testsrc2 40 s, keyframe every 4 s",
+                  media._video_in("640x360", "25", SECONDS) + media._audio_in(SECONDS) +
+                  media._x264(25 * KEY_SECONDS) + media.AAC, "av"))
 HINT = 17.3
 SEGMENT = 1  # 10-20 s
 REMAKE_TIMEOUT = 60
-
-
-def make_source(path):
-    if not os.path.exists(path):
-        subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                        f"testsrc2=size=640x360:rate=25:duration={SECONDS}",
-                        "-f", "lavfi", "-i", f"sine=frequency=440:duration={SECONDS}",
-                        "-c:v", "libx264", "-preset", "veryfast", "-g", str(25 * KEY_SECONDS),
-                        "-keyint_min", str(25 * KEY_SECONDS), "-sc_threshold", "0",
-                        "-pix_fmt", "yuv420p", "-c:a", "aac", path + ".tmp.mp4"],
-                       check=True, timeout=300)
-        os.rename(path + ".tmp.mp4", path)
-    return path
 
 
 def target(key):
@@ -306,7 +297,7 @@ def case_malformed(src):
 
 def main():
     run = Runner("seek-hint: a draft before the viewer's seek, remade at full quality")
-    src = make_source(os.path.join(media.cache_dir(), "seek-hint-testsrc2.mp4"))
+    src = media.source("seek-hint")
     run.case("draft: stored, remade when idle, whole for every reader, strict joins, PSNR",
              case_draft, src)
     run.case("ignored: a hint outside the segment or on a stored one", case_ignored, src)
