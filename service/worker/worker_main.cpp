@@ -170,6 +170,11 @@ void sandbox_check(const Message& m) {
 
 }  // namespace
 
+// Per malloc arena (two): about what a 1080p -> 720p segment job allocates. Its page faults
+// drop from 17-21 k to 2-2.4 k (0.3 k before its first byte). An idle worker then holds
+// 154 MB instead of 56 MB, as it does after its first job anyway.
+constexpr size_t kPrefaultBytes = 48u << 20;
+
 int run_worker() {
   // Gone with the process that started it; the server kills a worker, never the reverse.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -191,6 +196,9 @@ int run_worker() {
         "avenc_aac", "h264parse", "aacparse", "videoconvertscale", "videoconvert", "audioresample",
         "audioconvert", "deinterlace", "hlssegmux", "rangesrc", "appsink"})
     GRef<GstElement> warm = adopt_ref(gst_element_factory_make(name, nullptr));
+  // The memory a job's frames take, faulted in now rather than during a viewer's first
+  // segment (memory_reuse.h).
+  prefault_heap(kPrefaultBytes);
   const std::string sandbox = enter_sandbox();
   if (!reply(MessageType::kReady, namespaces + ", " + sandbox)) return 1;
   for (;;) {
