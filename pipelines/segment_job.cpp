@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // One segment job: two pipelines joined by the output grids.
 //
-//   decode:  rangesrc ! decodebin3 ! (video) [videoconvert ! hdrtonemap (PQ/HLG) !] videoconvert
+//   decode:  rangesrc ! typefind ! decodebin3 ! (video) [videoconvert ! hdrtonemap (PQ/HLG) !]
+//   videoconvert
 //            ! deinterlace ! [videoflip] ! videoconvertscale
 //            ! capsfilter [! videobox] ! appsink      (audio) audioconvert ! audioresample !
 //            capsfilter ! appsink
@@ -34,6 +35,7 @@
 #include "pipelines/decoder_threads.h"
 #include "pipelines/downmix.h"
 #include "pipelines/frame_grid.h"
+#include "pipelines/late_pads.h"
 #include "pipelines/pipeline_util.h"
 #include "pipelines/preroll_filter.h"
 #include "pipelines/segment_split.h"
@@ -90,17 +92,22 @@ void watch_audio_decoder(GstElement* decoder, AudioClock* clock) {
       clock, nullptr);
 }
 
-// One decode pipeline per stream (rangesrc ! decodebin3 ! branch ! appsink), each sought to
-// its own position: video to its first frame, audio to its pre-roll. The block cache (the
-// page cache for local files) makes the second demuxer's reads nearly free; one shared seek
-// would decode the video from the keyframe before the audio pre-roll, often a whole extra GOP.
+// One decode pipeline per stream (rangesrc ! typefind ! decodebin3 ! branch ! appsink), each sought
+// to its own position: video to its first frame, audio to its pre-roll. The block cache (the page
+// cache for local files) makes the second demuxer's reads nearly free; one shared seek would decode
+// the video from the keyframe before the audio pre-roll, often a whole extra GOP.
 struct DecodeChain {
   GstStreamType type = GST_STREAM_TYPE_UNKNOWN;
   int64_t seek_ns = 0;
   // Seek to the keyframe at or before seek_ns and decode from there (a draft), rather than
   // accurately to seek_ns.
   bool to_keyframe = false;
-  GRef<GstElement> pipeline, decodebin;
+  GRef<GstElement> pipeline;
+  // decodebin3, or parsebin for a container whose demuxer adds its pads late (late_pads.h).
+  // Set when typefind knows the container, on a streaming thread, before either posts.
+  GRef<GstElement> decodebin;
+  bool parse_only = false;
+  int audio_pads = 0;               // parsebin's audio pads so far (streaming thread)
   std::atomic<bool> linked{false};  // the branch to the appsink exists (set on a streaming thread)
   class JobRunner* runner = nullptr;
 };
@@ -117,7 +124,10 @@ class JobRunner {
   bool build_decode(DecodeChain* chain, std::string* error);
   bool start_decode(DecodeChain* chain, bool seek_phase);
   bool rebuild_decode(DecodeChain* chain);
+  void plug_decodebin(DecodeChain* chain, GstElement* typefind, GstCaps* container);
   void on_decoded_pad(DecodeChain* chain, GstPad* pad);
+  void on_parsed_pad(DecodeChain* chain, GstPad* pad);
+  void tune_decoder(GstElement* element);
   void link_video(DecodeChain* chain, GstPad* pad);
   void link_audio(DecodeChain* chain, GstPad* pad);
   void select_streams(DecodeChain* chain, GstStreamCollection* collection);
@@ -348,56 +358,40 @@ GstPadProbeReturn JobRunner::on_output(GstPadProbeInfo* info) {
 bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
   chain->runner = this;
   chain->pipeline = adopt_ref(gst_pipeline_new(nullptr));
+  chain->decodebin = {};
+  chain->parse_only = false;
+  chain->audio_pads = 0;
   GRef<GstElement> owned_src = make_element("rangesrc", nullptr, error);
   GstElement* src = owned_src.get();
-  GRef<GstElement> owned_dbin = make_element("decodebin3", nullptr, error);
-  GstElement* dbin = owned_dbin.get();
-  if (!src || !dbin) return false;
+  GRef<GstElement> owned_find = make_element("typefind", nullptr, error);
+  GstElement* find = owned_find.get();
+  if (!src || !find) return false;
   // A segment job reads its stretch of the source front to back: 1 MiB blocks and 4 blocks of
   // read-ahead make one backend request per 5 MiB (a few GETs per segment from S3).
   g_object_set(src, "location", job_.source.c_str(), "block-size", guint(kSourceBlock), "readahead",
                guint(kSourceReadahead), nullptr);
-  chain->decodebin = add_ref(dbin);
-  gst_bin_add_many(GST_BIN(chain->pipeline.get()), src, dbin, nullptr);
-  if (!gst_element_link(src, dbin)) {
+  gst_bin_add_many(GST_BIN(chain->pipeline.get()), src, find, nullptr);
+  if (!gst_element_link(src, find)) {
     *error = "cannot link the source";
     return false;
   }
-  // gst-libav's direct rendering decodes into our pool buffers, but libav keeps each frame
-  // mapped for writing as a reference, so GstVideoDecoder (1.22) deep-copies every frame it
-  // pushes (3 MB per 1080p frame). With it off avdec copies once into a pool buffer of its own:
-  // measured 1-10 % less CPU per segment (bench/engine.py, idle host).
-  // Pre-roll frames nothing refers to are dropped before the decoder (preroll_filter.h); the
-  // decoder runs one thread where that is cheaper (decoder_threads.h).
-  g_signal_connect(
-      dbin, "deep-element-added",
-      G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer data) {
-        if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "direct-rendering"))
-          g_object_set(element, "direct-rendering", FALSE, nullptr);
-        const SegmentJob& job = static_cast<JobRunner*>(data)->job_;
-        if (GST_IS_VIDEO_DECODER(element)) {
-          limit_decoder_threads(element);
-          if (!job.decode_whole_preroll) drop_unreferenced_preroll(element, job.preroll_dropped);
-        }
-        if (GST_IS_AUDIO_DECODER(element))
-          watch_audio_decoder(element, &static_cast<JobRunner*>(data)->audio_clock_);
-      }),
-      this);
-  g_signal_connect(dbin, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
+  // The decoding bin is chosen by the container (late_pads.h), added as soon as it is known.
+  g_signal_connect(find, "have-type",
+                   G_CALLBACK(+[](GstElement* typefind, guint, GstCaps* caps, gpointer data) {
                      auto* c = static_cast<DecodeChain*>(data);
-                     c->runner->on_decoded_pad(c, pad);
+                     c->runner->plug_decodebin(c, typefind, caps);
                    }),
                    chain);
   GRef<GstBus> bus = adopt_ref(gst_pipeline_get_bus(GST_PIPELINE(chain->pipeline.get())));
   gst_bus_set_sync_handler(
       bus.get(),
       [](GstBus*, GstMessage* msg, gpointer data) {
-        renice_streaming_thread(msg, static_cast<DecodeChain*>(data)->runner->thread_nice());
-        if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_COLLECTION) {
+        auto* c = static_cast<DecodeChain*>(data);
+        renice_streaming_thread(msg, c->runner->thread_nice());
+        if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_COLLECTION && !c->parse_only) {
           GstStreamCollection* collection = nullptr;
           gst_message_parse_stream_collection(msg, &collection);
           if (collection) {
-            auto* c = static_cast<DecodeChain*>(data);
             c->runner->select_streams(c, collection);
             gst_object_unref(collection);
           }
@@ -406,6 +400,57 @@ bool JobRunner::build_decode(DecodeChain* chain, std::string* error) {
       },
       chain, nullptr);
   return true;
+}
+
+// gst-libav's direct rendering decodes into our pool buffers, but libav keeps each frame mapped
+// for writing as a reference, so GstVideoDecoder (1.22) deep-copies every frame it pushes (3 MB
+// per 1080p frame). With it off avdec copies once into a pool buffer of its own: measured 1-10 %
+// less CPU per segment (bench/engine.py, idle host). Pre-roll frames nothing refers to are
+// dropped before the decoder (preroll_filter.h); the decoder runs one thread where that is
+// cheaper (decoder_threads.h).
+void JobRunner::tune_decoder(GstElement* element) {
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "direct-rendering"))
+    g_object_set(element, "direct-rendering", FALSE, nullptr);
+  if (GST_IS_VIDEO_DECODER(element)) {
+    limit_decoder_threads(element);
+    if (!job_.decode_whole_preroll) drop_unreferenced_preroll(element, job_.preroll_dropped);
+  }
+  if (GST_IS_AUDIO_DECODER(element)) watch_audio_decoder(element, &audio_clock_);
+}
+
+// On typefind's streaming thread, once it knows the container: decodebin3 after it, or
+// parsebin for a demuxer that adds its pads late.
+void JobRunner::plug_decodebin(DecodeChain* chain, GstElement* typefind, GstCaps* container) {
+  if (chain->decodebin) return;
+  chain->parse_only = adds_pads_late(container);
+  std::string error;
+  GRef<GstElement> bin =
+      make_element(chain->parse_only ? "parsebin" : "decodebin3", nullptr, &error);
+  if (!bin) return fail(error);
+  if (chain->parse_only) {
+    g_signal_connect(bin.get(), "pad-added",
+                     G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
+                       auto* c = static_cast<DecodeChain*>(data);
+                       c->runner->on_parsed_pad(c, pad);
+                     }),
+                     chain);
+  } else {
+    g_signal_connect(bin.get(), "deep-element-added",
+                     G_CALLBACK(+[](GstBin*, GstBin*, GstElement* element, gpointer data) {
+                       static_cast<JobRunner*>(data)->tune_decoder(element);
+                     }),
+                     this);
+    g_signal_connect(bin.get(), "pad-added",
+                     G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
+                       auto* c = static_cast<DecodeChain*>(data);
+                       c->runner->on_decoded_pad(c, pad);
+                     }),
+                     chain);
+  }
+  chain->decodebin = bin;
+  gst_bin_add(GST_BIN(chain->pipeline.get()), bin.get());
+  if (!gst_element_link(typefind, bin.get())) return fail("cannot link the source");
+  gst_element_sync_state_with_parent(bin.get());
 }
 
 // Decodes only the chain's stream: the first video stream, or the chosen audio stream.
@@ -428,6 +473,74 @@ void JobRunner::select_streams(DecodeChain* chain, GstStreamCollection* collecti
   g_list_free(ids);
 }
 
+// A stream nobody decodes ends in a fakesink: an unlinked pad would stop the demuxer.
+static void discard(DecodeChain* chain, GstPad* pad) {
+  GstElement* fake = gst_element_factory_make("fakesink", nullptr);
+  g_object_set(fake, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add(GST_BIN(chain->pipeline.get()), fake);
+  gst_element_sync_state_with_parent(fake);
+  GRef<GstPad> sink = adopt_ref(gst_element_get_static_pad(fake, "sink"));
+  gst_pad_link(pad, sink.get());
+}
+
+// The type of the stream a pad carries: its GstStream's, else its caps'.
+static GstStreamType stream_type(GstPad* pad, GstCaps* caps) {
+  GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
+  if (stream && gst_stream_get_stream_type(stream.get()) != GST_STREAM_TYPE_UNKNOWN)
+    return gst_stream_get_stream_type(stream.get());
+  const char* name = caps && !gst_caps_is_empty(caps)
+                         ? gst_structure_get_name(gst_caps_get_structure(caps, 0))
+                         : "";
+  if (g_str_has_prefix(name, "video/") || g_str_has_prefix(name, "image/"))
+    return GST_STREAM_TYPE_VIDEO;
+  if (g_str_has_prefix(name, "audio/")) return GST_STREAM_TYPE_AUDIO;
+  return GST_STREAM_TYPE_UNKNOWN;
+}
+
+// parsebin's pads, as the demuxer adds them: the chain's stream gets a decoder of its own (none
+// when it is raw already), the others' packets are dropped. Audio streams are counted in the order
+// they come, as the probe counted them.
+void JobRunner::on_parsed_pad(DecodeChain* chain, GstPad* pad) {
+  // The parser's caps; before they are set (a pad exposed while prerolling for a seek), the
+  // stream's, which parsebin knows from the parser's first caps.
+  GRef<GstCaps> caps = adopt_ref(gst_pad_get_current_caps(pad));
+  if (!caps) {
+    GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
+    if (stream) caps = adopt_ref(gst_stream_get_caps(stream.get()));
+  }
+  if (!caps) caps = adopt_ref(gst_pad_query_caps(pad, nullptr));
+  const GstStreamType type = stream_type(pad, caps.get());
+  bool wanted = (type & chain->type) && !chain->linked;
+  if (type & GST_STREAM_TYPE_AUDIO) wanted = wanted && chain->audio_pads++ == job_.audio.stream;
+  if (!wanted) {
+    // No fakesink: parsebin has no queue between the demuxer's streams, and a sink would hold
+    // the demuxer's one thread in its pre-roll (PAUSED, waiting to play) while the wanted
+    // stream's decoder waits for more packets.
+    gst_pad_add_probe(
+        pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr, nullptr);
+    return;
+  }
+  const char* name = gst_structure_get_name(gst_caps_get_structure(caps.get(), 0));
+  GRef<GstPad> decoded = add_ref(pad);
+  if (!g_str_equal(name, "video/x-raw") && !g_str_equal(name, "audio/x-raw")) {
+    GRef<GstElement> decoder = make_decoder_for(caps.get());
+    if (!decoder) return fail(std::string("no decoder for ") + name);
+    tune_decoder(decoder.get());
+    gst_bin_add(GST_BIN(chain->pipeline.get()), decoder.get());
+    gst_element_sync_state_with_parent(decoder.get());
+    GRef<GstPad> sink = adopt_ref(gst_element_get_static_pad(decoder.get(), "sink"));
+    if (gst_pad_link(pad, sink.get()) != GST_PAD_LINK_OK)
+      return fail(std::string("cannot link a decoder for ") + name);
+    decoded = adopt_ref(gst_element_get_static_pad(decoder.get(), "src"));
+  }
+  if (chain->type == GST_STREAM_TYPE_VIDEO)
+    link_video(chain, decoded.get());
+  else
+    link_audio(chain, decoded.get());
+  chain->linked = true;
+}
+
 void JobRunner::on_decoded_pad(DecodeChain* chain, GstPad* pad) {
   GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
   GstStreamType type = stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
@@ -438,12 +551,7 @@ void JobRunner::on_decoded_pad(DecodeChain* chain, GstPad* pad) {
       link_audio(chain, pad);
     chain->linked = true;
   } else {
-    GstElement* fake = gst_element_factory_make("fakesink", nullptr);
-    g_object_set(fake, "sync", FALSE, "async", FALSE, nullptr);
-    gst_bin_add(GST_BIN(chain->pipeline.get()), fake);
-    gst_element_sync_state_with_parent(fake);
-    GRef<GstPad> sink = adopt_ref(gst_element_get_static_pad(fake, "sink"));
-    gst_pad_link(pad, sink.get());
+    discard(chain, pad);
   }
 }
 
@@ -703,12 +811,10 @@ bool JobRunner::start_decode(DecodeChain* chain, bool seek_phase) {
     return false;
   }
   // PAUSED completes at once (no sink yet); the seek needs the appsink branch, which
-  // appears when decodebin3 exposes the stream, and its preroll. decodebin3 1.22 sometimes
-  // never exposes it: with a demuxer that adds its pads one by one (flvdemux: audio, then
-  // video) it takes the first, partial stream collection's default selection and ignores
-  // the selection asked for on the next ("Stream switch requested for future collection").
-  // A fresh pipeline nearly always gets it right: a few tries, seconds apart, rather than one
-  // long wait.
+  // appears when decodebin3 (or parsebin) exposes the stream, and its preroll. Should a
+  // demuxer other than those late_pads.h knows add its pads one by one, decodebin3 1.22 may
+  // never expose the stream (late_pads.h); a fresh pipeline nearly always gets it right: a few
+  // tries, seconds apart, rather than one long wait.
   constexpr int kLinkTries = 4;
   constexpr gint64 kLinkWait = 8 * G_USEC_PER_SEC;
   for (int attempt = 1; !chain->linked && !failed_; ++attempt) {

@@ -329,10 +329,7 @@ def cut_case(name, directory):
 
 # Sources that fail today, or now and then, each with why: they run like the others and print
 # what passes and what fails, without failing the suite (the issue notes track them).
-KNOWN = {
-    "web_flv1_mp3": "MP3 in FLV, now and then: a join jumps by 0.07-0.4 ms, and segments take "
-                    "30-40 s (decodebin3 1.22 must be rebuilt for the FLV's late video pad)",
-}
+KNOWN = {}
 
 
 def known_case(name, why):
