@@ -4,7 +4,9 @@
 
 Sources (ffmpeg, 10-bit HEVC in MKV, BT.2020 tags, AAC tone): testsrc2 as PQ (HDR10 with
 MaxCLL 1000 cd/m²) and as HLG (no metadata), 640x360; SMPTE HD bars as PQ with MaxCLL 4000
-cd/m², 1280x720 (brighter, saturated, an HD size). Each goes through `tws playlist` and one
+cd/m², 1280x720 (brighter, saturated, an HD size); and a Dolby Vision profile 8.4 file as phones
+record it (lib/dolby_vision.py: HLG base layer, an RPU NAL unit per frame, dvh1 sample entry with
+its dvcC record in MP4), which plays from its base layer. Each goes through `tws playlist` and one
 `tws segment` per segment (shuffled), at the source's size, then:
 
 - tags: every segment's video is tagged BT.709 (HD) or BT.601 (SD, as every tws output of
@@ -29,6 +31,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 import check  # noqa: E402
+import dolby_vision  # noqa: E402
 import media  # noqa: E402
 from harness import Runner  # noqa: E402
 from tws import Env  # noqa: E402
@@ -96,11 +99,11 @@ def picture_figures(out, ref, w, h):
     return mae, chroma[0], chroma[1]
 
 
-def hdr_case(name, expect_sd):
-    src_path = media.source(name)
+def hdr_case(name, expect_sd, src_path=None):
+    src_path = src_path or media.source(name)
     f = []
     with Env(name) as env:
-        uri = env.put(src_path, f"in/{name}.mkv")
+        uri = env.put(src_path, f"in/{name}{os.path.splitext(src_path)[1]}")
         prefix = f"oss://media/out/{name}/{name}"
         target = {"URI": prefix, "Duration": 5, "InitialSegments": [2, 2], "InitialTranscode": 0,
                   "Video": {"TranscodeVideo": {"Codec": "h264", "CRF": 20}},
@@ -148,13 +151,16 @@ def hdr_case(name, expect_sd):
 
 
 def main():
-    run = Runner("hdr: PQ/HLG sources tone mapped to SDR")
+    run = Runner("hdr: PQ/HLG/Dolby Vision 8.4 sources tone mapped to SDR")
     run.case("PQ (HDR10) 640x360: SDR BT.601-tagged output close to ffmpeg's hable tone map",
              hdr_case, "hdr_pq", True)
     run.case("HLG 640x360: SDR BT.601-tagged output close to ffmpeg's hable tone map",
              hdr_case, "hdr_hlg", True)
     run.case("PQ (HDR10, MaxCLL 4000) SMPTE bars 1280x720: SDR BT.709-tagged output close to "
              "ffmpeg's hable tone map", hdr_case, "hdr_pq_bars", False)
+    run.case("Dolby Vision 8.4 (HLG base, RPUs, dvh1/dvcC MP4) 640x360: plays from its base layer, "
+             "SDR BT.601-tagged, close to ffmpeg's hable tone map of it",
+             lambda: hdr_case("hdr_dv84", True, dolby_vision.source()))
     run.finish()
 
 
