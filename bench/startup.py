@@ -30,6 +30,8 @@ CPU is shared between sessions first, so when both are busy the browser and the 
 about one core each, and the header line says so. --idle-browser gives the browser's session the
 weakest weight too, so it gets only what the server leaves: the server's read-ahead then delays
 the page's own start-up work by seconds, which separate machines would not do either.
+--separate-cores puts Chromium on the last core and tws (and this script) on the others, as a
+viewer's device and a server would be: neither waits for the other's CPU, each has less of it.
 
 Usage: bench/startup.py --build build [--repeat N] [--configs tws,defaults] [--json FILE]
 """
@@ -40,7 +42,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -159,7 +160,7 @@ def chromium_share(idle_browser):
 
 
 def run(build, repeat=3, configs=("tws", "defaults"), idle_browser=False, tws=None, keep=False,
-        verbose=False):
+        verbose=False, separate_cores=False):
     """Measures every configuration; returns {config: {"cold": [...], "warm": [...]}}."""
     global VERBOSE
     VERBOSE = verbose
@@ -176,9 +177,18 @@ def run(build, repeat=3, configs=("tws", "defaults"), idle_browser=False, tws=No
             pass
     args = argparse.Namespace(repeat=repeat, keep=keep)
     figures = {}
-    with browser.Browser(idle=True, idle_group=idle_browser) as chromium:
-        print(f"cores: {os.cpu_count()}; Chromium {chromium.version}"
-              f"{chromium_share(idle_browser)}; source 1080p25 {DURATION} s, "
+    cores = sorted(os.sched_getaffinity(0))
+    if separate_cores and len(cores) < 2:
+        sys.exit("--separate-cores needs 2 cores or more")
+    browser_cores = str(cores[-1]) if separate_cores else None
+    with browser.Browser(idle=True, idle_group=idle_browser, cpus=browser_cores) as chromium:
+        share = chromium_share(idle_browser)
+        if separate_cores:
+            # tws serve, its workers and `tws segment` inherit this process's CPUs.
+            os.sched_setaffinity(0, set(cores[:-1]))
+            share = f" on core {browser_cores} alone, tws on {len(cores) - 1} other core(s)"
+        print(f"cores: {len(cores)}; Chromium {chromium.version}"
+              f"{share}; source 1080p25 {DURATION} s, "
               f"keyframes every 10 s; target 720p x264 {engine.PRESET} CRF {engine.CRF}, [2,2,2] + 10 s, "
               f"InitialTranscode 0; seek to {SEEK_FRACTION:.0%}; median of {repeat}", flush=True)
         for config in configs:
@@ -214,9 +224,11 @@ def main():
                     help="Chromium's scheduler autogroup at nice 19 as well as its idle class: it "
                          "gets only the CPU tws leaves (default: where autogroups are on, each "
                          "gets about half when both are busy)")
+    ap.add_argument("--separate-cores", action="store_true",
+                    help="Chromium on the last core, tws on the others (as on two machines)")
     args = ap.parse_args()
     figures = run(args.build, args.repeat, args.configs.split(","), args.idle_browser, args.tws,
-                  args.keep, args.verbose)
+                  args.keep, args.verbose, args.separate_cores)
     print()
     print_table(figures)
     if args.json:

@@ -191,10 +191,10 @@ int run_worker() {
   init_media();
   preload_pipeline_plugins();
   // Element classes are set up on their first instance: done now, not in the first job.
-  for (const char* name :
-       {"decodebin3", "parsebin", "multiqueue", "qtdemux", "matroskademux", "avdec_h264", "x264enc",
-        "avenc_aac", "h264parse", "aacparse", "videoconvertscale", "videoconvert", "audioresample",
-        "audioconvert", "deinterlace", "hlssegmux", "rangesrc", "appsink"})
+  for (const char* name : {"typefind", "decodebin3", "parsebin", "multiqueue", "qtdemux",
+                           "matroskademux", "avdec_h264", "x264enc", "avenc_aac", "h264parse",
+                           "aacparse", "videoconvertscale", "videoconvert", "audioresample",
+                           "audioconvert", "deinterlace", "hlssegmux", "rangesrc", "appsink"})
     GRef<GstElement> warm = adopt_ref(gst_element_factory_make(name, nullptr));
   // The memory a job's frames take, faulted in now rather than during a viewer's first
   // segment (memory_reuse.h).

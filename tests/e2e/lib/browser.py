@@ -37,16 +37,19 @@ def available():
 class Browser:
     """One headless Chromium for a series of steps (see node/browser.js)."""
 
-    def __init__(self, idle=False, idle_group=False):
+    def __init__(self, idle=False, idle_group=False, cpus=None):
         """idle: the browser runs at the idle scheduling class (SCHED_IDLE, which its own
         priority changes do not undo). That puts it behind the server only where both share a
         scheduler autogroup, and playwright starts Chromium in a session (so an autogroup) of its
         own: where autogroups are on, the two then get about half the CPU each when both are
         busy. idle_group: Chromium's autogroups get the weakest weight too (idle_autogroups), so
-        it gets only the CPU the server leaves."""
+        it gets only the CPU the server leaves. cpus: the CPUs Chromium may run on (a taskset
+        list such as "1"), as if it ran on a machine of its own."""
         cmd = ["node", DRIVER, CHROMIUM]
         if idle:
             cmd = ["chrt", "--idle", "0"] + cmd
+        if cpus:
+            cmd = ["taskset", "-c", cpus] + cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         hello = self._read(START_TIMEOUT)
