@@ -527,6 +527,10 @@ std::string safe_cue_text(std::string_view text) {
   return out;
 }
 
+// What a cue shows once written: nothing when its safe text is only tags and spaces (a
+// byte-order mark between tags, say, is gone once written, and the tags alone show nothing).
+bool shows_nothing(std::string_view text) { return !has_visible_text(safe_cue_text(text)); }
+
 // Milliseconds, rounded half up, never negative.
 int64_t to_ms(int64_t ns) {
   if (ns <= 0) return 0;
@@ -570,7 +574,7 @@ bool parse_subtitles(const std::string& text, std::vector<Cue>* cues, std::strin
     // no cue: the WebVTT writer leaves it out, so the parser does too.
     if (ok)
       cues->erase(std::remove_if(cues->begin(), cues->end(),
-                                 [](const Cue& c) { return safe_cue_text(c.text).empty(); }),
+                                 [](const Cue& c) { return shows_nothing(c.text); }),
                   cues->end());
     if (ok && cues->empty()) {
       *error = "no cue";
@@ -600,8 +604,8 @@ std::string webvtt_segment(const std::vector<Cue>& cues, int64_t start_ns, int64
   if (end_ns <= start_ns) return out;
   for (const Cue& cue : cues) {
     if (!(cue.end_ns > start_ns && cue.start_ns < end_ns) || cue.end_ns <= cue.start_ns) continue;
+    if (shows_nothing(cue.text)) continue;
     const std::string text = safe_cue_text(cue.text);
-    if (text.empty()) continue;
     // A cue shorter than half a millisecond would round to end == start, which WebVTT forbids.
     const int64_t start_ms = to_ms(cue.start_ns),
                   end_ms = std::max(to_ms(cue.end_ns), start_ms + 1);

@@ -504,5 +504,24 @@ TEST(SubtitleCues, ByteOrderMarksInsideTextShowNothing) {
   EXPECT_EQ(again.size(), cues.size());
 }
 
+TEST(SubtitleCues, TagsAroundAByteOrderMarkShowNothing) {
+  // Fuzz finding: "<i>" then a BOM was a cue (the BOM counted as text) written as "<i>",
+  // which read again was no cue.
+  const std::string srt =
+      "1\n00:00:01,000 --> 00:00:02,000\n<i>\xEF\xBB\xBF\n\n"
+      "2\n00:00:03,000 --> 00:00:04,000\n<i>\xEF\xBB\xBF</i> \xEF\xBB\xBF\n\n"
+      "3\n00:00:05,000 --> 00:00:06,000\n<i>\xEF\xBB\xBFyes</i>\n";
+  std::vector<Cue> cues;
+  std::string error;
+  ASSERT_TRUE(parse_subtitles(srt, &cues, &error)) << error;
+  ASSERT_EQ(cues.size(), 1u);
+  EXPECT_EQ(cues[0].start_ns, int64_t(5) * 1000000000);
+  const std::string vtt = webvtt_segment(cues, 0, int64_t(10) * 1000000000);
+  EXPECT_NE(vtt.find("\n<i>yes</i>\n"), std::string::npos) << vtt;
+  std::vector<Cue> again;
+  ASSERT_TRUE(parse_subtitles(vtt, &again, &error)) << error;
+  EXPECT_EQ(again.size(), cues.size());
+}
+
 }  // namespace
 }  // namespace tws
