@@ -448,9 +448,22 @@ void JobRunner::plug_decodebin(DecodeChain* chain, GstElement* typefind, GstCaps
                      chain);
   }
   chain->decodebin = bin;
-  gst_bin_add(GST_BIN(chain->pipeline.get()), bin.get());
+  // This runs on typefind's streaming thread, holding its stream lock, and the pipeline may be
+  // changing state on another: left to that change, the new bin's activation would wait for
+  // typefind's stream lock while this thread waits for the bin's state lock (a deadlock, 1 job
+  // in 60 under load). So the bin joins with its state locked, is brought to the pipeline's
+  // state here, and then follows the pipeline again.
+  GstElement* pipeline = chain->pipeline.get();
+  gst_element_set_locked_state(bin.get(), TRUE);
+  gst_bin_add(GST_BIN(pipeline), bin.get());
   if (!gst_element_link(typefind, bin.get())) return fail("cannot link the source");
-  gst_element_sync_state_with_parent(bin.get());
+  GST_OBJECT_LOCK(pipeline);
+  const GstState target = GST_STATE_PENDING(pipeline) != GST_STATE_VOID_PENDING
+                              ? GST_STATE_PENDING(pipeline)
+                              : GST_STATE(pipeline);
+  GST_OBJECT_UNLOCK(pipeline);
+  gst_element_set_state(bin.get(), target);
+  gst_element_set_locked_state(bin.get(), FALSE);
 }
 
 // Decodes only the chain's stream: the first video stream, or the chosen audio stream.
