@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // One segment job: two pipelines joined by the output grids.
 //
-//   decode:  rangesrc ! typefind ! decodebin3 ! (video) [videoconvert ! hdrtonemap (PQ/HLG) !]
-//   videoconvert
+//   decode:  rangesrc ! typefind ! decodebin3 (FLV: parsebin ! decoder, late_pads.h)
+//            ! (video) [videoconvert ! hdrtonemap (PQ/HLG) !] videoconvert
 //            ! deinterlace ! [videoflip] ! videoconvertscale
 //            ! capsfilter [! videobox] ! appsink      (audio) audioconvert ! audioresample !
 //            capsfilter ! appsink
@@ -496,11 +496,10 @@ static void discard(DecodeChain* chain, GstPad* pad) {
   gst_pad_link(pad, sink.get());
 }
 
-// The type of the stream a pad carries: its GstStream's, else its caps'.
-static GstStreamType stream_type(GstPad* pad, GstCaps* caps) {
-  GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
-  if (stream && gst_stream_get_stream_type(stream.get()) != GST_STREAM_TYPE_UNKNOWN)
-    return gst_stream_get_stream_type(stream.get());
+// The type of a stream: its GstStream's, else its caps' (either may be null).
+static GstStreamType stream_type(GstStream* stream, GstCaps* caps) {
+  if (stream && gst_stream_get_stream_type(stream) != GST_STREAM_TYPE_UNKNOWN)
+    return gst_stream_get_stream_type(stream);
   const char* name = caps && !gst_caps_is_empty(caps)
                          ? gst_structure_get_name(gst_caps_get_structure(caps, 0))
                          : "";
@@ -516,13 +515,11 @@ static GstStreamType stream_type(GstPad* pad, GstCaps* caps) {
 void JobRunner::on_parsed_pad(DecodeChain* chain, GstPad* pad) {
   // The parser's caps; before they are set (a pad exposed while prerolling for a seek), the
   // stream's, which parsebin knows from the parser's first caps.
+  GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
   GRef<GstCaps> caps = adopt_ref(gst_pad_get_current_caps(pad));
-  if (!caps) {
-    GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
-    if (stream) caps = adopt_ref(gst_stream_get_caps(stream.get()));
-  }
+  if (!caps && stream) caps = adopt_ref(gst_stream_get_caps(stream.get()));
   if (!caps) caps = adopt_ref(gst_pad_query_caps(pad, nullptr));
-  const GstStreamType type = stream_type(pad, caps.get());
+  const GstStreamType type = stream_type(stream.get(), caps.get());
   bool wanted = (type & chain->type) && !chain->linked;
   if (type & GST_STREAM_TYPE_AUDIO) wanted = wanted && chain->audio_pads++ == job_.audio.stream;
   if (!wanted) {
@@ -556,7 +553,7 @@ void JobRunner::on_parsed_pad(DecodeChain* chain, GstPad* pad) {
 
 void JobRunner::on_decoded_pad(DecodeChain* chain, GstPad* pad) {
   GRef<GstStream> stream = adopt_ref(gst_pad_get_stream(pad));
-  GstStreamType type = stream ? gst_stream_get_stream_type(stream.get()) : GST_STREAM_TYPE_UNKNOWN;
+  const GstStreamType type = stream_type(stream.get(), nullptr);
   if ((type & chain->type) && !chain->linked) {
     if (chain->type == GST_STREAM_TYPE_VIDEO)
       link_video(chain, pad);

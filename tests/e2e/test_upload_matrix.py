@@ -327,20 +327,6 @@ def cut_case(name, directory):
     return f
 
 
-# Sources that fail today, or now and then, each with why: they run like the others and print
-# what passes and what fails, without failing the suite (the issue notes track them).
-KNOWN = {}
-
-
-def known_case(name, why):
-    f = upload_case(name)
-    print(f"     known: {why}", flush=True)
-    print(f"     known: {'passes this time' if not f else 'fails as known:'}", flush=True)
-    for line in f:
-        print(f"     known failure: {line}", flush=True)
-    return []
-
-
 def main():
     global PROBE_RUNS
     run = Runner("upload matrix")
@@ -351,11 +337,7 @@ def main():
         print(f"     sanitized build: {len(names)} of {len(uploads.UPLOADS)} sources, "
               f"probes x{PROBE_RUNS}", flush=True)
     for name in names:
-        if name in KNOWN:
-            run.case(f"upload {name} [{uploads.group(name)}]: {media.describe(name)} (known to fail)",
-                     known_case, name, KNOWN[name])
-        else:
-            run.case(f"upload {name} [{uploads.group(name)}]: {media.describe(name)}", upload_case, name)
+        run.case(f"upload {name} [{uploads.group(name)}]: {media.describe(name)}", upload_case, name)
     work = tempfile.mkdtemp(prefix="tws-cut-uploads-")
     try:
         for name in uploads.CUTS:
