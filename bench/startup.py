@@ -19,7 +19,11 @@ cache) does: open the page with autoplay, start-up (first frame presented while 
 measured by the page), play 2 s, seek to 60 % (first frame presented after it), play 1 s.
 Cold: a new target prefix (nothing stored; the seek's segment is checked to be missing just
 before the seek), on a fresh `tws serve`. Warm: the same playlist after `tws segment P 0 N-1`
-stored every segment, on another fresh `tws serve` (no transcode running). Medians are printed
+stored every segment, on another fresh `tws serve` (no transcode running). Each server is used
+once its media workers are started (/metrics tws_media_workers{state="idle"}), as a server that
+has been up a while: cold is a video nothing was transcoded of, not a server process just
+launched (starting the 3 workers takes about 0.35 s of CPU, which would otherwise compete with
+the first segment and the page). Medians are printed
 with the ratios cold / warm; goals for the page's configuration: start-up <= 1.5, seek <= 3 (issue 25).
 
 Chromium, hls.js and tws share this machine's cores, as they would not in production: the
@@ -58,6 +62,7 @@ SEEK_FRACTION = 0.6
 START_GOAL = 1.5
 SEEK_GOAL = 3.0
 STEP_TIMEOUT_MS = 120000
+WORKERS = 2  # [server] workers
 VERBOSE = False
 chromium_events = [[]]
 
@@ -92,7 +97,7 @@ def session(chromium, server, playlist_uri, config, before_seek=None):
     stats = res[-1]["stats"]
     if VERBOSE:
         events = chromium_events[0]
-        print(f"    page events ({config}):")
+        print(f"    page events ({config}), play pressed at {stats.get('startEpochMs', 0) / 1000:.3f}:")
         for e in events:
             print(f"      {e}")
     if stats.get("fatal"):
@@ -102,17 +107,25 @@ def session(chromium, server, playlist_uri, config, before_seek=None):
             "stalls": stats["stalls"], "seek_segment_was_stored": cold_seek_segment}
 
 
+def wait_ready(server):
+    """A server that has been up a while: its media workers started (cold means nothing of
+    the video transcoded, not a server process just launched)."""
+    if not server.wait_ready(WORKERS, timeout=60):
+        raise RuntimeError("tws serve's media workers did not start in 60 s" + server.stderr_tail())
+
+
 def measure(args, chromium, tws, src, config):
     cold, warm = [], []
     for rep in range(args.repeat):
         env = twslib.Env("bench-browser", keep=args.keep)
-        serve.write_config(env, workers=2, preset=engine.PRESET)
+        serve.write_config(env, workers=WORKERS, preset=engine.PRESET)
         source_uri = env.put(src, "in/src.mp4")
         prefix = "oss://media/out/720p"
         playlist_uri = prefix + ".m3u8"
         try:
             server = serve.Server(env).start()
             try:
+                wait_ready(server)
                 resp = server.create_playlist({"SourceURI": source_uri, "Targets": [target(prefix)]})
                 token = resp["VideoPlaylist"][0]["Token"]
                 out_dir = os.path.dirname(env.path(playlist_uri))
@@ -134,6 +147,7 @@ def measure(args, chromium, tws, src, config):
                            check=True, capture_output=True, timeout=1800, cwd=env.dir)
             server = serve.Server(env).start()
             try:
+                wait_ready(server)
                 warm.append(session(chromium, server, playlist_uri, config))
             finally:
                 server.stop()

@@ -9,7 +9,7 @@
 //   grids:   FrameGrid / SampleGrid put decoded media on the global output timeline
 //   encode:  appsrc ! x264enc|x265enc ! parse ! queue ! hlssegmux.video
 //            appsrc ! audioconvert ! avenc_aac ! aacparse ! queue ! hlssegmux.audio ; hlssegmux !
-//            fakesink
+//            fakesink     (audioconvert's input waits for x264enc's, audio_pacer.h)
 //
 // The decode side is sought once, accurately, to just before the first segment (audio needs
 // 48 AAC frames of pre-roll); the grids drop what comes before and stop the decode side when
@@ -32,6 +32,7 @@
 
 #include "common/gref.h"
 #include "pipelines/audio_clock.h"
+#include "pipelines/audio_pacer.h"
 #include "pipelines/decoder_threads.h"
 #include "pipelines/downmix.h"
 #include "pipelines/frame_grid.h"
@@ -52,6 +53,9 @@ namespace {
 constexpr int64_t kAudioPreroll = 48 * 1024;
 constexpr guint kSourceBlock = 1 << 20;  // rangesrc block, bytes
 constexpr guint kSourceReadahead = 4;    // rangesrc sequential read-ahead, blocks
+// How far the audio encoder may run ahead of the video encoder's input (audio_pacer.h): the
+// muxer needs audio only up to the video it writes, which is behind the encoder's input.
+constexpr int64_t kAudioLead = 250 * GST_MSECOND;
 
 // The audio decoder's packets in and its first buffer out feed the AudioClock (audio_clock.h);
 // a flush (the seek) starts it over.
@@ -141,9 +145,11 @@ class JobRunner {
   const PlannedSegment* first_ = nullptr;
   const PlannedSegment* last_ = nullptr;
 
+  std::unique_ptr<AudioPacer> pacer_;  // with video and audio; outlives encode_'s streaming
   GRef<GstElement> encode_;
   std::vector<std::unique_ptr<DecodeChain>> chains_;
   GRef<GstElement> video_src_, audio_src_;  // appsrc of the encode side
+  GRef<GstPad> video_encoder_in_;           // while build_encode() runs
   std::unique_ptr<FrameGrid> video_grid_;
   std::unique_ptr<SampleGrid> audio_grid_;
   AudioClock audio_clock_;  // the audio decoder's packets, for the SampleGrid
@@ -262,6 +268,7 @@ bool JobRunner::build_encode(std::string* error) {
       return false;
     }
     video_grid_ = std::make_unique<FrameGrid>(job_, video_src_.get());
+    video_encoder_in_ = adopt_ref(gst_element_get_static_pad(enc, "sink"));
   }
   if (job_.has_audio) {
     audio_src_ = make_element("appsrc", "audio_src", error);
@@ -324,7 +331,15 @@ bool JobRunner::build_encode(std::string* error) {
     }
     audio_grid_ = std::make_unique<SampleGrid>(job_, audio_src_.get(), kAudioPreroll);
     audio_grid_->set_clock(&audio_clock_);
+    if (video_encoder_in_) {
+      const PlannedSegment& first = job_.plan.segments[job_.first];
+      pacer_ = std::make_unique<AudioPacer>(
+          int64_t(frames_to_ns(first.first_frame, job_.plan.input.frame_rate)), kAudioLead);
+      GRef<GstPad> audio_in = adopt_ref(gst_element_get_static_pad(conv, "sink"));
+      pacer_->attach(video_encoder_in_.get(), audio_in.get());
+    }
   }
+  video_encoder_in_.reset();
   return true;
 }
 
@@ -927,6 +942,7 @@ bool JobRunner::run(MediaError* error) {
     }
   }
 
+  if (job_.inspect_encode) job_.inspect_encode(GST_BIN(encode_.get()));
   if (gst_element_set_state(encode_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     *error = MediaError::reason("cannot start the encoder");
     return false;
@@ -942,6 +958,7 @@ bool JobRunner::run(MediaError* error) {
   // Decode threads held at the gate or waiting in a full appsrc must go on to stop.
   stopping_ = true;
   if (job_.gate) job_.gate->wake();
+  if (pacer_) pacer_->stop();
   gst_element_set_state(encode_.get(), GST_STATE_NULL);
   for (auto& chain : chains_) gst_element_set_state(chain->pipeline.get(), GST_STATE_NULL);
   return done;

@@ -48,6 +48,8 @@ struct SegmentJob {
   bool decode_whole_preroll = false;
   // Optional: counts the frames so dropped.
   std::atomic<int64_t>* preroll_dropped = nullptr;
+  // Optional (tests): called with the encode side once it is built, before it runs.
+  std::function<void(GstBin* encode)> inspect_encode;
   // Niceness of the job's threads (streaming threads, and the encoder's and decoder's own
   // threads they start); 0 leaves them as they are.
   int thread_nice = 0;

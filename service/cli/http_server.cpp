@@ -50,6 +50,17 @@ std::string connection_metrics_text(const HttpListener::Counts& n, int max_conne
          std::to_string(n.refused) + "\n";
 }
 
+std::string worker_metrics_text(const worker::WorkerPool::Counts& n) {
+  return "# HELP tws_media_workers Media worker processes: idle (started, waiting for a job) or "
+         "busy.\n"
+         "# TYPE tws_media_workers gauge\n"
+         "tws_media_workers{state=\"idle\"} " +
+         std::to_string(n.idle) +
+         "\n"
+         "tws_media_workers{state=\"busy\"} " +
+         std::to_string(n.busy) + "\n";
+}
+
 void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpointer data) {
   ServerContext& ctx = *static_cast<ServerContext*>(data);
   const std::string path = g_uri_get_path(soup_server_message_get_uri(msg));
@@ -68,6 +79,7 @@ void route(SoupServer*, SoupServerMessage* msg, const char*, GHashTable*, gpoint
         Metrics::global().text(ctx.transcoder->queue_depth(), cache.backend_requests,
                                cache.backend_bytes, remote_head_requests()) +
         connection_metrics_text(connections, ctx.listener->max_connections()) +
+        worker_metrics_text(worker::WorkerPool::shared().counts()) +
         process_metrics_text(read_process_stats());
     soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
     soup_server_message_set_response(msg, "text/plain; version=0.0.4", SOUP_MEMORY_COPY,

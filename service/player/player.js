@@ -166,6 +166,7 @@
     storyboard: null,     // {url, cues} once the seek bar was hovered
     thumb: null,          // the thumbnail shown: {time, start, end, url, x, y, w, h}
     startupMs: null,      // press of play -> first frame presented while playing
+    startEpochMs: null,   // when play was pressed (ms since 1970), to line up with server logs
     timelineStart: null,  // where hls.js put media time 0 (start of the buffer at start-up)
     framesPresented: 0,   // frames reported by requestVideoFrameCallback
     lastMediaTime: 0,
@@ -253,6 +254,7 @@
     if (stats.started) return;
     stats.started = true;
     t0 = performance.now();
+    stats.startEpochMs = performance.timeOrigin + t0;
     $('play').disabled = true;
     const hls = new Hls(useDefaults ? {} : twsConfig);
     stats.hls = hls;

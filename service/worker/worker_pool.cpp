@@ -257,6 +257,11 @@ void WorkerPool::give_back(std::unique_ptr<WorkerProcess> worker) {
   idle_.push_back(std::move(worker));
 }
 
+WorkerPool::Counts WorkerPool::counts() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {int(idle_.size()), lent_};
+}
+
 void WorkerPool::shutdown() {
   std::vector<std::unique_ptr<WorkerProcess>> ended;
   {

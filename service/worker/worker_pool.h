@@ -70,6 +70,13 @@ class WorkerPool {
   void shutdown();
   // What the last started worker said its sandbox enforces.
   std::string sandbox();
+  // Workers started and waiting for a job (a server whose idle count has reached its
+  // configured count is ready: the next job starts at once), and workers at work.
+  struct Counts {
+    int idle = 0;
+    int busy = 0;
+  };
+  Counts counts();
 
  private:
   WorkerPool() = default;

@@ -92,6 +92,7 @@ class World:
         self.env = Env(f"serve-{name}")
         serve.write_config(self.env, workers=workers, preset=preset)
         self.server = Server(self.env)
+        self.workers = workers
         self.streams = 0
 
     def stream(self, src_name, key, duration=5, initial=(2,), transcode_ahead=0,
@@ -218,6 +219,13 @@ def case_healthz_metrics(w):
     h = s.get("/healthz", timeout=60)
     if h.status != 200:
         f.append(f"GET /healthz: {h.describe()}")
+    # The pool `tws serve` keeps started: workers + 1 (docs/API.md), none busy while idle.
+    if not s.wait_ready(w.workers, timeout=60):
+        f.append(f"/metrics: tws_media_workers{{state=\"idle\"}} = "
+                 f"{s.metric('tws_media_workers', state='idle')} after 60 s, want {w.workers + 1}")
+    busy = s.metric("tws_media_workers", state="busy")
+    if busy != 0:
+        f.append(f"/metrics: tws_media_workers{{state=\"busy\"}} = {busy} with nothing to do")
     m2 = s.metrics()
     codes = {l.get("code") for n, l, _v in m2 if n == "tws_http_requests_total"}
     if not codes or None in codes:

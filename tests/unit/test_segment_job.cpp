@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -233,6 +234,74 @@ double first_picture_luma_sd(const std::vector<uint8_t>& ts) {
 // A 1-pixel checkerboard scaled to 2/3 has no detail left to show: a filter as wide as the
 // ratio makes it an even grey. A fixed 2-tap filter makes a pattern of its own (aliasing),
 // which costs bits and shows as moire (luma SD about 9 against about 1).
+// The first element of the bin made by `factory`, or null.
+GstElement* element_made_by(GstBin* bin, const char* factory) {
+  GstElement* found = nullptr;
+  GstIterator* it = gst_bin_iterate_elements(bin);
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* e = GST_ELEMENT(g_value_get_object(&item));
+    if (g_strcmp0(GST_OBJECT_NAME(gst_element_get_factory(e)), factory) == 0) found = e;
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return found;
+}
+
+// The audio encoder keeps in step with the video encoder (audio_pacer.h): at every audio
+// buffer it takes, the video encoder has taken the frames up to 250 ms (the lead) before it,
+// give or take a frame. Free, the audio would run seconds ahead (its appsrc holds 3 s).
+TEST(SegmentJob, AudioEncoderKeepsInStepWithTheVideoEncoder) {
+  SourceInfo info;
+  std::string error;
+  ASSERT_TRUE(probe_source(make_source(), &info, &error)) << error;
+  for (int first : {0, 1}) {
+    SegmentJob job = make_job(info, first, int(make_job(info, 0, 0).plan.segments.size()) - 1);
+    struct Watch {
+      std::mutex mutex;
+      int64_t video_end = -1;     // end of the last frame the video encoder took (ns)
+      int64_t ahead = INT64_MIN;  // the furthest audio went past it
+      int audio_buffers = 0;
+    } watch;
+    watch.video_end = int64_t(job.plan.segments[first].first_frame) * GST_SECOND / 25;
+    job.inspect_encode = [&watch](GstBin* encode) {
+      GstElement* video = element_made_by(encode, "x264enc");
+      GstElement* audio = element_made_by(encode, "audioconvert");
+      ASSERT_TRUE(video && audio);
+      GRef<GstPad> video_in = adopt_ref(gst_element_get_static_pad(video, "sink"));
+      GRef<GstPad> audio_in = adopt_ref(gst_element_get_static_pad(audio, "sink"));
+      gst_pad_add_probe(
+          video_in.get(), GST_PAD_PROBE_TYPE_BUFFER,
+          [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+            auto* w = static_cast<Watch*>(data);
+            GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+            std::lock_guard<std::mutex> lock(w->mutex);
+            w->video_end =
+                std::max<int64_t>(w->video_end, GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b));
+            return GST_PAD_PROBE_OK;
+          },
+          &watch, nullptr);
+      gst_pad_add_probe(
+          audio_in.get(), GST_PAD_PROBE_TYPE_BUFFER,
+          [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+            auto* w = static_cast<Watch*>(data);
+            GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+            std::lock_guard<std::mutex> lock(w->mutex);
+            w->ahead = std::max<int64_t>(w->ahead, int64_t(GST_BUFFER_PTS(b)) - w->video_end);
+            w->audio_buffers++;
+            return GST_PAD_PROBE_OK;
+          },
+          &watch, nullptr);
+    };
+    Collected out;
+    ASSERT_TRUE(run(job, &out, &error)) << error;
+    for (const SegmentReport& r : out.reports) EXPECT_TRUE(check_segment(job, r, &error)) << error;
+    EXPECT_GT(watch.audio_buffers, 100);
+    EXPECT_LE(watch.ahead, 250 * GST_MSECOND + GST_SECOND / 25) << "first segment " << first;
+  }
+}
+
 TEST(SegmentJob, DownscaleDoesNotAlias) {
   const TempFile file("checkers.mp4");
   const std::string& path = file.path;

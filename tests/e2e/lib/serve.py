@@ -249,6 +249,12 @@ class Server:
     def metric(self, name, **labels):
         return metric_sum(self.metrics(), name, **labels)
 
+    def wait_ready(self, workers, timeout=60):
+        """Waits until the media workers `tws serve` keeps started (workers + 1 of them) are
+        idle, as on a server that has been up a while; True if they are within `timeout` s."""
+        return bool(wait_for(lambda: (self.metric("tws_media_workers", state="idle") or 0)
+                             >= workers + 1, timeout, interval=0.05))
+
 
 # -- URLs and signatures ---------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ const STATS = `(() => {
   const buffered = [];
   for (let i = 0; v && i < v.buffered.length; i++) buffered.push([v.buffered.start(i), v.buffered.end(i)]);
   return {
-    config: t.config, startupMs: t.startupMs, timelineStart: t.timelineStart, stallLog: t.stallLog, framesPresented: t.framesPresented,
+    config: t.config, startupMs: t.startupMs, startEpochMs: t.startEpochMs, timelineStart: t.timelineStart, stallLog: t.stallLog, framesPresented: t.framesPresented,
     seeks: t.seeks, stalls: t.stalls, stallMs: t.stallMs, errors: t.errors, fatal: t.fatal,
     level: t.level, levels: t.levels, audioTracks: t.audioTracks, audioTrack: t.audioTrack,
     subtitleTracks: t.subtitleTracks, subtitleTrack: t.subtitleTrack,
