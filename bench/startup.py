@@ -26,6 +26,10 @@ launched (starting the 3 workers takes about 0.35 s of CPU, which would otherwis
 the first segment and the page). Medians are printed
 with the ratios cold / warm; goals for the page's configuration: start-up <= 1.5, seek <= 3 (issue 25).
 
+Each configuration starts with one run that is not counted: the first page a fresh Chromium
+opens is slower by 100-400 ms for reasons of its own (its caches, its GPU process), and that
+page is always a cold one.
+
 Chromium, hls.js and tws share this machine's cores, as they would not in production: the
 cold figures include the browser's own CPU use competing with the transcode. Chromium runs at
 the idle scheduling class, but in a scheduler session of its own (playwright starts it so): where
@@ -63,6 +67,7 @@ START_GOAL = 1.5
 SEEK_GOAL = 3.0
 STEP_TIMEOUT_MS = 120000
 WORKERS = 2  # [server] workers
+WARMUP_RUNS = 1  # per configuration, before the runs counted
 VERBOSE = False
 chromium_events = [[]]
 
@@ -116,7 +121,9 @@ def wait_ready(server):
 
 def measure(args, chromium, tws, src, config):
     cold, warm = [], []
-    for rep in range(args.repeat):
+    # Run 0 is the browser's warm-up, not counted: the first page a fresh Chromium opens takes
+    # it 100-400 ms longer (its own caches, the GPU process), and it is always a cold one.
+    for rep in range(-WARMUP_RUNS, args.repeat):
         env = twslib.Env("bench-browser", keep=args.keep)
         serve.write_config(env, workers=WORKERS, preset=engine.PRESET)
         source_uri = env.put(src, "in/src.mp4")
@@ -154,11 +161,12 @@ def measure(args, chromium, tws, src, config):
         finally:
             env.close()
         c, w = cold[-1], warm[-1]
-        print(f"  {config:<9} run {rep + 1}: start-up cold {c['startup_ms']:6.0f} ms warm "
+        what = f"run {rep + 1}" if rep >= 0 else "warm-up (not counted)"
+        print(f"  {config:<9} {what}: start-up cold {c['startup_ms']:6.0f} ms warm "
               f"{w['startup_ms']:6.0f} ms; seek cold {c['seek_ms']:6.0f} ms warm {w['seek_ms']:6.0f} ms"
               f"{'  (seek segment was already stored!)' if c['seek_segment_was_stored'] else ''}",
               flush=True)
-    return cold, warm
+    return cold[WARMUP_RUNS:], warm[WARMUP_RUNS:]
 
 
 def chromium_share(idle_browser):
