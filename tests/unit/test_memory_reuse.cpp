@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // prefault_heap: after it, a job's worth of frames allocated and written takes (almost) no
 // page faults, where the same allocations in a process without it fault every page. Each
-// case runs in a child process: malloc's settings are process-wide.
+// case runs in a process of its own: malloc's settings and arenas are process-wide.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -49,18 +51,28 @@ struct Outcome {
   long faults = 0;
 };
 
-// Runs malloc's reuse settings, prefault_heap(bytes) unless 0, then a job, in a child.
+// This binary again, for the one case below, in a process of its own: a worker's heap starts
+// with one arena, where a child forked from this process would inherit the arenas (and their
+// half-used heaps) of every thread the earlier tests ran, and the second thread's arena could
+// be one whose prefaulted memory went back to the kernel with a heap of its own.
+constexpr const char* kBytesVar = "TWS_TEST_PREFAULT_BYTES";
+constexpr const char* kFdVar = "TWS_TEST_PREFAULT_FD";
+
+// Runs malloc's reuse settings, prefault_heap(bytes) unless 0, then a job, in a fresh process.
 Outcome in_child(size_t bytes) {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
   const pid_t pid = fork();
   if (pid == 0) {
-    keep_freed_memory_for_reuse();
-    Outcome o;
-    o.prefaulted = bytes ? prefault_heap(bytes) : 0;
-    o.faults = faults_of_a_job();
-    const bool written = write(fds[1], &o, sizeof o) == ssize_t(sizeof o);
-    _exit(written ? 0 : 1);
+    close(fds[0]);
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    setenv(kBytesVar, std::to_string(bytes).c_str(), 1);
+    setenv(kFdVar, std::to_string(fds[1]).c_str(), 1);
+    execl("/proc/self/exe", "unit-tests", "--gtest_filter=MemoryReuse.DISABLED_InAFreshProcess",
+          "--gtest_also_run_disabled_tests", nullptr);
+    _exit(127);
   }
   close(fds[1]);
   Outcome o;
@@ -68,8 +80,21 @@ Outcome in_child(size_t bytes) {
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
   return o;
+}
+
+// The child's side of in_child(); does nothing when run any other way.
+TEST(MemoryReuse, DISABLED_InAFreshProcess) {
+  const char* bytes = getenv(kBytesVar);
+  const char* fd = getenv(kFdVar);
+  if (!bytes || !fd) GTEST_SKIP() << "run by in_child()";
+  keep_freed_memory_for_reuse();
+  Outcome o;
+  const size_t n = std::strtoull(bytes, nullptr, 10);
+  o.prefaulted = n ? prefault_heap(n) : 0;
+  o.faults = faults_of_a_job();
+  ASSERT_EQ(write(atoi(fd), &o, sizeof o), ssize_t(sizeof o));
 }
 
 TEST(MemoryReuse, APrefaultedHeapServesAJobWithoutPageFaults) {
