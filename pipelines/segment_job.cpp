@@ -149,7 +149,6 @@ class JobRunner {
   GRef<GstElement> encode_;
   std::vector<std::unique_ptr<DecodeChain>> chains_;
   GRef<GstElement> video_src_, audio_src_;  // appsrc of the encode side
-  GRef<GstPad> video_encoder_in_;           // while build_encode() runs
   std::unique_ptr<FrameGrid> video_grid_;
   std::unique_ptr<SampleGrid> audio_grid_;
   AudioClock audio_clock_;  // the audio decoder's packets, for the SampleGrid
@@ -234,6 +233,7 @@ bool JobRunner::build_encode(std::string* error) {
       },
       this, nullptr);
 
+  GRef<GstPad> video_encoder_in;  // for the audio pacer, once the audio side exists
   if (job_.has_video) {
     video_src_ = make_element("appsrc", "video_src", error);
     if (!video_src_) return false;
@@ -268,7 +268,7 @@ bool JobRunner::build_encode(std::string* error) {
       return false;
     }
     video_grid_ = std::make_unique<FrameGrid>(job_, video_src_.get());
-    video_encoder_in_ = adopt_ref(gst_element_get_static_pad(enc, "sink"));
+    video_encoder_in = adopt_ref(gst_element_get_static_pad(enc, "sink"));
   }
   if (job_.has_audio) {
     audio_src_ = make_element("appsrc", "audio_src", error);
@@ -331,15 +331,14 @@ bool JobRunner::build_encode(std::string* error) {
     }
     audio_grid_ = std::make_unique<SampleGrid>(job_, audio_src_.get(), kAudioPreroll);
     audio_grid_->set_clock(&audio_clock_);
-    if (video_encoder_in_) {
+    if (video_encoder_in) {
       const PlannedSegment& first = job_.plan.segments[job_.first];
       pacer_ = std::make_unique<AudioPacer>(
           int64_t(frames_to_ns(first.first_frame, job_.plan.input.frame_rate)), kAudioLead);
       GRef<GstPad> audio_in = adopt_ref(gst_element_get_static_pad(conv, "sink"));
-      pacer_->attach(video_encoder_in_.get(), audio_in.get());
+      pacer_->attach(video_encoder_in.get(), audio_in.get());
     }
   }
-  video_encoder_in_.reset();
   return true;
 }
 

@@ -231,9 +231,6 @@ double first_picture_luma_sd(const std::vector<uint8_t>& ts) {
   return sd;
 }
 
-// A 1-pixel checkerboard scaled to 2/3 has no detail left to show: a filter as wide as the
-// ratio makes it an even grey. A fixed 2-tap filter makes a pattern of its own (aliasing),
-// which costs bits and shows as moire (luma SD about 9 against about 1).
 // The first element of the bin made by `factory`, or null.
 GstElement* element_made_by(GstBin* bin, const char* factory) {
   GstElement* found = nullptr;
@@ -302,6 +299,9 @@ TEST(SegmentJob, AudioEncoderKeepsInStepWithTheVideoEncoder) {
   }
 }
 
+// A 1-pixel checkerboard scaled to 2/3 has no detail left to show: a filter as wide as the
+// ratio makes it an even grey. A fixed 2-tap filter makes a pattern of its own (aliasing),
+// which costs bits and shows as moire (luma SD about 9 against about 1).
 TEST(SegmentJob, DownscaleDoesNotAlias) {
   const TempFile file("checkers.mp4");
   const std::string& path = file.path;
