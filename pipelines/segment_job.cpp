@@ -142,8 +142,6 @@ class JobRunner {
 
   const SegmentJob& job_;
   const SegmentSink& sink_;
-  const PlannedSegment* first_ = nullptr;
-  const PlannedSegment* last_ = nullptr;
 
   std::unique_ptr<AudioPacer> pacer_;  // with video and audio; outlives encode_'s streaming
   GRef<GstElement> encode_;
